@@ -1,0 +1,406 @@
+"""`Client` and `AsyncClient`: configuration, and the I/O of every call.
+
+Both hand the thinking to one `Engine` (validation, retry decisions, errors, results)
+and only carry out its steps with httpx, so they behave alike by construction.
+Provider namespaces (`client.flux`, ...) come from the generated mixins and are
+created on first access; `client.provider("name")` reaches any registered provider,
+third-party ones included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+
+from py302.generated import AsyncProviders, SyncProviders
+
+from ._constants import (
+    API_KEY_ENV_VARS,
+    BASE_URL_ENV_VAR,
+    DEFAULT_BASE_URL,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+)
+from ._engine import Engine, Prepared, Send
+from ._errors import ConfigurationError
+from ._plugins import PluginHost, default_host
+from ._registry import ProviderRegistry
+from ._results import Result
+from ._secret import Secret
+from ._tasks import AsyncTask, Task, _TaskCore
+from .binding import Async, Call, Namespace, Sync
+
+__all__ = ["AsyncClient", "Client"]
+
+M = TypeVar("M")
+_SelfT = TypeVar("_SelfT", bound="_BaseClient")
+
+
+def _resolve_key(api_key: str | None) -> Secret | None:
+    if api_key is not None:
+        if not api_key.strip():
+            raise ConfigurationError("api_key is empty; pass a key or leave it out")
+        return Secret(api_key.strip())
+    for name in API_KEY_ENV_VARS:
+        value = os.environ.get(name, "").strip()
+        if value:
+            return Secret(value)
+    return None
+
+
+def _resolve_base_url(base_url: str | None) -> str:
+    url = (base_url or os.environ.get(BASE_URL_ENV_VAR) or DEFAULT_BASE_URL).rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise ConfigurationError(f"base_url must start with http:// or https://, got {url!r}")
+    return url
+
+
+def _timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
+    if isinstance(timeout, httpx.Timeout):
+        return timeout
+    if timeout is None:
+        raise ConfigurationError("timeout=None would let a request hang for ever; give seconds")
+    return httpx.Timeout(timeout, connect=min(timeout, DEFAULT_CONNECT_TIMEOUT))
+
+
+class _BaseClient:
+    _engine: Engine
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None,
+        base_url: str | None,
+        max_retries: int,
+        plugins: PluginHost | None,
+    ) -> None:
+        if max_retries < 0:
+            raise ConfigurationError("max_retries must be 0 or more")
+        self._engine = Engine(
+            base_url=_resolve_base_url(base_url),
+            api_key=_resolve_key(api_key),
+            max_retries=max_retries,
+            host=plugins if plugins is not None else default_host(),
+        )
+
+    @property
+    def base_url(self) -> str:
+        """The API's base URL (from the argument, `AI302_BASE_URL`, or the default)."""
+        return self._engine.base_url
+
+    @property
+    def plugins(self) -> PluginHost:
+        """The plugin host this client uses."""
+        return self._engine.host
+
+    def __repr__(self) -> str:
+        key = "set" if self._engine.api_key is not None else "missing"
+        return f"<{type(self).__name__} base_url={self.base_url!r} api_key={key}>"
+
+    def _registry_for_operation(self, operation: str) -> tuple[ProviderRegistry, str]:
+        provider, _, op_id = operation.partition(".")
+        if not op_id:
+            raise ConfigurationError(f"name the operation as provider.operation, got {operation!r}")
+        return self._engine.registry_of(provider), op_id
+
+
+class Client(SyncProviders, _BaseClient):
+    """The synchronous client.
+
+    `api_key` falls back to `AI302_API_KEY`, then `302AI_API_KEY`; `base_url` to
+    `AI302_BASE_URL`, then https://api.302.ai. `timeout` (seconds) bounds each HTTP
+    request; `max_retries` bounds resends (see `py302._retry` for what is resent).
+    `http_client` replaces the httpx client (it is then yours to close); `sleep` is
+    what waits between polls and retries (tests pass a no-op).
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        http_client: httpx.Client | None = None,
+        plugins: PluginHost | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        super().__init__(
+            api_key=api_key, base_url=base_url, max_retries=max_retries, plugins=plugins
+        )
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.Client(timeout=_timeout(timeout), follow_redirects=True)
+        self._sleep = sleep
+
+    def provider(self, name: str) -> Namespace[Sync]:
+        """The operations of any registered provider, by name (untyped access)."""
+        bindings = self._engine.host.provider(name).bindings
+        return _namespace_class(bindings, name)(self)
+
+    def resume_task(self, operation: str, task_id: str) -> Task[Any]:
+        """A handle for a task submitted earlier (`operation` as `provider.operation`)."""
+        registry, op_id = self._registry_for_operation(operation)
+        spec = registry.get(op_id)
+        pattern = self._engine.pattern_for(spec)
+        core = self._engine.task_core(
+            registry,
+            spec,
+            pattern,
+            task_id=task_id,
+            payload=None,
+            result_model=Any,
+            downloader=self,
+        )
+        task: Task[Any] = self._task(registry, core)
+        task.refresh()
+        return task
+
+    def close(self) -> None:
+        """Close the HTTP connections (unless the httpx client was passed in)."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self: _SelfT) -> _SelfT:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- what generated namespaces call ------------------------------------------------
+
+    def _execute(self, namespace: type[Namespace[Any]], call: Call[M]) -> Result[M]:
+        registry = self._engine.registry_of(namespace)
+        prepared = self._engine.prepare(registry, call)
+        response, payload = self._send(prepared)
+        return self._engine.result(
+            prepared.spec, payload, call.model, response=response, downloader=self
+        )
+
+    def _submit(
+        self, namespace: type[Namespace[Any]], call: Call[Any], result_model: Any
+    ) -> Task[Any]:
+        registry = self._engine.registry_of(namespace)
+        prepared = self._engine.prepare(registry, call)
+        pattern = self._engine.pattern_for(prepared.spec)
+        _, payload = self._send(prepared)
+        task_id = self._engine.read_task_id(prepared.spec, pattern, payload)
+        core = self._engine.task_core(
+            registry,
+            prepared.spec,
+            pattern,
+            task_id=task_id,
+            payload=payload,
+            result_model=result_model,
+            downloader=self,
+        )
+        return self._task(registry, core)
+
+    def _task(self, registry: ProviderRegistry, core: _TaskCore) -> Task[Any]:
+        def poll() -> Any:
+            return self._send(self._engine.poll_prepared(registry, core))[1]
+
+        cancel_prepared = self._engine.cancel_prepared(registry, core)
+
+        def cancel() -> Any:
+            assert cancel_prepared is not None
+            return self._send(cancel_prepared)[1]
+
+        return Task(core, poll=poll, cancel=cancel if cancel_prepared else None, sleep=self._sleep)
+
+    def _send(self, prepared: Prepared) -> tuple[httpx.Response, Any]:
+        steps = self._engine.request_steps(prepared)
+        step = next(steps)
+        while True:
+            try:
+                if isinstance(step, Send):
+                    outcome: httpx.Response | Exception
+                    try:
+                        response = self._http.send(step.request)
+                        response.read()
+                        outcome = response
+                    except httpx.TransportError as exc:
+                        outcome = exc
+                    step = steps.send(outcome)
+                else:
+                    self._sleep(step.seconds)
+                    step = steps.send(None)
+            except StopIteration as done:
+                final: httpx.Response = done.value
+                return final, self._engine.interpret(prepared.spec, final)
+
+    # -- Downloader, for assets -------------------------------------------------------
+
+    @contextlib.contextmanager
+    def stream(self, url: str) -> Iterator[Iterator[bytes]]:
+        """Stream a result file (no API key is sent to file hosts)."""
+        with self._http.stream("GET", url) as response:
+            response.raise_for_status()
+            yield response.iter_bytes()
+
+    def astream(self, url: str) -> contextlib.AbstractAsyncContextManager[AsyncIterator[bytes]]:
+        """Not available on the synchronous client: use `read()`/`save()`."""
+        raise TypeError("this asset came from the synchronous Client: use read() or save()")
+
+
+class AsyncClient(AsyncProviders, _BaseClient):
+    """The asynchronous client: `Client`'s twin, with awaitable calls."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        http_client: httpx.AsyncClient | None = None,
+        plugins: PluginHost | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        super().__init__(
+            api_key=api_key, base_url=base_url, max_retries=max_retries, plugins=plugins
+        )
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(
+            timeout=_timeout(timeout), follow_redirects=True
+        )
+        self._sleep = sleep
+
+    def provider(self, name: str) -> Namespace[Async]:
+        """The operations of any registered provider, by name (untyped access)."""
+        bindings = self._engine.host.provider(name).bindings
+        return _namespace_class(bindings, name)(self)
+
+    async def resume_task(self, operation: str, task_id: str) -> AsyncTask[Any]:
+        """A handle for a task submitted earlier (`operation` as `provider.operation`)."""
+        registry, op_id = self._registry_for_operation(operation)
+        spec = registry.get(op_id)
+        pattern = self._engine.pattern_for(spec)
+        core = self._engine.task_core(
+            registry,
+            spec,
+            pattern,
+            task_id=task_id,
+            payload=None,
+            result_model=Any,
+            downloader=self,
+        )
+        task: AsyncTask[Any] = self._task(registry, core)
+        await task.refresh()
+        return task
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections (unless the httpx client was passed in)."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self: _SelfT) -> _SelfT:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def _execute(self, namespace: type[Namespace[Any]], call: Call[M]) -> Result[M]:
+        registry = self._engine.registry_of(namespace)
+        prepared = self._engine.prepare(registry, call)
+        response, payload = await self._send(prepared)
+        return self._engine.result(
+            prepared.spec, payload, call.model, response=response, downloader=self
+        )
+
+    async def _submit(
+        self, namespace: type[Namespace[Any]], call: Call[Any], result_model: Any
+    ) -> AsyncTask[Any]:
+        registry = self._engine.registry_of(namespace)
+        prepared = self._engine.prepare(registry, call)
+        pattern = self._engine.pattern_for(prepared.spec)
+        _, payload = await self._send(prepared)
+        task_id = self._engine.read_task_id(prepared.spec, pattern, payload)
+        core = self._engine.task_core(
+            registry,
+            prepared.spec,
+            pattern,
+            task_id=task_id,
+            payload=payload,
+            result_model=result_model,
+            downloader=self,
+        )
+        return self._task(registry, core)
+
+    def _task(self, registry: ProviderRegistry, core: _TaskCore) -> AsyncTask[Any]:
+        async def poll() -> Any:
+            return (await self._send(self._engine.poll_prepared(registry, core)))[1]
+
+        cancel_prepared = self._engine.cancel_prepared(registry, core)
+
+        async def cancel() -> Any:
+            assert cancel_prepared is not None
+            return (await self._send(cancel_prepared))[1]
+
+        return AsyncTask(
+            core, poll=poll, cancel=cancel if cancel_prepared else None, sleep=self._sleep
+        )
+
+    async def _send(self, prepared: Prepared) -> tuple[httpx.Response, Any]:
+        steps = self._engine.request_steps(prepared)
+        step = next(steps)
+        while True:
+            try:
+                if isinstance(step, Send):
+                    outcome: httpx.Response | Exception
+                    try:
+                        response = await self._http.send(step.request)
+                        await response.aread()
+                        outcome = response
+                    except httpx.TransportError as exc:
+                        outcome = exc
+                    step = steps.send(outcome)
+                else:
+                    await self._sleep(step.seconds)
+                    step = steps.send(None)
+            except StopIteration as done:
+                final: httpx.Response = done.value
+                return final, self._engine.interpret(prepared.spec, final)
+
+    @contextlib.contextmanager
+    def stream(self, url: str) -> Iterator[Iterator[bytes]]:
+        """Not available on the async client: use `aread()`/`asave()`."""
+        raise TypeError("this asset came from the AsyncClient: use aread() or asave()")
+
+    @contextlib.asynccontextmanager
+    async def astream(self, url: str) -> AsyncIterator[AsyncIterator[bytes]]:
+        """Stream a result file (no API key is sent to file hosts)."""
+        async with self._http.stream("GET", url) as response:
+            response.raise_for_status()
+            yield response.aiter_bytes()
+
+
+def _namespace_class(bindings: str, provider: str) -> type[Namespace[Any]]:
+    import importlib
+
+    module = importlib.import_module(bindings)
+    for value in vars(module).values():
+        if (
+            isinstance(value, type)
+            and issubclass(value, Namespace)
+            and getattr(value, "provider", None) == provider
+        ):
+            return value
+    raise ConfigurationError(f"{bindings} defines no namespace for provider {provider!r}")

@@ -1,0 +1,39 @@
+"""Defaults in one place, so a reader can find every number the client assumes."""
+
+from __future__ import annotations
+
+__all__ = [
+    "API_KEY_ENV_VARS",
+    "BASE_URL_ENV_VAR",
+    "DEFAULT_BASE_URL",
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_POLL_INTERVAL",
+    "DEFAULT_TASK_TIMEOUT",
+    "DEFAULT_TIMEOUT",
+    "MAX_POLL_INTERVAL",
+    "MAX_RETRY_AFTER",
+    "MAX_RETRY_DELAY",
+    "MIN_RETRY_DELAY",
+]
+
+DEFAULT_BASE_URL = "https://api.302.ai"
+# The first name is ours; the second is the one 302.AI's own tools read.
+API_KEY_ENV_VARS = ("AI302_API_KEY", "302AI_API_KEY")
+BASE_URL_ENV_VAR = "AI302_BASE_URL"
+
+# Synchronous generations block for 5-20 s according to the docs; 120 s leaves room
+# for slow queues without letting a dead connection hang a program for ever.
+DEFAULT_TIMEOUT = 120.0
+DEFAULT_CONNECT_TIMEOUT = 10.0
+
+DEFAULT_MAX_RETRIES = 2
+MIN_RETRY_DELAY = 0.5
+MAX_RETRY_DELAY = 8.0
+# A server asking us to wait longer than this is treated as "give up now".
+MAX_RETRY_AFTER = 60.0
+
+DEFAULT_POLL_INTERVAL = 1.0
+MAX_POLL_INTERVAL = 10.0
+# Every wait has a deadline; generations documented by 302.AI finish well within it.
+DEFAULT_TASK_TIMEOUT = 600.0

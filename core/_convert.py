@@ -1,0 +1,122 @@
+"""The one cattrs converter that reads bodies into generated models and back.
+
+Field names equal wire names except where the generator recorded another wire name
+in the field's metadata (`metadata={"wire": "from"}`). Unknown keys in a body are
+ignored by the models (the whole body stays on `Result.raw`); unknown enum values
+become pseudo-members of `OpenEnum`. cattrs is imported on first use.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import types
+import typing
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ._errors import ResponseShapeError
+
+if TYPE_CHECKING:
+    import cattrs
+
+__all__ = ["structure", "unstructure"]
+
+
+@functools.lru_cache(maxsize=1)
+def _converter() -> cattrs.Converter:
+    import cattrs
+    from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+    converter = cattrs.Converter(forbid_extra_keys=False)
+
+    def renames(cls: type) -> dict[str, Any]:
+        return {
+            field.name: override(rename=field.metadata["wire"])
+            for field in attrs.fields(cls)
+            if "wire" in field.metadata
+        }
+
+    def structure_factory(cls: type) -> Any:
+        return make_dict_structure_fn(cls, converter, **renames(cls))
+
+    def unstructure_factory(cls: type) -> Any:
+        plain: Callable[[Any], dict[str, Any]] = make_dict_unstructure_fn(
+            cls, converter, **renames(cls)
+        )
+
+        def without_nones(instance: Any) -> dict[str, Any]:
+            return {key: value for key, value in plain(instance).items() if value is not None}
+
+        return without_nones
+
+    converter.register_structure_hook_factory(_is_scalar_union, _scalar_union_hook)
+    converter.register_structure_hook_factory(attrs.has, structure_factory)
+    converter.register_unstructure_hook_factory(attrs.has, unstructure_factory)
+    converter.register_unstructure_hook(enum.Enum, lambda member: member.value)
+    return converter
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _is_scalar_union(kind: Any) -> bool:
+    """`Status | str | None` and the like: unions of enums and JSON scalars."""
+    if typing.get_origin(kind) not in (typing.Union, types.UnionType):
+        return False
+    members = typing.get_args(kind)
+    return any(_is_enum(m) for m in members) and all(
+        m in _SCALARS or _is_enum(m) for m in members
+    )
+
+
+def _is_enum(kind: Any) -> bool:
+    return isinstance(kind, type) and issubclass(kind, enum.Enum)
+
+
+def _scalar_union_hook(kind: Any) -> Callable[[Any, Any], Any]:
+    members = typing.get_args(kind)
+    enums = [m for m in members if _is_enum(m)]
+    plain = [m for m in members if m in _SCALARS]
+
+    def structure_member(value: Any, _: Any) -> Any:
+        if value is None and type(None) in plain:
+            return None
+        for kind_ in enums:
+            if value in {member.value for member in kind_}:
+                return kind_(value)
+        for kind_ in plain:
+            if type(value) is kind_:
+                return value
+        return enums[0](value)  # OpenEnum keeps unknown values
+
+    return structure_member
+
+
+def structure(payload: Any, model: Any, *, operation: str) -> Any:
+    """Read `payload` into `model`; a mismatch raises `ResponseShapeError`."""
+    if model is Any or model is None:
+        return payload
+    import cattrs
+
+    try:
+        return _converter().structure(payload, model)
+    except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
+        if isinstance(exc, cattrs.BaseValidationError):
+            problems = cattrs.transform_error(exc, path="body")
+        else:
+            problems = [f"body: {exc}"]
+        raise ResponseShapeError(operation, problems, payload) from exc
+
+
+def unstructure(value: Any) -> Any:
+    """Turn models, enums and containers of them into plain JSON values."""
+    if isinstance(value, dict):
+        return {key: unstructure(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [unstructure(item) for item in value]
+    if attrs.has(type(value)) or isinstance(value, enum.Enum):
+        return _converter().unstructure(value)
+    return value

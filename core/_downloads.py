@@ -1,0 +1,105 @@
+"""Writing results to disk without ever leaving a half-written file behind."""
+
+from __future__ import annotations
+
+import contextlib
+import mimetypes
+import os
+import re
+import tempfile
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+__all__ = [
+    "MAX_DOWNLOAD_BYTES",
+    "DownloadTooLargeError",
+    "atomic_write",
+    "atomic_write_async",
+    "check_download_url",
+    "target_path",
+]
+
+# Generated images are a few MB; a video may reach hundreds. Beyond this is a mistake.
+MAX_DOWNLOAD_BYTES = 2 * 1024**3
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class DownloadTooLargeError(ValueError):
+    """Raised when a download would exceed the size cap."""
+
+
+def check_download_url(url: str) -> str:
+    """Accept only http(s) URLs for downloads; anything else is refused."""
+    scheme = urlsplit(url).scheme.lower()
+    if scheme not in {"http", "https"}:
+        raise ValueError(f"refusing to download {scheme or 'scheme-less'} URL {url[:80]!r}")
+    return url
+
+
+def target_path(
+    destination: str | os.PathLike[str], *, suggested: str | None, mime_type: str | None, index: int
+) -> Path:
+    """Where to save: `destination` itself, or a safe file name inside it if it is a folder.
+
+    A server-supplied name is reduced to its last path segment and to safe characters,
+    so it can never point outside the folder.
+    """
+    path = Path(destination)
+    if not (path.is_dir() or str(destination).endswith(("/", os.sep))):
+        return path
+    name = _SAFE_NAME.sub("_", Path(unquote(urlsplit(suggested or "").path)).name).strip("._")
+    if not name:
+        name = f"result-{index}"
+    if not Path(name).suffix and mime_type:
+        name += mimetypes.guess_extension(mime_type) or ""
+    return path / name
+
+
+def _open_temp(path: Path) -> tuple[int, str]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+
+
+def atomic_write(path: Path, chunks: Iterable[bytes], *, limit: int = MAX_DOWNLOAD_BYTES) -> Path:
+    """Write `chunks` to a temporary file beside `path`, then rename it into place."""
+    fd, temp = _open_temp(path)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            written = 0
+            for chunk in chunks:
+                written += len(chunk)
+                if written > limit:
+                    raise DownloadTooLargeError(f"{path.name}: more than {limit} bytes")
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+    return path
+
+
+async def atomic_write_async(
+    path: Path, chunks: AsyncIterator[bytes], *, limit: int = MAX_DOWNLOAD_BYTES
+) -> Path:
+    """The async twin of `atomic_write` (file writes stay blocking: they are local)."""
+    fd, temp = _open_temp(path)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            written = 0
+            async for chunk in chunks:
+                written += len(chunk)
+                if written > limit:
+                    raise DownloadTooLargeError(f"{path.name}: more than {limit} bytes")
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+    return path

@@ -1,0 +1,289 @@
+"""What the sync and async clients share: everything about a call except the I/O.
+
+`Engine.prepare` turns a `Call` into a validated request; `request_steps` is the
+retry flow as a generator of `Send`/`Sleep` steps; `Engine.interpret` turns an answer
+into a payload or an exception; `Engine.result` builds the `Result`. The clients
+only carry out the steps.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator, Mapping
+from typing import Any
+
+import attrs
+import httpx
+
+from ._convert import structure, unstructure
+from ._errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    ConfigurationError,
+    ResponseShapeError,
+    request_id_of,
+)
+from ._plugins import PluginHost
+from ._registry import OperationSpec, ProviderRegistry, load_registry
+from ._results import Downloader, Normalized, Result
+from ._retry import retry_delay, should_retry
+from ._secret import Secret
+from ._tasks import PollParams, TaskPattern, TaskSnapshot, TaskStatus, _TaskCore
+from ._transport import build_request, decode_payload
+from ._validation import validate_request
+from .binding import Call, Namespace
+
+__all__ = ["Engine", "Prepared", "Send", "Sleep"]
+
+logger = logging.getLogger("py302")
+
+
+@attrs.frozen
+class Send:
+    """A step of `request_steps`: send this request, send back the response or error."""
+
+    request: httpx.Request
+
+
+@attrs.frozen
+class Sleep:
+    """A step of `request_steps`: wait before the next attempt."""
+
+    seconds: float
+
+
+@attrs.frozen(kw_only=True)
+class Prepared:
+    """A call that passed validation, ready to send (and resend)."""
+
+    spec: OperationSpec
+    registry: ProviderRegistry
+    request: httpx.Request
+    model: Any
+
+
+@attrs.define(kw_only=True)
+class Engine:
+    """The client's configuration and the I/O-free steps of every call."""
+
+    base_url: str
+    api_key: Secret | None
+    max_retries: int
+    host: PluginHost
+
+    # -- building requests ------------------------------------------------------------
+
+    def registry_of(self, namespace: type[Namespace[Any]] | str) -> ProviderRegistry:
+        """The registry of a namespace class, or of a provider registered by name."""
+        if isinstance(namespace, str):
+            return load_registry(self.host.provider(namespace).bindings)
+        return load_registry(namespace.bindings)
+
+    def prepare(self, registry: ProviderRegistry, call: Call[Any]) -> Prepared:
+        """Validate `call` against its operation's schema and build the request."""
+        spec = registry.get(call.operation)
+        path = {key: unstructure(value) for key, value in call.path.items()}
+        query = {key: unstructure(value) for key, value in call.query.items()}
+        body = unstructure(dict(call.body)) if call.body is not None else None
+        validate_request(registry, spec, path=path, query=query, body=body)
+        headers: dict[str, str] = {}
+        for extra in reversed(self.host.hook.py302_request_headers(operation=spec, call=call)):
+            if extra:
+                headers.update(extra)
+        headers.update(self.auth_headers(spec.provider))
+        headers.update(call.headers)
+        request = build_request(
+            spec, base_url=self.base_url, path=path, query=query, body=body, headers=headers
+        )
+        return Prepared(spec=spec, registry=registry, request=request, model=call.model)
+
+    def auth_headers(self, provider: str) -> Mapping[str, str]:
+        """The authentication headers for `provider` (a plugin's, or Bearer)."""
+        if self.api_key is None:
+            raise ConfigurationError(
+                "no API key: pass Client(api_key=...) or set AI302_API_KEY "
+                "(get a key at https://302.ai)"
+            )
+        key = self.api_key.reveal()
+        supplied = self.host.hook.py302_auth_headers(provider=provider, api_key=key)
+        return supplied if supplied is not None else {"Authorization": f"Bearer {key}"}
+
+    def prepare_poll(
+        self, registry: ProviderRegistry, operation: str, params: PollParams
+    ) -> Prepared:
+        """The request that polls (or cancels) a task."""
+        call: Call[Any] = Call(
+            operation=operation, model=Any, path=params.path, query=params.query, body=params.body
+        )
+        return self.prepare(registry, call)
+
+    # -- sending ----------------------------------------------------------------------
+
+    def request_steps(
+        self, prepared: Prepared
+    ) -> Generator[Send | Sleep, httpx.Response | Exception | None, httpx.Response]:
+        """Send with retries (policy in `py302._retry`); returns the last response."""
+        spec = prepared.spec
+        attempt = 0
+        while True:
+            outcome = yield Send(prepared.request)
+            if isinstance(outcome, Exception):
+                if should_retry(
+                    attempt=attempt,
+                    max_retries=self.max_retries,
+                    idempotent=spec.idempotent,
+                    error=outcome,
+                ):
+                    delay = retry_delay(attempt)
+                    logger.info(
+                        "%s: %s, retrying in %.2fs",
+                        spec.qualified_name,
+                        type(outcome).__name__,
+                        delay,
+                    )
+                    yield Sleep(delay or 0.0)
+                    attempt += 1
+                    continue
+                raise _connection_error(spec, outcome) from outcome
+            assert outcome is not None
+            if outcome.status_code >= 400 and should_retry(
+                attempt=attempt,
+                max_retries=self.max_retries,
+                idempotent=spec.idempotent,
+                status=outcome.status_code,
+            ):
+                delay = retry_delay(attempt, outcome.headers)
+                if delay is not None:
+                    logger.info(
+                        "%s: HTTP %s, retrying in %.2fs",
+                        spec.qualified_name,
+                        outcome.status_code,
+                        delay,
+                    )
+                    yield Sleep(delay)
+                    attempt += 1
+                    continue
+            return outcome
+
+    # -- reading answers ----------------------------------------------------------------
+
+    def interpret(self, spec: OperationSpec, response: httpx.Response) -> Any:
+        """The payload of a successful answer; raises the error an answer stands for."""
+        payload = decode_payload(response)
+        error = self.host.hook.py302_response_error(
+            operation=spec, response=response, payload=payload
+        )
+        if error is not None:
+            raise error
+        if response.status_code >= 400:
+            raise APIStatusError.from_response(
+                response, provider=spec.provider, operation=spec.qualified_name
+            )
+        return payload
+
+    def result(
+        self,
+        spec: OperationSpec,
+        payload: Any,
+        model: Any,
+        *,
+        response: httpx.Response | None,
+        downloader: Downloader,
+        task_id: str | None = None,
+    ) -> Result[Any]:
+        """The normalized `Result` of a finished call."""
+        data = (
+            payload if model is bytes else structure(payload, model, operation=spec.qualified_name)
+        )
+        normalized: Normalized | None = self.host.hook.py302_normalize_result(
+            operation=spec, payload=payload, response=response
+        )
+        normalized = normalized or Normalized()
+        return Result(
+            operation=spec.qualified_name,
+            data=data,
+            raw=payload,
+            assets=tuple(attrs.evolve(asset, downloader=downloader) for asset in normalized.assets),
+            text=normalized.text,
+            usage=normalized.usage,
+            task_id=task_id,
+            request_id=request_id_of(response) if response is not None else None,
+        )
+
+    # -- tasks --------------------------------------------------------------------------
+
+    def pattern_for(self, spec: OperationSpec) -> TaskPattern:
+        """The plugin-supplied pattern of a task operation; refuses before any request."""
+        if spec.task is None:
+            raise ConfigurationError(f"{spec.qualified_name} is not a task operation")
+        pattern: TaskPattern | None = self.host.hook.py302_task_pattern(name=spec.task.pattern)
+        if pattern is None:
+            raise ConfigurationError(
+                f"{spec.qualified_name}: no plugin supplies task pattern {spec.task.pattern!r} "
+                f"(is the {spec.provider} plugin disabled or failing? see `py302 plugins`)"
+            )
+        return pattern
+
+    def task_core(
+        self,
+        registry: ProviderRegistry,
+        spec: OperationSpec,
+        pattern: TaskPattern,
+        *,
+        task_id: str,
+        payload: Any,
+        result_model: Any,
+        downloader: Downloader,
+    ) -> _TaskCore:
+        """The shared state of a new task handle."""
+        assert spec.task is not None
+        poll_spec = registry.get(spec.task.poll)
+
+        def finish(poll: OperationSpec, raw: Any, model: Any, tid: str) -> Result[Any]:
+            return self.result(poll, raw, model, response=None, downloader=downloader, task_id=tid)
+
+        core = _TaskCore(
+            id=task_id,
+            spec=spec,
+            poll_spec=poll_spec,
+            pattern=pattern,
+            result_model=result_model,
+            snapshot=TaskSnapshot(status=TaskStatus.QUEUED),
+            raw=payload,
+            finish=finish,
+        )
+        if payload is not None:
+            core.update(payload)
+        return core
+
+    def read_task_id(self, spec: OperationSpec, pattern: TaskPattern, payload: Any) -> str:
+        """The task id in a submit answer; a shape error (with the body) if it is missing."""
+        assert spec.task is not None
+        try:
+            return pattern.task_id(payload, spec.task)
+        except (LookupError, TypeError, ValueError) as exc:
+            raise ResponseShapeError(spec.qualified_name, [str(exc)], payload) from exc
+
+    def poll_prepared(self, registry: ProviderRegistry, core: _TaskCore) -> Prepared:
+        """The poll request of a task."""
+        spec = core.spec
+        assert spec.task is not None
+        params = core.pattern.poll_params(core.id, core.poll_spec, spec.task)
+        return self.prepare_poll(registry, spec.task.poll, params)
+
+    def cancel_prepared(self, registry: ProviderRegistry, core: _TaskCore) -> Prepared | None:
+        """The cancel request of a task, or None if the provider has no cancel."""
+        spec = core.spec
+        if spec.task is None or spec.task.cancel is None:
+            return None
+        cancel_spec = registry.get(spec.task.cancel)
+        params = core.pattern.cancel_params(core.id, cancel_spec, spec.task)
+        return self.prepare_poll(registry, spec.task.cancel, params)
+
+
+def _connection_error(spec: OperationSpec, error: Exception) -> APIConnectionError:
+    if isinstance(error, httpx.TimeoutException):
+        return APITimeoutError(f"timed out ({type(error).__name__})", operation=spec.qualified_name)
+    detail = str(error) or type(error).__name__
+    return APIConnectionError(f"connection failed: {detail}", operation=spec.qualified_name)

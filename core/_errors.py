@@ -1,0 +1,304 @@
+"""Every exception py302 raises, in one hierarchy.
+
+    Py302Error
+    ├── ConfigurationError          the client was set up wrongly (nothing was sent)
+    ├── RequestValidationError      a request breaks its schema (nothing was sent)
+    ├── UnsupportedOperationError   the provider has no such action (e.g. cancel)
+    ├── APIConnectionError          the request did not get an HTTP answer
+    │   └── APITimeoutError         ... because a timeout ran out
+    ├── APIStatusError              the server answered with an error
+    │   ├── BadRequestError             400
+    │   ├── AuthenticationError         401
+    │   ├── PermissionDeniedError       403
+    │   ├── NotFoundError               404
+    │   ├── ConflictError               409
+    │   ├── UnprocessableEntityError    422
+    │   ├── RateLimitError              429
+    │   └── InternalServerError         5xx
+    ├── ResponseShapeError          a 2xx body does not fit the operation's model
+    └── TaskError                   a submitted task did not produce a result
+        ├── TaskFailedError         ... the provider says it failed
+        ├── TaskCancelledError      ... it was cancelled
+        └── TaskTimeoutError        ... the wait's deadline passed first
+
+A 2xx answer whose body is an error envelope (a provider that reports errors inside
+HTTP 200) becomes an `APIStatusError` through the provider's plugin. No message here
+ever contains the API key: errors carry the response, never the request headers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "InternalServerError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "Py302Error",
+    "RateLimitError",
+    "RequestValidationError",
+    "ResponseShapeError",
+    "TaskCancelledError",
+    "TaskError",
+    "TaskFailedError",
+    "TaskTimeoutError",
+    "UnprocessableEntityError",
+    "UnsupportedOperationError",
+    "status_error_class",
+]
+
+_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-302-request-id", "cf-ray")
+_BODY_PREVIEW = 500
+
+
+class Py302Error(Exception):
+    """Base class of every error py302 raises on purpose."""
+
+
+class ConfigurationError(Py302Error):
+    """Raised when the client is set up in a way that cannot work, before any request."""
+
+
+class RequestValidationError(Py302Error, ValueError):
+    """Raised before sending when a request breaks its operation's schema.
+
+    `problems` lists one `(field, rule)` pair per violation; `field` is a dotted path
+    into the request (`image_size.width`), `rule` says what is wrong and what is allowed.
+    """
+
+    def __init__(self, operation: str, problems: Sequence[tuple[str, str]]) -> None:
+        self.operation = operation
+        self.problems = tuple(problems)
+        lines = [f"{field}: {rule}" for field, rule in self.problems]
+        super().__init__(
+            f"{operation}: invalid request, nothing was sent.\n  " + "\n  ".join(lines)
+        )
+
+
+class UnsupportedOperationError(Py302Error):
+    """Raised when an action (cancel, for instance) does not exist for this provider."""
+
+
+class APIConnectionError(Py302Error):
+    """Raised when a request got no HTTP answer: DNS, refused or reset connections."""
+
+    def __init__(self, message: str, *, operation: str | None = None) -> None:
+        self.operation = operation
+        super().__init__(f"{operation}: {message}" if operation else message)
+
+
+class APITimeoutError(APIConnectionError, TimeoutError):
+    """Raised when connecting, sending or reading ran past the client's timeout."""
+
+
+class APIStatusError(Py302Error):
+    """Raised when the server answers with an error (or a 2xx that carries one).
+
+    Carries the HTTP `status`, the `provider`, the `operation`, the provider's own
+    error `code` and `message` when its envelope has them, the server's `request_id`,
+    and the decoded `body` (JSON value or text).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        provider: str | None = None,
+        operation: str | None = None,
+        request_id: str | None = None,
+        body: Any = None,
+        code: str | int | None = None,
+        response: httpx.Response | None = None,
+    ) -> None:
+        self.status = status
+        self.provider = provider
+        self.operation = operation
+        self.request_id = request_id
+        self.body = body
+        self.code = code
+        self.message = message
+        self.response = response
+        where = operation or provider or "py302"
+        rid = f" (request id {request_id})" if request_id else ""
+        super().__init__(f"{where}: HTTP {status}: {message}{rid}")
+
+    @classmethod
+    def from_response(
+        cls,
+        response: httpx.Response,
+        *,
+        provider: str | None = None,
+        operation: str | None = None,
+        message: str | None = None,
+        code: str | int | None = None,
+    ) -> APIStatusError:
+        """Build the error class that fits `response.status_code` from a response."""
+        body = _decode_body(response)
+        if message is None:
+            message = _guess_message(body) or response.reason_phrase or "error"
+        if code is None:
+            code = _guess_code(body)
+        error_class = status_error_class(response.status_code)
+        return error_class(
+            message,
+            status=response.status_code,
+            provider=provider,
+            operation=operation,
+            request_id=request_id_of(response),
+            body=body,
+            code=code,
+            response=response,
+        )
+
+
+class BadRequestError(APIStatusError):
+    """HTTP 400: the server rejected the request's content."""
+
+
+class AuthenticationError(APIStatusError):
+    """HTTP 401: the API key is missing, wrong or revoked."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """HTTP 403: the key may not use this endpoint (or has no balance left)."""
+
+
+class NotFoundError(APIStatusError):
+    """HTTP 404: no such endpoint, model or task."""
+
+
+class ConflictError(APIStatusError):
+    """HTTP 409: the request conflicts with the current state of a resource."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """HTTP 422: the request was well formed but its values were refused."""
+
+
+class RateLimitError(APIStatusError):
+    """HTTP 429: too many requests; retried automatically within `max_retries`."""
+
+
+class InternalServerError(APIStatusError):
+    """HTTP 5xx: the server or an upstream provider failed."""
+
+
+_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def status_error_class(status: int) -> type[APIStatusError]:
+    """The `APIStatusError` subclass that stands for HTTP `status`."""
+    if status >= 500:
+        return InternalServerError
+    return _STATUS_CLASSES.get(status, APIStatusError)
+
+
+class ResponseShapeError(Py302Error):
+    """Raised when a successful body cannot be read as the operation's model.
+
+    `problems` holds cattrs' explanation, one line per field; `body` the decoded body.
+    """
+
+    def __init__(self, operation: str, problems: Sequence[str], body: Any = None) -> None:
+        self.operation = operation
+        self.problems = tuple(problems)
+        self.body = body
+        super().__init__(
+            f"{operation}: the response does not match the spec.\n  " + "\n  ".join(self.problems)
+        )
+
+
+class TaskError(Py302Error):
+    """Base class of the ways a submitted task can end without a result.
+
+    `task_id` and `operation` are always set, so the task can be looked up again
+    (`client.resume_task(operation, task_id)`).
+    """
+
+    def __init__(self, message: str, *, task_id: str, operation: str, raw: Any = None) -> None:
+        self.task_id = task_id
+        self.operation = operation
+        self.raw = raw
+        super().__init__(f"{operation} task {task_id}: {message}")
+
+
+class TaskFailedError(TaskError):
+    """Raised by `wait()` when the provider reports that the task failed."""
+
+
+class TaskCancelledError(TaskError):
+    """Raised by `wait()` when the task was cancelled."""
+
+
+class TaskTimeoutError(TaskError, TimeoutError):
+    """Raised by `wait()` when its deadline passes before the task ends.
+
+    The task itself goes on at the provider; wait again or resume it later by id.
+    """
+
+
+def request_id_of(response: httpx.Response) -> str | None:
+    """The server's request id, from the first header that carries one."""
+    for name in _REQUEST_ID_HEADERS:
+        value = response.headers.get(name)
+        if value:
+            return str(value)
+    return None
+
+
+def _decode_body(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text[:_BODY_PREVIEW] if response.text else None
+
+
+def _guess_code(body: Any) -> str | int | None:
+    """The error code of the common envelopes (`{error: {err_code}}`, `{code}`), if any."""
+    if not isinstance(body, dict):
+        return None
+    error = body.get("error")
+    holders = [error, body] if isinstance(error, dict) else [body]
+    for holder in holders:
+        for key in ("err_code", "code"):
+            value = holder.get(key)
+            if isinstance(value, str | int) and not isinstance(value, bool) and value != "":
+                return value
+    return None
+
+
+def _guess_message(body: Any) -> str | None:
+    """Find a human message in the common error envelopes, else None."""
+    if isinstance(body, str):
+        return body.strip()[:_BODY_PREVIEW] or None
+    if not isinstance(body, dict):
+        return None
+    error = body.get("error")
+    if isinstance(error, dict):
+        for key in ("message", "msg", "detail"):
+            if isinstance(error.get(key), str):
+                return str(error[key])
+    for key in ("message", "msg", "detail", "error"):
+        value = body.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None

@@ -1,0 +1,176 @@
+"""Finding, checking and calling plugins.
+
+A `PluginHost` owns one pluggy `PluginManager`: it registers the built-in plugins by
+module path and third-party ones from the `py302` entry-point group, skips those that
+are disabled, and records (rather than raises) every plugin that fails to load, so a
+broken plugin costs its own provider and nothing else. Each client uses the shared
+default host unless it is given its own (tests build one per test).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import importlib.metadata
+import logging
+import os
+from collections.abc import Iterable
+from typing import Any
+
+import attrs
+import pluggy
+
+from . import hookspecs
+from ._errors import ConfigurationError
+
+__all__ = [
+    "DISABLE_ENV_VAR",
+    "PluginFailure",
+    "PluginHost",
+    "Provider",
+    "default_host",
+]
+
+logger = logging.getLogger("py302")
+DISABLE_ENV_VAR = "PY302_DISABLE_PLUGINS"
+ENTRY_POINT_GROUP = "py302"
+
+
+@attrs.frozen(kw_only=True)
+class Provider:
+    """A provider as a plugin registers it.
+
+    `name` is the attribute on the client (`client.flux`); `bindings` is the module of
+    its generated operations (`py302.generated.flux`); `plugin` is filled in with the
+    name of the plugin that registered it.
+    """
+
+    name: str
+    bindings: str
+    title: str = ""
+    plugin: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class PluginFailure:
+    """A plugin that could not be used, and why (shown by `py302 plugins`)."""
+
+    name: str
+    reason: str
+
+
+class PluginHost:
+    """The loaded plugins, the providers they registered, and those that failed."""
+
+    def __init__(
+        self,
+        *,
+        builtins: bool = True,
+        entry_points: bool = True,
+        plugins: Iterable[tuple[str, object]] = (),
+        disabled: Iterable[str] | None = None,
+    ) -> None:
+        self.pm = pluggy.PluginManager("py302")
+        self.pm.add_hookspecs(hookspecs)
+        self.failures: list[PluginFailure] = []
+        self.providers: dict[str, Provider] = {}
+        if disabled is None:
+            disabled = _disabled_from_env()
+        self.disabled = frozenset(disabled)
+        if builtins:
+            from py302.plugins import BUILTIN_PLUGINS
+
+            for module in BUILTIN_PLUGINS:
+                self._load(
+                    module.rsplit(".", 1)[-1], lambda module=module: importlib.import_module(module)
+                )
+        if entry_points:
+            for point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+                self._load(point.name, point.load)
+        for name, plugin in plugins:
+            self._load(name, lambda plugin=plugin: plugin)
+        self._register_providers()
+
+    @property
+    def hook(self) -> Any:
+        """The pluggy hook relay (`host.hook.py302_task_pattern(name=...)`)."""
+        return self.pm.hook
+
+    def plugin_names(self) -> list[str]:
+        """Names of the plugins that loaded, in registration order."""
+        return [name for name, _ in self.pm.list_name_plugin() if name is not None]
+
+    def provider(self, name: str) -> Provider:
+        """The registered provider `name`; a clear error if no plugin registered it."""
+        try:
+            return self.providers[name]
+        except KeyError:
+            known = ", ".join(sorted(self.providers)) or "none"
+            failed = [f.name for f in self.failures]
+            hint = f"; plugins that failed to load: {', '.join(failed)}" if failed else ""
+            raise ConfigurationError(
+                f"no plugin provides {name!r} (providers: {known}{hint})"
+            ) from None
+
+    def _load(self, name: str, load: Any) -> None:
+        if name in self.disabled:
+            logger.info("py302 plugin %s is disabled", name)
+            return
+        try:
+            plugin = load()
+        except Exception as exc:  # a broken plugin must not take the client down
+            self._fail(name, f"import failed: {type(exc).__name__}: {exc}")
+            return
+        declared = getattr(plugin, "PY302_PLUGIN_API", hookspecs.PLUGIN_API_VERSION)
+        if declared != hookspecs.PLUGIN_API_VERSION:
+            self._fail(
+                name,
+                f"written for plugin API {declared}, this py302 provides "
+                f"{hookspecs.PLUGIN_API_VERSION}; upgrade the plugin or py302",
+            )
+            return
+        unknown = [
+            attr
+            for attr in dir(plugin)
+            if getattr(getattr(plugin, attr, None), "py302_impl", None) is not None
+            and not hasattr(hookspecs, attr)
+        ]
+        if unknown:
+            self._fail(name, f"unknown hook(s) {', '.join(unknown)} (misspelled?)")
+            return
+        try:
+            self.pm.register(plugin, name=name)
+        except (ValueError, pluggy.PluginValidationError) as exc:
+            self._fail(name, str(exc))
+
+    def _register_providers(self) -> None:
+        for impl in self.pm.hook.py302_register_providers.get_hookimpls():
+
+            def register(provider: Provider, _plugin: str = impl.plugin_name) -> None:
+                if provider.name in self.providers:
+                    raise ValueError(
+                        f"provider {provider.name!r} is already registered by "
+                        f"{self.providers[provider.name].plugin}"
+                    )
+                self.providers[provider.name] = attrs.evolve(provider, plugin=_plugin)
+
+            try:
+                impl.function(register=register)
+            except Exception as exc:  # isolate: one plugin's bug is its own failure
+                self._fail(impl.plugin_name, f"py302_register_providers failed: {exc}")
+                self.pm.unregister(name=impl.plugin_name)
+
+    def _fail(self, name: str, reason: str) -> None:
+        logger.warning("py302 plugin %s was not loaded: %s", name, reason)
+        self.failures.append(PluginFailure(name=name, reason=reason))
+
+
+def _disabled_from_env() -> list[str]:
+    raw = os.environ.get(DISABLE_ENV_VAR, "")
+    return [name.strip() for name in raw.split(",") if name.strip()]
+
+
+@functools.lru_cache(maxsize=1)
+def default_host() -> PluginHost:
+    """The host shared by clients that are not given one, built on first use."""
+    return PluginHost()

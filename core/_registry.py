@@ -1,0 +1,205 @@
+"""The operation registry: what the generator wrote down about every operation.
+
+Each generated bindings module `pkg.provider` has a sibling `provider.json` holding
+the provider's operations (method, path, content types, JSON Schemas, task pattern,
+doc ids, evidence) and the component schemas they refer to. It is read the first time
+an operation of that provider is used, never at import.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+__all__ = [
+    "OperationSpec",
+    "ParameterSpec",
+    "ProviderRegistry",
+    "TaskSpec",
+    "load_registry",
+    "registry_path",
+]
+
+
+@attrs.frozen(kw_only=True)
+class ParameterSpec:
+    """A path or query parameter of an operation."""
+
+    name: str
+    location: str  # "path" or "query"
+    required: bool
+    schema: Mapping[str, Any]
+
+
+@attrs.frozen(kw_only=True)
+class TaskSpec:
+    """`x-py302-task`: the polling pattern and the operation that polls."""
+
+    pattern: str
+    poll: str
+    cancel: str | None = None
+    id_path: str = "id"
+    id_param: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class OperationSpec:
+    """Everything known about one operation, as the generator recorded it."""
+
+    provider: str
+    operation_id: str
+    method: str
+    path: str
+    summary: str
+    doc_ids: tuple[str, ...]
+    evidence: str
+    sources: tuple[str, ...]
+    notes: str | None
+    parameters: tuple[ParameterSpec, ...]
+    request_content_type: str | None
+    request_schema: Mapping[str, Any] | None
+    responses: Mapping[str, Mapping[str, Any]]
+    task: TaskSpec | None
+    extensions: Mapping[str, Any]
+
+    @property
+    def qualified_name(self) -> str:
+        """`provider.operation`, the name used by the CLI and in messages."""
+        return f"{self.provider}.{self.operation_id}"
+
+    @property
+    def idempotent(self) -> bool:
+        """Whether sending it twice is harmless (safe methods, or marked so in the spec)."""
+        marked = self.extensions.get("x-py302-idempotent")
+        if isinstance(marked, bool):
+            return marked
+        return self.method in {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
+
+    def response_for(self, status: int) -> Mapping[str, Any] | None:
+        """The declared response for `status` (exact code, then `2XX`, then `default`)."""
+        return (
+            self.responses.get(str(status))
+            or self.responses.get(f"{str(status)[0]}XX")
+            or self.responses.get("default")
+        )
+
+    def path_pattern(self) -> re.Pattern[str]:
+        """A regex that matches concrete URL paths of this operation."""
+        return _path_regex(self.path)
+
+
+@functools.cache
+def _path_regex(template: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[^}]+\})", template)
+    body = "".join("[^/]+" if part.startswith("{") else re.escape(part) for part in parts)
+    return re.compile(f"^{body}/?$")
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class ProviderRegistry:
+    """The operations of one provider and the JSON document their schemas live in."""
+
+    provider: str
+    fragment: str
+    document: Mapping[str, Any]
+    operations: Mapping[str, OperationSpec]
+
+    @property
+    def schema_uri(self) -> str:
+        """The URI under which `document` is known to the schema validator."""
+        return f"urn:py302:{self.provider}"
+
+    def get(self, operation_id: str) -> OperationSpec:
+        """The operation called `operation_id`; KeyError names the ones that exist."""
+        try:
+            return self.operations[operation_id]
+        except KeyError:
+            known = ", ".join(sorted(self.operations))
+            raise KeyError(
+                f"{self.provider} has no operation {operation_id!r}; known: {known}"
+            ) from None
+
+    def match(self, method: str, path: str) -> OperationSpec | None:
+        """The operation that serves `method path`, preferring literal paths to templates."""
+        candidates = [
+            spec
+            for spec in self.operations.values()
+            if spec.method == method.upper() and spec.path_pattern().match(path)
+        ]
+        candidates.sort(key=lambda spec: (spec.path.count("{"), spec.operation_id))
+        return candidates[0] if candidates else None
+
+
+def registry_path(bindings: str) -> Path:
+    """Where the registry of the bindings module `bindings` is, without importing it."""
+    found = importlib.util.find_spec(bindings)
+    if found is None or found.origin is None:
+        raise ModuleNotFoundError(f"no bindings module {bindings!r}")
+    return Path(found.origin).with_suffix(".json")
+
+
+@functools.cache
+def load_registry(bindings: str) -> ProviderRegistry:
+    """Read (once) the registry that belongs to the bindings module `bindings`."""
+    data = json.loads(registry_path(bindings).read_text(encoding="utf-8"))
+    return registry_from_data(data)
+
+
+def registry_from_data(data: Mapping[str, Any]) -> ProviderRegistry:
+    """Build a registry from its JSON form (as written by the generator)."""
+    provider = data["provider"]
+    operations = {
+        op_id: _operation_from_data(provider, op_id, raw)
+        for op_id, raw in data["operations"].items()
+    }
+    return ProviderRegistry(
+        provider=provider,
+        fragment=data["fragment"],
+        document={"components": data.get("components", {})},
+        operations=operations,
+    )
+
+
+def _operation_from_data(provider: str, op_id: str, raw: Mapping[str, Any]) -> OperationSpec:
+    task = raw.get("task")
+    request = raw.get("request") or {}
+    return OperationSpec(
+        provider=provider,
+        operation_id=op_id,
+        method=raw["method"],
+        path=raw["path"],
+        summary=raw.get("summary", ""),
+        doc_ids=tuple(raw.get("doc", ())),
+        evidence=raw.get("evidence", "inferred"),
+        sources=tuple(raw.get("sources", ())),
+        notes=raw.get("notes"),
+        parameters=tuple(
+            ParameterSpec(
+                name=param["name"],
+                location=param["in"],
+                required=bool(param.get("required", False)),
+                schema=param.get("schema", {}),
+            )
+            for param in raw.get("parameters", ())
+        ),
+        request_content_type=request.get("content_type"),
+        request_schema=request.get("schema"),
+        responses=raw.get("responses", {}),
+        task=TaskSpec(
+            pattern=task["pattern"],
+            poll=task["poll"],
+            cancel=task.get("cancel"),
+            id_path=task.get("id_path", "id"),
+            id_param=task.get("id_param"),
+        )
+        if task
+        else None,
+        extensions=raw.get("extensions", {}),
+    )

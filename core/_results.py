@@ -1,0 +1,186 @@
+"""What every finished call returns: a `Result`, with its files as `Asset`s."""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+import os
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
+from pathlib import Path
+from typing import Any, Generic, Protocol, TypeVar
+from urllib.parse import urlsplit
+
+import attrs
+
+from ._downloads import atomic_write, atomic_write_async, check_download_url, target_path
+
+__all__ = ["Asset", "Downloader", "Normalized", "Result", "Usage"]
+
+M = TypeVar("M")
+
+
+class Downloader(Protocol):
+    """Fetches asset URLs for `Asset.read()` and `Asset.save()`; the client supplies it."""
+
+    def stream(self, url: str) -> AbstractContextManager[Iterator[bytes]]:
+        """Open `url` and yield its body in chunks."""
+        ...
+
+    def astream(self, url: str) -> AbstractAsyncContextManager[AsyncIterator[bytes]]:
+        """The async twin of `stream`."""
+        ...
+
+
+@attrs.frozen(kw_only=True)
+class Asset:
+    """One produced file: a URL to fetch, or the bytes themselves.
+
+    `read()` returns the bytes (downloading them if needed), `save(path)` writes them
+    (a folder as `path` keeps the server's file name, made safe). Async clients use
+    `aread()` and `asave()`.
+    """
+
+    url: str | None = None
+    data: bytes | None = attrs.field(
+        default=None, repr=lambda d: "None" if d is None else f"<{len(d)} bytes>"
+    )
+    mime_type: str | None = None
+    name: str | None = None
+    downloader: Downloader | None = attrs.field(default=None, repr=False, eq=False)
+
+    @classmethod
+    def from_base64(cls, encoded: str, *, mime_type: str | None = None) -> Asset:
+        """An asset from base64 text (a `data:` URL prefix is accepted and read)."""
+        if encoded.startswith("data:") and "," in encoded:
+            header, encoded = encoded.split(",", 1)
+            mime_type = mime_type or header[5:].split(";")[0] or None
+        return cls(data=base64.b64decode(encoded), mime_type=mime_type)
+
+    @property
+    def guessed_mime_type(self) -> str | None:
+        """`mime_type`, or a guess from the URL's file extension."""
+        if self.mime_type:
+            return self.mime_type
+        if self.url:
+            return mimetypes.guess_type(urlsplit(self.url).path)[0]
+        return None
+
+    def _suggested_name(self) -> str | None:
+        return self.name or self.url
+
+    def read(self) -> bytes:
+        """The asset's bytes, downloaded if they are not held already."""
+        if self.data is not None:
+            return self.data
+        with self._require_downloader().stream(self._require_url()) as chunks:
+            return b"".join(chunks)
+
+    def save(self, path: str | os.PathLike[str], *, index: int = 0) -> Path:
+        """Write the asset to `path` (or into the folder `path`) atomically; return the file."""
+        target = target_path(
+            path, suggested=self._suggested_name(), mime_type=self.guessed_mime_type, index=index
+        )
+        if self.data is not None:
+            return atomic_write(target, [self.data])
+        with self._require_downloader().stream(self._require_url()) as chunks:
+            return atomic_write(target, chunks)
+
+    async def aread(self) -> bytes:
+        """The async twin of `read()`."""
+        if self.data is not None:
+            return self.data
+        parts = []
+        async with self._require_downloader().astream(self._require_url()) as chunks:
+            async for chunk in chunks:
+                parts.append(chunk)
+        return b"".join(parts)
+
+    async def asave(self, path: str | os.PathLike[str], *, index: int = 0) -> Path:
+        """The async twin of `save()`."""
+        target = target_path(
+            path, suggested=self._suggested_name(), mime_type=self.guessed_mime_type, index=index
+        )
+        if self.data is not None:
+            return atomic_write(target, [self.data])
+        async with self._require_downloader().astream(self._require_url()) as chunks:
+            return await atomic_write_async(target, chunks)
+
+    def _require_url(self) -> str:
+        if not self.url:
+            raise ValueError("asset has neither data nor a URL")
+        return check_download_url(self.url)
+
+    def _require_downloader(self) -> Downloader:
+        if self.downloader is None:
+            raise RuntimeError("asset is not bound to a client; use client results to download")
+        return self.downloader
+
+
+@attrs.frozen(kw_only=True)
+class Usage:
+    """What a call consumed, as far as the provider reports it."""
+
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    total_tokens: int | None = None
+    cost: float | None = None
+    unit: str | None = None
+
+
+def _to_assets(assets: Iterable[Asset]) -> tuple[Asset, ...]:
+    return tuple(assets)
+
+
+@attrs.frozen(kw_only=True)
+class Normalized:
+    """What a provider plugin extracts from a finished payload (see the hooks)."""
+
+    assets: tuple[Asset, ...] = attrs.field(default=(), converter=_to_assets)
+    text: str | None = None
+    usage: Usage | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Result(Generic[M]):
+    """A finished call, the same shape for every provider.
+
+    `data` is the body read into the operation's generated model; `raw` is the body
+    as received (JSON value or bytes), unknown fields included; `assets` are the files
+    it produced; `text` any text it produced; `usage` cost or token counts if reported.
+    """
+
+    operation: str
+    data: M
+    raw: Any = attrs.field(repr=False)
+    assets: tuple[Asset, ...] = ()
+    text: str | None = None
+    usage: Usage | None = None
+    task_id: str | None = None
+    request_id: str | None = None
+
+    @property
+    def asset(self) -> Asset:
+        """The first asset; `LookupError` when the call produced none."""
+        if not self.assets:
+            raise LookupError(f"{self.operation}: the result has no assets")
+        return self.assets[0]
+
+    def save(self, destination: str | os.PathLike[str]) -> list[Path]:
+        """Save every asset: into the folder `destination`, or as that file if one asset."""
+        return [
+            asset.save(self._place(destination, i), index=i) for i, asset in enumerate(self.assets)
+        ]
+
+    async def asave(self, destination: str | os.PathLike[str]) -> list[Path]:
+        """The async twin of `save()`."""
+        return [
+            await asset.asave(self._place(destination, i), index=i)
+            for i, asset in enumerate(self.assets)
+        ]
+
+    def _place(self, destination: str | os.PathLike[str], index: int) -> str | os.PathLike[str]:
+        path = Path(destination)
+        if len(self.assets) > 1 and not path.is_dir():
+            path.mkdir(parents=True, exist_ok=True)
+        return path if path.is_dir() else destination

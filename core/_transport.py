@@ -1,0 +1,154 @@
+"""Turning a `Call` into an `httpx.Request`, and an answer into a payload.
+
+This is the one place that knows how the wire looks: path templates, query strings,
+JSON and multipart bodies, content types. httpx is used behind it and nowhere else
+decides how bytes are laid out.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ._registry import OperationSpec
+
+__all__ = ["build_request", "decode_payload", "is_json_type"]
+
+_USER_AGENT = "py302"
+
+
+def build_request(
+    spec: OperationSpec,
+    *,
+    base_url: str,
+    path: Mapping[str, Any],
+    query: Mapping[str, Any],
+    body: Mapping[str, Any] | None,
+    headers: Mapping[str, str],
+) -> httpx.Request:
+    """The request for one call; its body is read into memory so retries can resend it."""
+    url = base_url.rstrip("/") + _fill_path(spec.path, path)
+    params = {name: _query_value(value) for name, value in query.items()}
+    all_headers = {"User-Agent": _USER_AGENT, "Accept": "application/json, */*;q=0.5", **headers}
+    content_type = spec.request_content_type
+    request: httpx.Request
+    if content_type is None or body is None:
+        request = httpx.Request(spec.method, url, params=params, headers=all_headers)
+    elif is_json_type(content_type):
+        request = httpx.Request(
+            spec.method,
+            url,
+            params=params,
+            headers={**all_headers, "Content-Type": content_type},
+            content=json.dumps(body, ensure_ascii=False).encode(),
+        )
+    elif content_type.startswith("multipart/"):
+        data, files = _split_multipart(body, _binary_fields(spec))
+        request = httpx.Request(
+            spec.method, url, params=params, headers=all_headers, data=data, files=files
+        )
+    elif content_type == "application/x-www-form-urlencoded":
+        request = httpx.Request(
+            spec.method, url, params=params, headers=all_headers, data=_form_values(body)
+        )
+    else:
+        raise ValueError(f"{spec.qualified_name}: unsupported request content type {content_type}")
+    request.read()
+    return request
+
+
+def is_json_type(content_type: str) -> bool:
+    """Whether a media type carries JSON (`application/json`, `...+json`)."""
+    kind = content_type.split(";", maxsplit=1)[0].strip().lower()
+    return kind == "application/json" or kind.endswith("+json")
+
+
+def decode_payload(response: httpx.Response) -> Any:
+    """The body as JSON when it is JSON, as bytes when it is binary, else as text."""
+    content_type = response.headers.get("content-type", "")
+    if is_json_type(content_type) or (not content_type and response.content[:1] in (b"{", b"[")):
+        try:
+            return response.json()
+        except ValueError:
+            return response.text
+    if content_type.startswith(("text/", "application/xml")):
+        return response.text
+    if not response.content:
+        return None
+    return response.content
+
+
+def _fill_path(template: str, values: Mapping[str, Any]) -> str:
+    path = template
+    for name, value in values.items():
+        path = path.replace("{" + name + "}", quote(str(_query_value(value)), safe=""))
+    return path
+
+
+def _query_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return [_query_value(item) for item in value]
+    return value
+
+
+def _binary_fields(spec: OperationSpec) -> frozenset[str]:
+    return frozenset(spec.extensions.get("x-py302-binary-fields", ()))
+
+
+def _split_multipart(
+    body: Mapping[str, Any], binary: frozenset[str]
+) -> tuple[dict[str, Any], list[tuple[str, tuple[str, bytes, str]]]]:
+    data: dict[str, Any] = {}
+    files: list[tuple[str, tuple[str, bytes, str]]] = []
+    for name, value in body.items():
+        if _is_file(value) or (name in binary and isinstance(value, str)):
+            files.append((name, _file_part(name, value)))
+        elif isinstance(value, list | tuple) and value and all(_is_file(v) for v in value):
+            files.extend((name, _file_part(name, item)) for item in value)
+        else:
+            data[name] = _form_scalar(value)
+    return data, files
+
+
+def _is_file(value: Any) -> bool:
+    return isinstance(value, bytes | bytearray | os.PathLike) or hasattr(value, "read")
+
+
+def _file_part(field: str, value: Any) -> tuple[str, bytes, str]:
+    if isinstance(value, bytes | bytearray):
+        return (field, bytes(value), "application/octet-stream")
+    if isinstance(value, str | os.PathLike):
+        path = Path(value)
+        if not path.is_file():
+            raise FileNotFoundError(f"{field}: no file at {path}")
+        return (
+            path.name,
+            path.read_bytes(),
+            mimetypes.guess_type(path.name)[0] or "application/octet-stream",
+        )
+    content = value.read()
+    if isinstance(content, str):
+        content = content.encode()
+    name = Path(str(getattr(value, "name", field))).name
+    return (name, content, mimetypes.guess_type(name)[0] or "application/octet-stream")
+
+
+def _form_scalar(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _form_values(body: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _form_scalar(value) for name, value in body.items()}

@@ -1,0 +1,168 @@
+"""Checking requests (before sending) and bodies (in contract tests) against the spec.
+
+jsonschema is imported on first use, not with `import py302`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ._errors import RequestValidationError
+from ._registry import OperationSpec, ProviderRegistry
+
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
+
+__all__ = ["iter_refs", "rebase_refs", "schema_problems", "validate_request", "validator_for"]
+
+BINARY_PLACEHOLDER = "<binary>"
+
+
+def validate_request(
+    registry: ProviderRegistry,
+    spec: OperationSpec,
+    *,
+    path: Mapping[str, Any],
+    query: Mapping[str, Any],
+    body: Any,
+) -> None:
+    """Raise `RequestValidationError` naming every field of the request that is wrong."""
+    problems: list[tuple[str, str]] = []
+    given = {"path": path, "query": query}
+    for param in spec.parameters:
+        values = given[param.location]
+        if param.name not in values:
+            if param.required:
+                problems.append((param.name, f"is required ({param.location} parameter)"))
+            continue
+        problems.extend(
+            (param.name + sub if sub != "(request)" else param.name, rule)
+            for sub, rule in schema_problems(registry, param.schema, values[param.name])
+        )
+    for location, values in given.items():
+        declared = {p.name for p in spec.parameters if p.location == location}
+        for name in values:
+            if name not in declared:
+                allowed = ", ".join(sorted(declared)) or "none"
+                problems.append((name, f"is not a {location} parameter (allowed: {allowed})"))
+    if spec.request_schema is not None:
+        if body is None:
+            body = {}
+        problems.extend(schema_problems(registry, spec.request_schema, _with_placeholders(body)))
+    elif body:
+        problems.append(("(body)", "this operation takes no request body"))
+    if problems:
+        raise RequestValidationError(spec.qualified_name, problems)
+
+
+def schema_problems(
+    registry: ProviderRegistry, schema: Mapping[str, Any], instance: Any
+) -> list[tuple[str, str]]:
+    """`(field, rule)` for each way `instance` breaks `schema`, sorted by field."""
+    validator = validator_for(registry, schema)
+    found = [_describe(error) for error in validator.iter_errors(instance)]
+    return sorted(set(found))
+
+
+@functools.lru_cache(maxsize=1024)
+def _validator_cached(registry: ProviderRegistry, schema_key: str) -> Validator:
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    schema = json.loads(schema_key)
+    resource = Resource.from_contents(dict(registry.document), default_specification=DRAFT202012)
+    store = Registry().with_resource(registry.schema_uri, resource)
+    rooted = {"$id": registry.schema_uri + "/request", **rebase_refs(schema, registry.schema_uri)}
+    return Draft202012Validator(rooted, registry=store, format_checker=None)
+
+
+def validator_for(registry: ProviderRegistry, schema: Mapping[str, Any]) -> Validator:
+    """A cached 2020-12 validator for a schema that may refer into `registry`'s document."""
+    return _validator_cached(registry, json.dumps(schema, sort_keys=True))
+
+
+def rebase_refs(schema: Any, uri: str) -> Any:
+    """Point local `#/components/...` references at the provider's document."""
+    if isinstance(schema, dict):
+        return {
+            key: (
+                uri + value if key == "$ref" and value.startswith("#") else rebase_refs(value, uri)
+            )
+            for key, value in schema.items()
+        }
+    if isinstance(schema, list):
+        return [rebase_refs(item, uri) for item in schema]
+    return schema
+
+
+def _describe(error: Any) -> tuple[str, str]:
+    location = [str(part) for part in error.absolute_path]
+    validator = error.validator
+    if validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else "?"
+        return (".".join([*location, missing]), "is required")
+    if validator == "additionalProperties":
+        return (".".join(location) or "(body)", error.message)
+    field = ".".join(location) or "(body)"
+    return (field, _rule(error))
+
+
+def _rule(error: Any) -> str:
+    value = error.instance
+    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    expected = {
+        "type": lambda: f"must be of type {_types(schema.get('type'))}, got {shown}",
+        "enum": lambda: f"must be one of {schema.get('enum')}, got {shown}",
+        "minimum": lambda: f"must be >= {schema.get('minimum')}, got {shown}",
+        "maximum": lambda: f"must be <= {schema.get('maximum')}, got {shown}",
+        "exclusiveMinimum": lambda: f"must be > {schema.get('exclusiveMinimum')}, got {shown}",
+        "exclusiveMaximum": lambda: f"must be < {schema.get('exclusiveMaximum')}, got {shown}",
+        "minLength": lambda: f"must have at least {schema.get('minLength')} characters",
+        "maxLength": lambda: f"must have at most {schema.get('maxLength')} characters",
+        "minItems": lambda: f"must have at least {schema.get('minItems')} items",
+        "maxItems": lambda: f"must have at most {schema.get('maxItems')} items",
+        "pattern": lambda: f"must match {schema.get('pattern')!r}, got {shown}",
+        "const": lambda: f"must be {schema.get('const')!r}, got {shown}",
+    }.get(error.validator)
+    return expected() if expected else str(error.message)
+
+
+def _types(value: Any) -> str:
+    if isinstance(value, list):
+        return " or ".join(str(item) for item in value)
+    return str(value)
+
+
+def _with_placeholders(body: Any) -> Any:
+    """Stand files in a multipart body in for strings, so `format: binary` fields check."""
+    if isinstance(body, Mapping):
+        return {key: _with_placeholders(value) for key, value in body.items()}
+    if isinstance(body, list | tuple):
+        return [_with_placeholders(item) for item in body]
+    if isinstance(body, bytes | bytearray) or hasattr(body, "read") or _is_path(body):
+        return BINARY_PLACEHOLDER
+    return body
+
+
+def _is_path(value: Any) -> bool:
+    from os import PathLike
+
+    return isinstance(value, PathLike)
+
+
+def iter_refs(schema: Any) -> Iterable[str]:
+    """Every `$ref` inside `schema` (used by the generator's checks)."""
+    if isinstance(schema, Mapping):
+        for key, value in schema.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value
+            else:
+                yield from iter_refs(value)
+    elif isinstance(schema, list):
+        for item in schema:
+            yield from iter_refs(item)

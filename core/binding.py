@@ -1,0 +1,222 @@
+"""The runtime surface that generated bindings are written against.
+
+Generated modules (ours under `py302.generated`, and those a third-party plugin
+compiles with `py302 codegen --out`) contain only declarations: attrs models, and one
+`Namespace` subclass per provider whose methods build a `Call`, a pure description of
+one request. The `operation` and `task` decorators turn those builder methods into
+calls on the client the namespace is bound to, so one generated method serves the
+synchronous and the asynchronous client alike:
+
+    client.flux.dev(prompt="...")              -> Result[SubmitImagesResponse]
+    await async_client.flux.dev(prompt="...")  -> Result[SubmitImagesResponse]
+    client.flux.generate(model=..., ...)       -> Task[BflResultResponse]
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import os
+from collections.abc import Callable, Coroutine, Mapping
+from typing import (
+    IO,
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Concatenate,
+    Generic,
+    ParamSpec,
+    TypeVar,
+    overload,
+)
+
+import attrs
+
+if TYPE_CHECKING:
+    from ._results import Result
+    from ._tasks import AsyncTask, Task
+
+__all__ = [
+    "Async",
+    "Call",
+    "FileInput",
+    "ModeT",
+    "Namespace",
+    "OpenEnum",
+    "Sync",
+    "TaskOperation",
+    "drop_none",
+    "operation",
+    "task",
+]
+
+P = ParamSpec("P")
+M = TypeVar("M")
+
+
+#: What a multipart file field accepts: a path, the bytes, or an open binary file.
+FileInput = str | os.PathLike[str] | bytes | IO[bytes]
+
+
+class Sync:
+    """Marks a namespace bound to the synchronous `Client`."""
+
+
+class Async:
+    """Marks a namespace bound to the `AsyncClient`."""
+
+
+ModeT = TypeVar("ModeT", Sync, Async)
+
+
+class OpenEnum(enum.Enum):
+    """An enum that accepts values it does not list.
+
+    Providers add states and options without notice. Reading an unknown value gives a
+    pseudo-member (`is_known` is False) that keeps the value, instead of an error.
+    Requests are still checked against the listed values by the schema, before sending.
+    """
+
+    @classmethod
+    def _missing_(cls, value: object) -> OpenEnum:
+        pseudo = object.__new__(cls)
+        pseudo._name_ = f"UNKNOWN({value!r})"
+        pseudo._value_ = value
+        return pseudo
+
+    @property
+    def is_known(self) -> bool:
+        """Whether the value is one the spec lists."""
+        return self._name_ in type(self).__members__
+
+
+@attrs.frozen(kw_only=True)
+class Call(Generic[M]):
+    """One request, described as data: what a generated builder returns.
+
+    `operation` is the operation id within the namespace's provider; `path`, `query`
+    and `body` hold the caller's values by wire name (None values already dropped);
+    `model` is the class the 2xx body is read into. Nothing here does I/O.
+    """
+
+    operation: str
+    model: Any
+    path: Mapping[str, Any] = attrs.field(factory=dict)
+    query: Mapping[str, Any] = attrs.field(factory=dict)
+    body: Mapping[str, Any] | None = None
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+
+
+def drop_none(values: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The values that were given, with `extra` merged over them (used by builders)."""
+    merged = {key: value for key, value in values.items() if value is not None}
+    if extra:
+        merged.update(extra)
+    return merged
+
+
+class Namespace(Generic[ModeT]):
+    """Base of a provider's generated operations, bound to one client.
+
+    Subclasses set `provider` (the name used in `client.<provider>`) and `bindings`
+    (the module holding the operation registry, normally the subclass's own module).
+    """
+
+    provider: ClassVar[str]
+    bindings: ClassVar[str]
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} operations of {self.provider!r}>"
+
+
+class operation(Generic[P, M]):
+    """Decorator for a builder whose operation answers at once with a result."""
+
+    def __init__(self, builder: Callable[Concatenate[Any, P], Call[M]]) -> None:
+        self._builder = builder
+        self.__doc__ = builder.__doc__
+        self.__name__ = builder.__name__
+        self.__wrapped__ = builder
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> operation[P, M]: ...
+    @overload
+    def __get__(self, obj: Namespace[Sync], owner: type[Any]) -> Callable[P, Result[M]]: ...
+    @overload
+    def __get__(
+        self, obj: Namespace[Async], owner: type[Any]
+    ) -> Callable[P, Coroutine[Any, Any, Result[M]]]: ...
+    def __get__(self, obj: Namespace[Any] | None, owner: type[Any]) -> Any:
+        if obj is None:
+            return self
+        builder = self._builder
+        namespace = obj
+
+        @functools.wraps(builder)
+        def bound(*args: Any, **kwargs: Any) -> Any:
+            call = builder(namespace, *args, **kwargs)
+            return namespace._client._execute(type(namespace), call)
+
+        return bound
+
+    def build(self, namespace: Namespace[Any], /, *args: Any, **kwargs: Any) -> Call[M]:
+        """Run the builder alone: the `Call` the operation would send (no I/O)."""
+        return self._builder(namespace, *args, **kwargs)
+
+
+class TaskOperation(Generic[P, M]):
+    """A builder whose operation submits a task to poll; made by `@task(Model)`.
+
+    Calling it sends the submit request and returns a `Task` handle (an `AsyncTask`
+    from the async client) as soon as the provider has accepted the task. `M` is the
+    model of the poll operation's answer, which the finished task's result carries.
+    """
+
+    def __init__(
+        self, builder: Callable[Concatenate[Any, P], Call[Any]], result_model: Any
+    ) -> None:
+        self._builder = builder
+        self.result_model = result_model
+        self.__doc__ = builder.__doc__
+        self.__name__ = builder.__name__
+        self.__wrapped__ = builder
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> TaskOperation[P, M]: ...
+    @overload
+    def __get__(self, obj: Namespace[Sync], owner: type[Any]) -> Callable[P, Task[M]]: ...
+    @overload
+    def __get__(
+        self, obj: Namespace[Async], owner: type[Any]
+    ) -> Callable[P, Coroutine[Any, Any, AsyncTask[M]]]: ...
+    def __get__(self, obj: Namespace[Any] | None, owner: type[Any]) -> Any:
+        if obj is None:
+            return self
+        builder = self._builder
+        namespace = obj
+        result_model = self.result_model
+
+        @functools.wraps(builder)
+        def bound(*args: Any, **kwargs: Any) -> Any:
+            call = builder(namespace, *args, **kwargs)
+            return namespace._client._submit(type(namespace), call, result_model)
+
+        return bound
+
+    def build(self, namespace: Namespace[Any], /, *args: Any, **kwargs: Any) -> Call[Any]:
+        """Run the builder alone: the submit `Call` it would send (no I/O)."""
+        return self._builder(namespace, *args, **kwargs)
+
+
+def task(
+    result_model: type[M],
+) -> Callable[[Callable[Concatenate[Any, P], Call[Any]]], TaskOperation[P, M]]:
+    """Decorator for a submit builder; `result_model` is what the finished task holds."""
+
+    def decorate(builder: Callable[Concatenate[Any, P], Call[Any]]) -> TaskOperation[P, M]:
+        return TaskOperation(builder, result_model)
+
+    return decorate

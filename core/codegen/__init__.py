@@ -1,0 +1,110 @@
+"""The binding generator: specs/ fragments in, `generated/` modules out.
+
+    python scripts/generate.py            # regenerate what changed
+    python scripts/generate.py --check    # exit 1 with a diff if generated/ is stale
+    py302 codegen --specs DIR --out PKG   # the same, for a plugin's own fragments
+
+Needs the `codegen` extra (datamodel-code-generator, Jinja2, PyYAML,
+openapi-spec-validator, ruff). Any fragment that cannot be compiled stops the run with
+every problem listed; nothing is written then.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from ._errors import CodegenError
+from ._load import Fragment, load_fragments
+from ._render import (
+    RenderedFile,
+    banner,
+    compare,
+    current_banner,
+    echo,
+    fingerprint,
+    render_fragment,
+    render_index,
+    write_atomically,
+)
+
+__all__ = ["CodegenError", "Fragment", "generate", "load_fragments", "main"]
+
+
+def generate(
+    specs_dir: Path, out_dir: Path, *, package: str, check: bool = False, force: bool = False
+) -> int:
+    """Regenerate `out_dir` from `specs_dir`; with `check`, only compare. Exit status."""
+    fragments = load_fragments(specs_dir)
+    generator = fingerprint()
+    expected: dict[str, str] = {}
+    skipped = 0
+    for fragment in fragments:
+        module_path = out_dir / f"{fragment.provider}.py"
+        head = banner(fragment.name, fragment.digest, generator)
+        if not check and not force and current_banner(module_path) == head:
+            registry = out_dir / f"{fragment.provider}.json"
+            if registry.exists() and head[2:] in registry.read_text(encoding="utf-8")[:400]:
+                expected[module_path.name] = module_path.read_text(encoding="utf-8")
+                expected[registry.name] = registry.read_text(encoding="utf-8")
+                skipped += 1
+                continue
+        for rendered in render_fragment(fragment, generator):
+            expected[rendered.name] = rendered.text
+    index: RenderedFile = render_index(fragments, package, generator)
+    expected[index.name] = index.text
+    if check:
+        diffs = compare(expected, out_dir)
+        for diff in diffs:
+            print(diff, end="")
+        if diffs:
+            echo(f"{out_dir} is stale: {len(diffs)} file(s) differ; run scripts/generate.py")
+            return 1
+        echo(f"{out_dir} is up to date ({len(fragments)} fragment(s))")
+        return 0
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = 0
+    for name, text in sorted(expected.items()):
+        path = out_dir / name
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            write_atomically(path, text)
+            written += 1
+    for path in sorted(out_dir.glob("*")):
+        if path.is_file() and path.suffix in {".py", ".json"} and path.name not in expected:
+            path.unlink()
+            echo(f"removed stale {path}")
+    echo(
+        f"{len(fragments)} fragment(s): {written} file(s) written, "
+        f"{skipped} fragment(s) unchanged and skipped"
+    )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None, *, root: Path | None = None) -> int:
+    """Command-line entry point shared by scripts/generate.py and `py302 codegen`."""
+    base = root or Path.cwd()
+    parser = argparse.ArgumentParser(prog="py302 codegen", description=__doc__.splitlines()[0])
+    parser.add_argument("--specs", type=Path, default=base / "specs", help="folder of fragments")
+    parser.add_argument(
+        "--out", type=Path, default=base / "generated", help="output package folder"
+    )
+    parser.add_argument("--package", default="py302.generated", help="import name of --out")
+    parser.add_argument("--check", action="store_true", help="compare only; exit 1 on drift")
+    parser.add_argument("--force", action="store_true", help="regenerate unchanged fragments too")
+    parser.add_argument("--json", action="store_true", help="report problems as JSON")
+    args = parser.parse_args(argv)
+    try:
+        return generate(
+            args.specs, args.out, package=args.package, check=args.check, force=args.force
+        )
+    except CodegenError as exc:
+        if args.json:
+            print(json.dumps({"problems": list(exc.problems)}, indent=1))
+        else:
+            echo(f"error: {exc}")
+        return 2
+    except ModuleNotFoundError as exc:
+        echo(f"error: {exc.name} is missing; install the tools: pip install 'py302[codegen]'")
+        return 2

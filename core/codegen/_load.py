@@ -1,0 +1,301 @@
+"""Reading spec fragments and checking them against the rules in specs/README.md."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from py302._validation import rebase_refs
+
+from ._errors import CodegenError
+
+__all__ = ["EVIDENCE_LEVELS", "Fragment", "discover", "load_fragments", "read_inventory"]
+
+EVIDENCE_LEVELS = ("recorded", "doc", "sdk", "upstream", "inferred")
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+_SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+_PASCAL = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+_REQUIRED_KEYS = ("x-py302-doc", "x-py302-evidence", "x-py302-sources")
+
+
+@attrs.frozen(kw_only=True)
+class Fragment:
+    """One provider's spec: its merged document, where it came from, its hash."""
+
+    provider: str
+    name: str  # as shown in banners: "specs/flux.yaml"
+    document: Mapping[str, Any]
+    digest: str
+
+
+def discover(specs_dir: Path) -> list[Path]:
+    """The fragments in `specs_dir`: `*.yaml` files and provider folders, sorted."""
+    found = sorted(specs_dir.glob("*.yaml")) + sorted(
+        path for path in specs_dir.iterdir() if path.is_dir() and any(path.glob("*.yaml"))
+    )
+    return sorted(found, key=lambda path: path.name)
+
+
+def read_inventory(specs_dir: Path) -> set[str] | None:
+    """The ids of `doc-inventory.tsv` beside the fragments, or None if there is none."""
+    path = specs_dir / "doc-inventory.tsv"
+    if not path.exists():
+        return None
+    with path.open(encoding="utf-8", newline="") as handle:
+        return {row["id"] for row in csv.DictReader(handle, delimiter="\t")}
+
+
+def load_fragments(specs_dir: Path, display_root: Path | None = None) -> list[Fragment]:
+    """Load and check every fragment; `CodegenError` lists every problem in all of them."""
+    import yaml
+
+    inventory = read_inventory(specs_dir)
+    fragments: list[Fragment] = []
+    problems: list[str] = []
+    root = display_root or specs_dir.parent
+    providers: dict[str, str] = {}
+    for path in discover(specs_dir):
+        files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+        name = _display(path, root)
+        digest = hashlib.sha256()
+        documents = []
+        for file in files:
+            raw = file.read_bytes()
+            digest.update(file.name.encode() + b"\0" + raw)
+            try:
+                documents.append(yaml.safe_load(raw))
+            except yaml.YAMLError as exc:
+                problems.append(f"{_display(file, root)}: not valid YAML: {exc}")
+        if len(documents) != len(files):
+            continue
+        document = _merge(documents, name, problems)
+        found = check_document(document, name, inventory)
+        problems.extend(found)
+        provider = document.get("x-py302-provider", "")
+        if provider in providers:
+            problems.append(
+                f"{name}: provider {provider!r} is also defined in {providers[provider]}"
+            )
+        providers[provider] = name
+        if not found:
+            fragments.append(
+                Fragment(provider=provider, name=name, document=document, digest=digest.hexdigest())
+            )
+    if problems:
+        raise CodegenError(problems)
+    return fragments
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _merge(documents: list[Any], name: str, problems: list[str]) -> dict[str, Any]:
+    """One document from a provider folder's files (paths and schemas may not clash)."""
+    merged: dict[str, Any] = dict(documents[0])
+    for extra in documents[1:]:
+        for path, item in extra.get("paths", {}).items():
+            if path in merged.setdefault("paths", {}):
+                problems.append(f"{name}: path {path} is defined twice")
+            merged["paths"][path] = item
+        schemas = extra.get("components", {}).get("schemas", {})
+        target = merged.setdefault("components", {}).setdefault("schemas", {})
+        for schema_name, schema in schemas.items():
+            if schema_name in target and target[schema_name] != schema:
+                problems.append(f"{name}: schema {schema_name} is defined twice, differently")
+            target[schema_name] = schema
+    return merged
+
+
+def iter_operations(document: Mapping[str, Any]) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
+    """`(path, METHOD, operation)` for every operation, in document order."""
+    for path, item in document.get("paths", {}).items():
+        for method in HTTP_METHODS:
+            if method in item:
+                yield path, method.upper(), item[method]
+
+
+def check_document(document: Any, name: str, inventory: set[str] | None) -> list[str]:
+    """Every way `document` breaks the fragment rules (empty when it is fine)."""
+    if not isinstance(document, dict):
+        return [f"{name}: the document is not a mapping"]
+    problems = _openapi_problems(document, name)
+    provider = document.get("x-py302-provider")
+    if not isinstance(provider, str) or not _IDENTIFIER.match(provider):
+        problems.append(
+            f"{name}: x-py302-provider must be a lower-case identifier, got {provider!r}"
+        )
+    schemas = document.get("components", {}).get("schemas", {})
+    for schema_name in schemas:
+        if not _PASCAL.match(schema_name):
+            problems.append(f"{name}: schema name {schema_name!r} is not PascalCase")
+    problems.extend(_text_problems(document, name))
+    seen: dict[str, str] = {}
+    operations = list(iter_operations(document))
+    op_ids = {op.get("operationId") for _, _, op in operations}
+    for path, method, op in operations:
+        where = f"{name}: {method} {path}"
+        op_id = op.get("operationId")
+        if not isinstance(op_id, str) or not _SNAKE.match(op_id):
+            problems.append(f"{where}: operationId {op_id!r} is not snake_case")
+            continue
+        where = f"{name}: {op_id}"
+        if op_id in seen:
+            problems.append(f"{where}: operationId also used by {seen[op_id]}")
+        seen[op_id] = f"{method} {path}"
+        problems.extend(_operation_problems(op, where, provider, inventory, op_ids))
+    problems.extend(_example_problems(document, name))
+    return problems
+
+
+def _openapi_problems(document: Mapping[str, Any], name: str) -> list[str]:
+    from openapi_spec_validator import validate
+    from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+
+    if not str(document.get("openapi", "")).startswith("3.1"):
+        return [f"{name}: must be OpenAPI 3.1 (openapi: 3.1.0)"]
+    try:
+        validate(dict(document))
+    except OpenAPIValidationError as exc:
+        return [f"{name}: not valid OpenAPI 3.1: {exc}".splitlines()[0]]
+    return []
+
+
+def _operation_problems(
+    op: Mapping[str, Any],
+    where: str,
+    provider: Any,
+    inventory: set[str] | None,
+    op_ids: set[Any],
+) -> list[str]:
+    problems = []
+    if op.get("tags") != [provider]:
+        problems.append(f"{where}: tags must be [{provider}]")
+    if not op.get("summary"):
+        problems.append(f"{where}: needs a summary")
+    for key in _REQUIRED_KEYS:
+        if key not in op:
+            problems.append(f"{where}: needs {key}")
+    doc_ids = op.get("x-py302-doc") or []
+    if not isinstance(doc_ids, list) or not doc_ids:
+        problems.append(f"{where}: x-py302-doc must list inventory ids")
+    elif inventory is not None:
+        problems.extend(
+            f"{where}: x-py302-doc id {doc_id!r} is not in doc-inventory.tsv"
+            for doc_id in doc_ids
+            if doc_id not in inventory
+        )
+    evidence = op.get("x-py302-evidence")
+    if evidence not in EVIDENCE_LEVELS:
+        problems.append(f"{where}: x-py302-evidence must be one of {', '.join(EVIDENCE_LEVELS)}")
+    sources = op.get("x-py302-sources", [])
+    if not isinstance(sources, list) or (evidence != "inferred" and not sources):
+        problems.append(f"{where}: x-py302-sources must list the URLs the shape comes from")
+    if evidence in {"upstream", "inferred"} and not op.get("x-py302-notes"):
+        problems.append(f"{where}: evidence {evidence} needs x-py302-notes saying what is unknown")
+    problems.extend(_task_problems(op.get("x-py302-task"), where, op_ids))
+    problems.extend(_body_problems(op, where))
+    return problems
+
+
+def _task_problems(task: Any, where: str, op_ids: set[Any]) -> list[str]:
+    if task is None:
+        return []
+    if not isinstance(task, dict) or not {"pattern", "poll"} <= task.keys():
+        return [f"{where}: x-py302-task needs pattern and poll"]
+    return [
+        f"{where}: x-py302-task.{key} names no operation: {task[key]!r}"
+        for key in ("poll", "cancel")
+        if key in task and task[key] not in op_ids
+    ]
+
+
+def _body_problems(op: Mapping[str, Any], where: str) -> list[str]:
+    problems = [
+        f"{where}: the {media} request body must be a $ref to a component"
+        for media, content in op.get("requestBody", {}).get("content", {}).items()
+        if "$ref" not in content.get("schema", {})
+    ]
+    for status, response in op.get("responses", {}).items():
+        if not str(status).startswith("2"):
+            continue
+        problems.extend(
+            f"{where}: the {status} {media} response must be a $ref"
+            for media, content in response.get("content", {}).items()
+            if "json" in media and "$ref" not in content.get("schema", {})
+        )
+    return problems
+
+
+def _text_problems(document: Any, name: str) -> list[str]:
+    """Descriptions become docstrings: refuse what would break or garble them."""
+    problems = []
+    for text in _iter_texts(document):
+        if '"""' in text or "\\" in text:
+            problems.append(
+                f"{name}: descriptions may not contain backslashes or triple quotes: {text[:60]!r}"
+            )
+    return problems
+
+
+def _iter_texts(node: Any) -> Iterable[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in {"description", "summary", "title"} and isinstance(value, str):
+                yield value
+            else:
+                yield from _iter_texts(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _iter_texts(item)
+
+
+def _example_problems(document: Mapping[str, Any], name: str) -> list[str]:
+    """Every example must validate against its schema, or it teaches the wrong thing."""
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    uri = "urn:py302:fragment"
+    resource = Resource.from_contents(dict(document), default_specification=DRAFT202012)
+    store = Registry().with_resource(uri, resource)
+    problems = []
+    for _path, _method, op in iter_operations(document):
+        bodies = [("request", op.get("requestBody", {}).get("content", {}))]
+        bodies += [
+            (f"response {status}", response.get("content", {}))
+            for status, response in op.get("responses", {}).items()
+        ]
+        for label, contents in bodies:
+            for media, content in contents.items():
+                examples = []
+                if "example" in content:
+                    examples.append(content["example"])
+                examples += [
+                    item.get("value")
+                    for item in content.get("examples", {}).values()
+                    if "value" in item
+                ]
+                schema = content.get("schema")
+                if not schema or "json" not in media:
+                    continue
+                rooted = {"$id": uri + "/check", **rebase_refs(schema, uri)}
+                validator = Draft202012Validator(rooted, registry=store)
+                for example in examples:
+                    for error in validator.iter_errors(example):
+                        where = "/".join(str(p) for p in error.absolute_path) or "(root)"
+                        problems.append(
+                            f"{name}: {op.get('operationId')} {label} example at {where}: "
+                            + error.message
+                        )
+    return problems

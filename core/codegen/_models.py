@@ -1,0 +1,175 @@
+"""Models: datamodel-code-generator's output, made into attrs classes.
+
+datamodel-code-generator has no attrs output, so it is driven with our own
+`dataclass.jinja2` and `Enum.jinja2` templates (attrs classes, open enums); this module
+runs it on a fragment's component schemas and reads the result back with `ast`, so the
+operation builders can reuse each field's type and description.
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from ._errors import CodegenError
+
+__all__ = ["FieldInfo", "ModelIndex", "generate_models"]
+
+TEMPLATES = Path(__file__).parent / "templates"
+_DROPPED_IMPORTS = ("from dataclasses import", "from enum import Enum", "from __future__ import")
+
+
+@attrs.frozen(kw_only=True)
+class FieldInfo:
+    """A field of a generated class, as the builders need it."""
+
+    name: str
+    wire: str
+    annotation: str
+    required: bool
+    description: str | None
+
+
+@attrs.frozen(kw_only=True)
+class ModelIndex:
+    """What the generated models module defines, by kind."""
+
+    classes: Mapping[str, tuple[FieldInfo, ...]]
+    enums: Mapping[str, tuple[Any, ...]]
+    aliases: frozenset[str]
+
+    def fields_of(self, name: str) -> tuple[FieldInfo, ...]:
+        """The fields of class `name`, required ones first (declaration order kept)."""
+        fields = self.classes[name]
+        return tuple(f for f in fields if f.required) + tuple(f for f in fields if not f.required)
+
+    def widen(self, annotation: str) -> str:
+        """An annotation for a builder parameter: models also accept mappings, enums
+        also accept their plain values."""
+        tree = ast.parse(annotation, mode="eval")
+        widened = _Widen(self).visit(tree)
+        return ast.unparse(ast.fix_missing_locations(widened))
+
+
+def generate_models(document: Mapping[str, Any], name: str) -> tuple[str, ModelIndex]:
+    """The models source (imports stripped) for a fragment, and its index."""
+    from datamodel_code_generator import generate
+    from datamodel_code_generator.enums import DataModelType, InputFileType
+    from datamodel_code_generator.format import PythonVersion
+
+    schemas = document.get("components", {}).get("schemas", {})
+    if not schemas:
+        return "", ModelIndex(classes={}, enums={}, aliases=frozenset())
+    models_only = {
+        "openapi": document["openapi"],
+        "info": document["info"],
+        "paths": {},
+        "components": {"schemas": schemas},
+    }
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            source = generate(
+                dict(models_only),
+                input_file_type=InputFileType.OpenAPI,
+                output_model_type=DataModelType.DataclassesDataclass,
+                target_python_version=PythonVersion.PY_310,
+                custom_template_dir=TEMPLATES,
+                use_union_operator=True,
+                use_standard_collections=True,
+                use_schema_description=True,
+                use_field_description=True,
+                capitalise_enum_members=True,
+                disable_timestamp=True,
+                formatters=[],
+            )
+        except Exception as exc:
+            raise CodegenError([f"{name}: datamodel-code-generator failed: {exc}"]) from exc
+    loud = [w for w in caught if not issubclass(w.category, (DeprecationWarning, FutureWarning))]
+    if loud:
+        raise CodegenError([f"{name}: datamodel-code-generator warned: {w.message}" for w in loud])
+    if not isinstance(source, str):
+        raise CodegenError([f"{name}: datamodel-code-generator split the models into modules"])
+    body = "\n".join(
+        line
+        for line in source.splitlines()
+        if not line.startswith("#") and not line.startswith(_DROPPED_IMPORTS)
+    ).strip()
+    return body, _index(body, name)
+
+
+def _index(source: str, name: str) -> ModelIndex:
+    tree = ast.parse(source)
+    classes: dict[str, tuple[FieldInfo, ...]] = {}
+    enums: dict[str, tuple[Any, ...]] = {}
+    aliases: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            bases = [ast.unparse(base) for base in node.bases]
+            if "OpenEnum" in bases:
+                enums[node.name] = tuple(
+                    ast.literal_eval(stmt.value)
+                    for stmt in node.body
+                    if isinstance(stmt, ast.Assign)
+                )
+            else:
+                inherited = [f for base in bases if base in classes for f in classes[base]]
+                classes[node.name] = tuple(inherited) + _fields(node, source)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            aliases.add(node.target.id)
+        elif isinstance(node, ast.Assign):
+            raise CodegenError(
+                [f"{name}: unexpected statement in models: {ast.unparse(node)[:80]}"]
+            )
+    return ModelIndex(classes=classes, enums=enums, aliases=frozenset(aliases))
+
+
+def _fields(node: ast.ClassDef, source: str) -> tuple[FieldInfo, ...]:
+    found = []
+    body = node.body
+    for index, stmt in enumerate(body):
+        if not (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)):
+            continue
+        wire = stmt.target.id
+        if isinstance(stmt.value, ast.Call):
+            for keyword in stmt.value.keywords:
+                if keyword.arg == "metadata" and isinstance(keyword.value, ast.Dict):
+                    wire = ast.literal_eval(keyword.value.values[0])
+        description = None
+        following = body[index + 1] if index + 1 < len(body) else None
+        if isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant):
+            description = str(following.value.value).strip()
+        required = stmt.value is None or (
+            isinstance(stmt.value, ast.Call)
+            and not any(k.arg == "default" for k in stmt.value.keywords)
+        )
+        found.append(
+            FieldInfo(
+                name=stmt.target.id,
+                wire=wire,
+                annotation=ast.unparse(stmt.annotation),
+                required=required,
+                description=description,
+            )
+        )
+    return tuple(found)
+
+
+class _Widen(ast.NodeTransformer):
+    def __init__(self, index: ModelIndex) -> None:
+        self.index = index
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        if node.id in self.index.classes or node.id in self.index.aliases:
+            mapping = ast.parse("Mapping[str, Any]", mode="eval").body
+            return ast.BinOp(left=node, op=ast.BitOr(), right=mapping)
+        if node.id in self.index.enums:
+            values = ", ".join(repr(value) for value in self.index.enums[node.id])
+            literal = ast.parse(f"Literal[{values}]", mode="eval").body
+            return ast.BinOp(left=node, op=ast.BitOr(), right=literal)
+        return node

@@ -1,0 +1,280 @@
+"""Operations: what each builder method and registry entry is made of."""
+
+from __future__ import annotations
+
+import keyword
+import textwrap
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from ._errors import CodegenError
+from ._load import iter_operations
+from ._models import ModelIndex
+
+__all__ = ["OperationData", "Param", "collect_operations", "registry_entry"]
+
+_SIMPLE_TYPES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
+_RESERVED = {"self", "extra_body", "extra_headers"}
+
+
+@attrs.frozen(kw_only=True)
+class Param:
+    """One keyword parameter of a builder method."""
+
+    name: str
+    wire: str
+    annotation: str
+    required: bool
+    description: str | None
+    location: str  # path, query or body
+
+
+@attrs.frozen(kw_only=True)
+class OperationData:
+    """Everything the templates and the registry need about one operation."""
+
+    operation_id: str
+    method: str
+    path: str
+    raw: Mapping[str, Any]
+    params: tuple[Param, ...]
+    has_body: bool
+    model: str
+    task: Mapping[str, Any] | None
+    task_model: str | None
+    docstring: str
+
+    @property
+    def name(self) -> str:
+        """The method name on the namespace."""
+        return self.operation_id
+
+    @property
+    def path_params(self) -> list[Param]:
+        """Parameters that fill the URL path."""
+        return [p for p in self.params if p.location == "path"]
+
+    @property
+    def query_params(self) -> list[Param]:
+        """Parameters sent in the query string."""
+        return [p for p in self.params if p.location == "query"]
+
+    @property
+    def body_params(self) -> list[Param]:
+        """Parameters that are fields of the request body."""
+        return [p for p in self.params if p.location == "body"]
+
+
+def collect_operations(
+    document: Mapping[str, Any], index: ModelIndex, fragment: str
+) -> list[OperationData]:
+    """The operations of a fragment, sorted by operation id."""
+    problems: list[str] = []
+    found: list[OperationData] = []
+    models = {op["operationId"]: _response_model(op) for _, _, op in iter_operations(document)}
+    for path, method, op in iter_operations(document):
+        op_id = op["operationId"]
+        params = _parameters(op, fragment, problems) + _body_params(op, index, fragment, problems)
+        names = [p.name for p in params]
+        for clash in sorted({n for n in names if names.count(n) > 1}):
+            problems.append(
+                f"{fragment}: {op_id}: parameter {clash!r} is both a parameter and a body field"
+            )
+        params.sort(key=lambda p: not p.required)
+        task = op.get("x-py302-task")
+        found.append(
+            OperationData(
+                operation_id=op_id,
+                method=method,
+                path=path,
+                raw=op,
+                params=tuple(params),
+                has_body="requestBody" in op,
+                model=models[op_id],
+                task=task,
+                task_model=models.get(task["poll"]) if task else None,
+                docstring=_docstring(op, method, path, params),
+            )
+        )
+    if problems:
+        raise CodegenError(problems)
+    return sorted(found, key=lambda op: op.operation_id)
+
+
+def _python_name(wire: str) -> str:
+    name = "".join(ch if ch.isalnum() else "_" for ch in wire)
+    if name[:1].isdigit():
+        name = "_" + name
+    if keyword.iskeyword(name) or name in _RESERVED:
+        name += "_"
+    return name
+
+
+def _parameters(op: Mapping[str, Any], fragment: str, problems: list[str]) -> list[Param]:
+    params = []
+    for raw in op.get("parameters", []):
+        if raw.get("in") not in {"path", "query"}:
+            if raw.get("in") == "header":
+                continue  # headers go through extra_headers and plugins
+            problems.append(
+                f"{fragment}: {op['operationId']}: unsupported parameter location {raw.get('in')}"
+            )
+            continue
+        schema = raw.get("schema", {})
+        python_type = _SIMPLE_TYPES.get(schema.get("type", ""), "Any")
+        if schema.get("type") == "array":
+            item = _SIMPLE_TYPES.get(schema.get("items", {}).get("type", ""), "Any")
+            python_type = f"list[{item}]"
+        required = bool(raw.get("required")) or raw["in"] == "path"
+        params.append(
+            Param(
+                name=_python_name(raw["name"]),
+                wire=raw["name"],
+                annotation=python_type if required else f"{python_type} | None",
+                required=required,
+                description=raw.get("description"),
+                location=raw["in"],
+            )
+        )
+    return params
+
+
+def _body_params(
+    op: Mapping[str, Any], index: ModelIndex, fragment: str, problems: list[str]
+) -> list[Param]:
+    content = op.get("requestBody", {}).get("content", {})
+    if not content:
+        return []
+    if len(content) > 1:
+        problems.append(f"{fragment}: {op['operationId']}: one request media type per operation")
+        return []
+    ((_media, body),) = content.items()
+    schema_name = body["schema"]["$ref"].rsplit("/", 1)[-1]
+    if schema_name not in index.classes:
+        problems.append(
+            f"{fragment}: {op['operationId']}: request body {schema_name} is not an object model"
+        )
+        return []
+    binary = set(binary_fields(op, index))
+    return [
+        Param(
+            name=field.name,
+            wire=field.wire,
+            annotation=_file_annotation(field.annotation)
+            if field.wire in binary
+            else index.widen(field.annotation),
+            required=field.required,
+            description=field.description,
+            location="body",
+        )
+        for field in index.fields_of(schema_name)
+    ]
+
+
+def binary_fields(op: Mapping[str, Any], index: ModelIndex) -> list[str]:
+    """Body fields that carry files (multipart `format: binary` fields)."""
+    content = op.get("requestBody", {}).get("content", {})
+    fields: list[str] = []
+    for media, body in content.items():
+        if not media.startswith("multipart/"):
+            continue
+        schema_name = body["schema"]["$ref"].rsplit("/", 1)[-1]
+        fields.extend(f.wire for f in index.classes.get(schema_name, ()) if "bytes" in f.annotation)
+    return sorted(fields)
+
+
+def _file_annotation(annotation: str) -> str:
+    return annotation.replace("bytes", "FileInput")
+
+
+def _response_model(op: Mapping[str, Any]) -> str:
+    statuses = sorted(s for s in op.get("responses", {}) if str(s).startswith("2"))
+    for status in statuses:
+        for media, content in op["responses"][status].get("content", {}).items():
+            if "json" in media and "$ref" in content.get("schema", {}):
+                return str(content["schema"]["$ref"].rsplit("/", 1)[-1])
+            if media.startswith(
+                ("image/", "video/", "audio/", "model/", "application/octet-stream")
+            ):
+                return "bytes"
+    return "Any"
+
+
+def _docstring(op: Mapping[str, Any], method: str, path: str, params: list[Param]) -> str:
+    lines = [op["summary"].strip(), ""]
+    description = op.get("description")
+    if description:
+        lines += [*textwrap.wrap(" ".join(description.split()), 88), ""]
+    lines.append(f"{method} {path} · evidence: {op['x-py302-evidence']}")
+    if op.get("x-py302-task"):
+        task = op["x-py302-task"]
+        lines.append(f"Submits a task (pattern {task['pattern']}, polled by {task['poll']}).")
+    sources = op.get("x-py302-sources") or []
+    if sources:
+        lines.append(f"Docs: {sources[0]}")
+    documented = [p for p in params if p.description]
+    if documented:
+        lines += ["", "Args:"]
+        for param in documented:
+            text = " ".join((param.description or "").split())
+            wrapped = textwrap.wrap(f"{param.name}: {text}", 84)
+            lines += ["    " + wrapped[0]] + ["        " + more for more in wrapped[1:]]
+    body = "\n        ".join(line.rstrip() for line in lines)
+    return body.replace("\n        \n", "\n\n").rstrip() + "\n        "
+
+
+def registry_entry(op: OperationData, index: ModelIndex) -> dict[str, Any]:
+    """The JSON the core reads about one operation (see `py302._registry`)."""
+    raw = op.raw
+    content = raw.get("requestBody", {}).get("content", {})
+    request = None
+    if content:
+        ((media, body),) = content.items()
+        request = {"content_type": media, "schema": body["schema"]}
+    responses = {}
+    for status, response in raw.get("responses", {}).items():
+        media_types = response.get("content", {})
+        entry: dict[str, Any] = {"description": response.get("description", "")}
+        if media_types:
+            media, body = next(iter(media_types.items()))
+            entry["content_type"] = media
+            if "schema" in body:
+                entry["schema"] = body["schema"]
+        responses[str(status)] = entry
+    extensions = {
+        key: value
+        for key, value in raw.items()
+        if key.startswith("x-")
+        and key
+        not in {
+            "x-py302-doc",
+            "x-py302-evidence",
+            "x-py302-sources",
+            "x-py302-notes",
+            "x-py302-task",
+        }
+    }
+    binary = binary_fields(raw, index)
+    if binary:
+        extensions["x-py302-binary-fields"] = binary
+    parameters = [
+        {k: v for k, v in param.items() if k in {"name", "in", "required", "schema"}}
+        for param in raw.get("parameters", [])
+        if param.get("in") in {"path", "query"}
+    ]
+    return {
+        "method": op.method,
+        "path": op.path,
+        "summary": raw["summary"],
+        "doc": raw["x-py302-doc"],
+        "evidence": raw["x-py302-evidence"],
+        "sources": raw.get("x-py302-sources", []),
+        "notes": " ".join(raw["x-py302-notes"].split()) if raw.get("x-py302-notes") else None,
+        "parameters": parameters,
+        "request": request,
+        "responses": responses,
+        "task": op.task,
+        "extensions": extensions,
+    }

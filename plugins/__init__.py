@@ -1,0 +1,8 @@
+"""The provider plugins that ship with py302.
+
+Each module is a plugin like any third-party one: hook implementations only, no
+access to private parts of the core. They are loaded by module path, in this order.
+Importing this package imports none of them.
+"""
+
+BUILTIN_PLUGINS = ("py302.plugins.flux",)
