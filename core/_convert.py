@@ -67,9 +67,7 @@ def _is_scalar_union(kind: Any) -> bool:
     if typing.get_origin(kind) not in (typing.Union, types.UnionType):
         return False
     members = typing.get_args(kind)
-    return any(_is_enum(m) for m in members) and all(
-        m in _SCALARS or _is_enum(m) for m in members
-    )
+    return any(_is_enum(m) for m in members) and all(m in _SCALARS or _is_enum(m) for m in members)
 
 
 def _is_enum(kind: Any) -> bool:

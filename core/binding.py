@@ -43,6 +43,7 @@ __all__ = [
     "ModeT",
     "Namespace",
     "OpenEnum",
+    "OpenStrEnum",
     "Sync",
     "TaskOperation",
     "drop_none",
@@ -88,6 +89,22 @@ class OpenEnum(enum.Enum):
     def is_known(self) -> bool:
         """Whether the value is one the spec lists."""
         return self._name_ in type(self).__members__
+
+
+class OpenStrEnum(str, OpenEnum):
+    """An `OpenEnum` of strings: members also compare equal to their plain values."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> OpenStrEnum:
+        if not isinstance(value, str):
+            raise ValueError(f"{value!r} is not a valid {cls.__name__} (not a string)")
+        pseudo = str.__new__(cls, value)
+        pseudo._name_ = f"UNKNOWN({value!r})"
+        pseudo._value_ = value
+        return pseudo
+
+    def __str__(self) -> str:
+        return str(self.value)
 
 
 @attrs.frozen(kw_only=True)

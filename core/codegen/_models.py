@@ -100,7 +100,11 @@ def generate_models(document: Mapping[str, Any], name: str) -> tuple[str, ModelI
         for line in source.splitlines()
         if not line.startswith("#") and not line.startswith(_DROPPED_IMPORTS)
     ).strip()
-    return body, _index(body, name)
+    index = _index(body, name)
+    for enum_name, values in index.enums.items():
+        if values and all(isinstance(value, str) for value in values):
+            body = body.replace(f"class {enum_name}(OpenEnum):", f"class {enum_name}(OpenStrEnum):")
+    return body, index
 
 
 def _index(source: str, name: str) -> ModelIndex:
@@ -111,7 +115,7 @@ def _index(source: str, name: str) -> ModelIndex:
     for node in tree.body:
         if isinstance(node, ast.ClassDef):
             bases = [ast.unparse(base) for base in node.bases]
-            if "OpenEnum" in bases:
+            if "OpenEnum" in bases or "OpenStrEnum" in bases:
                 enums[node.name] = tuple(
                     ast.literal_eval(stmt.value)
                     for stmt in node.body

@@ -1,0 +1,150 @@
+"""The `py302` command line (also `python -m py302`)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+__all__ = ["main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="py302")
+def cli() -> None:
+    """py302: the 302.AI API from Python and the shell."""
+
+
+@cli.command(
+    context_settings={
+        "ignore_unknown_options": True,
+        "allow_extra_args": True,
+        "help_option_names": [],
+    }
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def codegen(args: tuple[str, ...]) -> None:
+    """Regenerate bindings from spec fragments (`py302 codegen --help` for options)."""
+    from py302.codegen import main as codegen_main
+
+    sys.exit(codegen_main(list(args)))
+
+
+@cli.group()
+def cassette() -> None:
+    """Work with VCR cassettes of py302 traffic."""
+
+
+@cassette.command("check")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--api-host", "api_hosts", multiple=True, help="Host of the API (default api.302.ai)."
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per interaction.")
+def cassette_check(paths: tuple[Path, ...], api_hosts: tuple[str, ...], as_json: bool) -> None:
+    """Check every interaction of the cassettes against the specs; exit 1 on a mismatch."""
+    from ._contract import DEFAULT_API_HOSTS, check_cassette
+
+    files = [
+        p for path in paths for p in (sorted(path.rglob("*.yaml")) if path.is_dir() else [path])
+    ]
+    failed = 0
+    for file in files:
+        for report in check_cassette(file, api_hosts=api_hosts or DEFAULT_API_HOSTS):
+            failed += not report.ok
+            if as_json:
+                click.echo(json.dumps(_report_json(report), ensure_ascii=False))
+            else:
+                colour = "red" if not report.ok else ("yellow" if report.skipped else "green")
+                click.secho(report.line(), fg=colour)
+    if not as_json:
+        click.echo(f"{len(files)} cassette(s), {failed} interaction(s) disagree with the specs")
+    sys.exit(1 if failed else 0)
+
+
+def _report_json(report: Any) -> dict[str, Any]:
+    return {
+        "cassette": report.cassette,
+        "index": report.index,
+        "method": report.method,
+        "url": report.url,
+        "status": report.status,
+        "operation": report.operation,
+        "ok": report.ok,
+        "skipped": report.skipped,
+        "problems": list(report.problems),
+    }
+
+
+@cli.command()
+@click.argument("provider", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def ops(provider: str | None, as_json: bool) -> None:
+    """List operations with their doc ids and evidence."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ._contract import default_registries
+
+    rows = [
+        spec
+        for registry in default_registries()
+        if provider in (None, registry.provider)
+        for spec in registry.operations.values()
+    ]
+    if provider and not rows:
+        raise click.ClickException(f"no provider {provider!r}; see `py302 plugins`")
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "operation": s.qualified_name,
+                        "method": s.method,
+                        "path": s.path,
+                        "task": s.task.pattern if s.task else None,
+                        "evidence": s.evidence,
+                        "doc": list(s.doc_ids),
+                    }
+                    for s in rows
+                ],
+                indent=1,
+            )
+        )
+        return
+    table = Table("operation", "request", "task", "evidence", "doc ids")
+    for s in rows:
+        table.add_row(
+            s.qualified_name,
+            f"{s.method} {s.path}",
+            s.task.pattern if s.task else "",
+            s.evidence,
+            "\n".join(s.doc_ids),
+        )
+    Console().print(table)
+
+
+@cli.command()
+def plugins() -> None:
+    """List loaded plugins, their providers, and any that failed to load."""
+    from ._plugins import default_host
+
+    host = default_host()
+    for name in host.plugin_names():
+        provided = sorted(p.name for p in host.providers.values() if p.plugin == name)
+        click.echo(f"loaded  {name}: providers {', '.join(provided) or '(none)'}")
+    for failure in host.failures:
+        click.secho(f"FAILED  {failure.name}: {failure.reason}", fg="red")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the command line."""
+    cli.main(args=list(argv) if argv is not None else None, prog_name="py302")
+
+
+if __name__ == "__main__":
+    main()

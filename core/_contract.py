@@ -1,0 +1,228 @@
+"""Contract checks: does recorded (or documented) traffic agree with the specs?
+
+Every interaction of a VCR cassette is matched to an operation by method and path,
+then its request (query, body) and its response (status, body) are validated
+against that operation's schemas. Requests to hosts other than the API (result file
+downloads) are reported as skipped. Used by `py302 cassette check` and the tests.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import attrs
+
+from ._registry import OperationSpec, ProviderRegistry, load_registry
+from ._transport import is_json_type
+from ._validation import schema_problems
+
+__all__ = ["DEFAULT_API_HOSTS", "InteractionReport", "check_cassette", "default_registries"]
+
+DEFAULT_API_HOSTS = frozenset({"api.302.ai"})
+_SECRET_HEADERS = frozenset({"authorization", "x-api-key", "x-key", "api-key", "x-goog-api-key"})
+
+
+@attrs.frozen(kw_only=True)
+class InteractionReport:
+    """The verdict on one interaction of a cassette."""
+
+    cassette: str
+    index: int
+    method: str
+    url: str
+    status: int | None
+    operation: str | None
+    problems: tuple[str, ...] = ()
+    skipped: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the interaction agrees with the spec (skipped ones count as ok)."""
+        return not self.problems
+
+    def line(self) -> str:
+        """One line for people: verdict, operation, request, status and problems."""
+        path = urlsplit(self.url).path
+        head = f"{self.cassette}#{self.index} {self.method} {path} -> {self.status}"
+        if self.skipped:
+            return f"skip {head}: {self.skipped}"
+        if self.ok:
+            return f"ok   {head} [{self.operation}]"
+        return f"FAIL {head} [{self.operation or '?'}]: " + "; ".join(self.problems)
+
+
+def default_registries() -> list[ProviderRegistry]:
+    """The registries of every generated provider and every plugin-registered one."""
+    from py302.generated import PROVIDER_MODULES
+
+    from ._plugins import default_host
+
+    modules = dict(PROVIDER_MODULES)
+    modules.update({p.name: p.bindings for p in default_host().providers.values()})
+    return [load_registry(module) for _, module in sorted(modules.items())]
+
+
+def check_cassette(
+    path: Path,
+    registries: Sequence[ProviderRegistry] | None = None,
+    *,
+    api_hosts: Iterable[str] = DEFAULT_API_HOSTS,
+) -> list[InteractionReport]:
+    """Check every interaction of the cassette at `path`."""
+    import yaml
+
+    registries = list(registries) if registries is not None else default_registries()
+    hosts = frozenset(api_hosts)
+    name = path.as_posix()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        interactions = data["interactions"]
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
+        return [
+            InteractionReport(
+                cassette=name,
+                index=0,
+                method="?",
+                url="?",
+                status=None,
+                operation=None,
+                problems=(f"not a readable cassette: {exc}",),
+            )
+        ]
+    return [
+        _check_interaction(name, index, item, registries, hosts)
+        for index, item in enumerate(interactions)
+    ]
+
+
+def _check_interaction(
+    name: str,
+    index: int,
+    item: Mapping[str, Any],
+    registries: Sequence[ProviderRegistry],
+    hosts: frozenset[str],
+) -> InteractionReport:
+    request, response = item["request"], item["response"]
+    method = str(request["method"]).upper()
+    url = str(request["uri"])
+    status = int(response["status"]["code"])
+    parts = urlsplit(url)
+    base = {"cassette": name, "index": index, "method": method, "url": url, "status": status}
+    problems = _secret_problems(request)
+    found = _find(registries, method, parts.path)
+    if found is None:
+        if parts.hostname not in hosts:
+            return InteractionReport(
+                **base,
+                operation=None,
+                problems=tuple(problems),
+                skipped="not an API host (a download)",
+            )
+        return InteractionReport(
+            **base,
+            operation=None,
+            problems=(*problems, "no operation in the specs matches this request"),
+        )
+    registry, spec = found
+    problems += _request_problems(registry, spec, request, parts.query)
+    problems += _response_problems(registry, spec, status, response)
+    return InteractionReport(**base, operation=spec.qualified_name, problems=tuple(problems))
+
+
+def _find(
+    registries: Sequence[ProviderRegistry], method: str, path: str
+) -> tuple[ProviderRegistry, OperationSpec] | None:
+    matches = [
+        (registry, spec) for registry in registries if (spec := registry.match(method, path))
+    ]
+    matches.sort(key=lambda pair: (pair[1].path.count("{"), pair[1].qualified_name))
+    return matches[0] if matches else None
+
+
+def _secret_problems(request: Mapping[str, Any]) -> list[str]:
+    headers = {key.lower(): value for key, value in (request.get("headers") or {}).items()}
+    return [
+        f"request header {name} is recorded; cassettes must not hold credentials"
+        for name in sorted(_SECRET_HEADERS & headers.keys())
+    ]
+
+
+def _request_problems(
+    registry: ProviderRegistry, spec: OperationSpec, request: Mapping[str, Any], query: str
+) -> list[str]:
+    problems = []
+    values = dict(parse_qsl(query, keep_blank_values=True))
+    for param in spec.parameters:
+        if param.location != "query":
+            continue
+        if param.name not in values:
+            if param.required:
+                problems.append(f"request: query parameter {param.name} is missing")
+            continue
+        value = _coerce(values[param.name], param.schema)
+        problems += [
+            f"request: query {param.name}: {rule}"
+            for _, rule in schema_problems(registry, param.schema, value)
+        ]
+    if (
+        spec.request_schema is not None
+        and spec.request_content_type
+        and is_json_type(spec.request_content_type)
+    ):
+        body = _json_body(request.get("body"))
+        if body is _NOT_JSON:
+            problems.append("request: body is not JSON")
+        else:
+            problems += [
+                f"request: {field}: {rule}"
+                for field, rule in schema_problems(registry, spec.request_schema, body or {})
+            ]
+    return problems
+
+
+def _response_problems(
+    registry: ProviderRegistry, spec: OperationSpec, status: int, response: Mapping[str, Any]
+) -> list[str]:
+    declared = spec.response_for(status)
+    if declared is None:
+        return [] if status >= 400 else [f"response: status {status} is not declared"]
+    schema = declared.get("schema")
+    content_type = str(declared.get("content_type", ""))
+    if schema is None or not is_json_type(content_type):
+        return []
+    body = _json_body((response.get("body") or {}).get("string"))
+    if body is _NOT_JSON:
+        return ["response: body is not JSON"]
+    return [f"response: {field}: {rule}" for field, rule in schema_problems(registry, schema, body)]
+
+
+_NOT_JSON = object()
+
+
+def _json_body(raw: Any) -> Any:
+    if raw is None or raw in ("", b""):
+        return None
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", errors="replace")
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return _NOT_JSON
+
+
+def _coerce(value: str, schema: Mapping[str, Any]) -> Any:
+    kind = schema.get("type")
+    try:
+        if kind == "integer":
+            return int(value)
+        if kind == "number":
+            return float(value)
+    except ValueError:
+        return value
+    if kind == "boolean":
+        return {"true": True, "false": False}.get(value, value)
+    return value

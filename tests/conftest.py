@@ -1,0 +1,67 @@
+"""Shared fixtures: a fresh plugin host per test, clients that never sleep, cassettes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from py302 import PluginHost
+from py302._contract import check_cassette
+
+TEST_KEY = "test-key-0000-not-a-real-key"
+CASSETTES = Path(__file__).parent / "cassettes"
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never see a developer's real key or base URL."""
+    for name in ("AI302_API_KEY", "302AI_API_KEY", "AI302_BASE_URL", "PY302_DISABLE_PLUGINS"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def host() -> PluginHost:
+    """A plugin host of its own: the built-ins, no entry points."""
+    return PluginHost(entry_points=False)
+
+
+def no_sleep(seconds: float) -> None:
+    """Replayed polls and retries take no time."""
+
+
+async def no_sleep_async(seconds: float) -> None:
+    """Replayed polls and retries take no time (async)."""
+
+
+@pytest.fixture(scope="module")
+def vcr_config() -> dict[str, Any]:
+    """Cassettes are readable YAML and never hold credentials."""
+    return {
+        "filter_headers": ["authorization", "x-api-key", "x-key", "cookie"],
+        "decode_compressed_response": True,
+        "record_mode": "none",
+    }
+
+
+@pytest.fixture(scope="module")
+def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
+    """tests/cassettes/<test module>/"""
+    return str(CASSETTES / request.module.__name__.rsplit(".", 1)[-1])
+
+
+@pytest.fixture(autouse=True)
+def _cassette_contract(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a cassette test: every interaction was played and agrees with the specs."""
+    marker = request.node.get_closest_marker("vcr")
+    if marker is None:
+        yield
+        return
+    cassette = request.getfixturevalue("vcr")
+    yield
+    assert cassette.all_played, f"unplayed interactions left in {cassette._path}"
+    reports = check_cassette(Path(cassette._path))
+    failures = [report.line() for report in reports if not report.ok]
+    assert not failures, "\n".join(failures)
