@@ -111,26 +111,31 @@ def _check_interaction(
     url = str(request["uri"])
     status = int(response["status"]["code"])
     parts = urlsplit(url)
-    base = {"cassette": name, "index": index, "method": method, "url": url, "status": status}
     problems = _secret_problems(request)
+
+    def report(
+        operation: str | None, found: list[str], skipped: str | None = None
+    ) -> InteractionReport:
+        return InteractionReport(
+            cassette=name,
+            index=index,
+            method=method,
+            url=url,
+            status=status,
+            operation=operation,
+            problems=tuple(found),
+            skipped=skipped,
+        )
+
     found = _find(registries, method, parts.path)
     if found is None:
         if parts.hostname not in hosts:
-            return InteractionReport(
-                **base,
-                operation=None,
-                problems=tuple(problems),
-                skipped="not an API host (a download)",
-            )
-        return InteractionReport(
-            **base,
-            operation=None,
-            problems=(*problems, "no operation in the specs matches this request"),
-        )
+            return report(None, problems, skipped="not an API host (a download)")
+        return report(None, [*problems, "no operation in the specs matches this request"])
     registry, spec = found
     problems += _request_problems(registry, spec, request, parts.query)
     problems += _response_problems(registry, spec, status, response)
-    return InteractionReport(**base, operation=spec.qualified_name, problems=tuple(problems))
+    return report(spec.qualified_name, problems)
 
 
 def _find(

@@ -11,7 +11,6 @@ import pytest
 from py302 import PluginHost
 from py302._contract import check_cassette
 
-TEST_KEY = "test-key-0000-not-a-real-key"
 CASSETTES = Path(__file__).parent / "cassettes"
 
 
@@ -26,14 +25,6 @@ def _no_ambient_config(monkeypatch: pytest.MonkeyPatch) -> None:
 def host() -> PluginHost:
     """A plugin host of its own: the built-ins, no entry points."""
     return PluginHost(entry_points=False)
-
-
-def no_sleep(seconds: float) -> None:
-    """Replayed polls and retries take no time."""
-
-
-async def no_sleep_async(seconds: float) -> None:
-    """Replayed polls and retries take no time (async)."""
 
 
 @pytest.fixture(scope="module")

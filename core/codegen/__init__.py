@@ -46,7 +46,7 @@ def generate(
         head = banner(fragment.name, fragment.digest, generator)
         if not check and not force and current_banner(module_path) == head:
             registry = out_dir / f"{fragment.provider}.json"
-            if registry.exists() and head[2:] in registry.read_text(encoding="utf-8")[:400]:
+            if registry.exists() and _generated_by(registry) == head[2:]:
                 expected[module_path.name] = module_path.read_text(encoding="utf-8")
                 expected[registry.name] = registry.read_text(encoding="utf-8")
                 skipped += 1
@@ -80,6 +80,14 @@ def generate(
         f"{skipped} fragment(s) unchanged and skipped"
     )
     return 0
+
+
+def _generated_by(registry: Path) -> str | None:
+    try:
+        value = json.loads(registry.read_text(encoding="utf-8")).get("generated_by")
+    except ValueError:
+        return None
+    return value if isinstance(value, str) else None
 
 
 def main(argv: Sequence[str] | None = None, *, root: Path | None = None) -> int:

@@ -59,7 +59,7 @@ class ModelIndex:
 def generate_models(document: Mapping[str, Any], name: str) -> tuple[str, ModelIndex]:
     """The models source (imports stripped) for a fragment, and its index."""
     from datamodel_code_generator import generate
-    from datamodel_code_generator.enums import DataModelType, InputFileType
+    from datamodel_code_generator.enums import DataModelType, InputFileType, NamingStrategy
     from datamodel_code_generator.format import PythonVersion
 
     schemas = document.get("components", {}).get("schemas", {})
@@ -86,6 +86,9 @@ def generate_models(document: Mapping[str, Any], name: str) -> tuple[str, ModelI
                 use_field_description=True,
                 capitalise_enum_members=True,
                 disable_timestamp=True,
+                # Inline models are named after their parents (WalkStartedWalk), so a
+                # component schema always keeps its own name.
+                naming_strategy=NamingStrategy.FullPath,
                 formatters=[],
             )
         except Exception as exc:
@@ -101,6 +104,18 @@ def generate_models(document: Mapping[str, Any], name: str) -> tuple[str, ModelI
         if not line.startswith("#") and not line.startswith(_DROPPED_IMPORTS)
     ).strip()
     index = _index(body, name)
+    defined = set(index.classes) | set(index.enums) | index.aliases
+    renamed = sorted(
+        schema
+        for schema in schemas
+        if schema not in defined
+        or not set(schemas[schema].get("properties", {}))
+        <= {f.wire for f in index.classes.get(schema, ())}
+    )
+    if renamed:
+        raise CodegenError(
+            [f"{name}: schema {schema} did not become a class of that name" for schema in renamed]
+        )
     for enum_name, values in index.enums.items():
         if values and all(isinstance(value, str) for value in values):
             body = body.replace(f"class {enum_name}(OpenEnum):", f"class {enum_name}(OpenStrEnum):")

@@ -24,8 +24,7 @@ from py302 import (
     TaskStatus,
 )
 from py302.generated.flux import BflResultResponse, SubmitImagesResponse
-
-from ..conftest import TEST_KEY, no_sleep, no_sleep_async
+from tests.support import TEST_KEY, no_sleep, no_sleep_async
 
 MODES = ["sync", "async"]
 

@@ -1,0 +1,71 @@
+"""The command line: cassette checks, operation listing, codegen pass-through."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from py302.__main__ import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_cassette_check_accepts_the_projects_cassettes() -> None:
+    result = CliRunner().invoke(cli, ["cassette", "check", str(ROOT / "tests" / "cassettes")])
+    assert result.exit_code == 0, result.output
+    assert "FAIL" not in result.output
+    assert result.output.count("ok   ") == 8  # 9 interactions, one of them a download
+    assert "0 interaction(s) disagree" in result.output
+
+
+def test_cassette_check_rejects_a_body_that_breaks_the_schema() -> None:
+    result = CliRunner().invoke(
+        cli, ["cassette", "check", str(ROOT / "tests" / "data" / "broken_response.yaml")]
+    )
+    assert result.exit_code == 1
+    failing = [line for line in result.output.splitlines() if line.startswith("FAIL")]
+    assert len(failing) == 1
+    assert "[flux.dev]" in failing[0]
+    assert "images: must be of type array" in failing[0]
+    assert "seed: must be of type integer" in failing[0]
+
+
+def test_cassette_check_json_output() -> None:
+    path = ROOT / "tests" / "data" / "broken_response.yaml"
+    result = CliRunner().invoke(cli, ["cassette", "check", "--json", str(path)])
+    reports = [json.loads(line) for line in result.output.splitlines()]
+    assert [r["ok"] for r in reports] == [False, True]
+    assert reports[1]["skipped"] == "not an API host (a download)"
+
+
+def test_cassette_check_flags_recorded_credentials(tmp_path: Path) -> None:
+    source = (
+        ROOT / "tests" / "cassettes" / "test_flux" / "schnell_output_envelope.yaml"
+    ).read_text()
+    leaked = source.replace(
+        "User-Agent:", "Authorization:\n      - Bearer sk-leak\n      User-Agent:", 1
+    )
+    path = tmp_path / "leaked.yaml"
+    path.write_text(leaked)
+    result = CliRunner().invoke(cli, ["cassette", "check", str(path)])
+    assert result.exit_code == 1
+    assert "authorization is recorded" in result.output
+
+
+def test_ops_lists_flux_operations_as_json() -> None:
+    result = CliRunner().invoke(cli, ["ops", "flux", "--json"])
+    assert result.exit_code == 0
+    ops = {op["operation"]: op for op in json.loads(result.output)}
+    assert ops["flux.generate"]["task"] == "flux.bfl"
+    assert ops["flux.dev"]["evidence"] == "doc"
+    assert "image-generation/flux/flux-dev" in ops["flux.dev"]["doc"]
+
+
+def test_codegen_check_passes_through() -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["codegen", "--check", "--specs", str(ROOT / "specs"), "--out", str(ROOT / "generated")],
+    )
+    assert result.exit_code == 0, result.output

@@ -1,0 +1,71 @@
+"""The three folders install as one package, and `import py302` stays light."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_package_folder_is_listed_in_pyproject() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    mapping: dict[str, str] = config["package-dir"]
+    found = set()
+    for package, folder in mapping.items():
+        for init in (ROOT / folder).rglob("__init__.py"):
+            relative = init.parent.relative_to(ROOT / folder).parts
+            found.add(".".join([package, *relative]))
+    assert found == set(config["packages"])
+
+
+@pytest.mark.parametrize("name", ["core", "generated", "plugins"])
+def test_folder_names_are_not_importable(name: str, tmp_path: Path) -> None:
+    """Installed, py302 exposes no generic top-level names (checked outside the repo,
+    where the current directory cannot put the folders on sys.path)."""
+    code = f"import importlib.util, sys; sys.exit(importlib.util.find_spec({name!r}) is not None)"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    found = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, check=False)
+    assert found.returncode == 0
+    assert importlib.util.find_spec("py302") is not None
+
+
+def test_import_loads_no_provider_module() -> None:
+    """`python -X importtime -c "import py302"` lists no provider bindings or plugins."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import py302; py302.Client"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT / "tests",
+    )
+    modules = {
+        line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if "|" in line
+    }
+    assert "py302" in modules
+    loaded = sorted(
+        m for m in modules if m.startswith(("py302.generated.", "py302.plugins.", "py302.codegen"))
+    )
+    assert loaded == [], f"imported eagerly: {loaded}"
+    # (httpx itself imports click and rich when they are installed.)
+    heavy = sorted(
+        m for m in modules if m.split(".")[0] in {"jsonschema", "cattrs", "yaml", "referencing"}
+    )
+    assert heavy == [], f"heavy dependencies imported eagerly: {heavy}"
+
+
+def test_provider_module_loads_on_first_use() -> None:
+    code = (
+        "import sys, py302\n"
+        "c = py302.Client(api_key='k')\n"
+        "assert 'py302.generated.flux' not in sys.modules\n"
+        "c.flux\n"
+        "assert 'py302.generated.flux' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT / "tests")
