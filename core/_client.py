@@ -105,12 +105,6 @@ class _BaseClient:
         key = "set" if self._engine.api_key is not None else "missing"
         return f"<{type(self).__name__} base_url={self.base_url!r} api_key={key}>"
 
-    def _registry_for_operation(self, operation: str) -> tuple[ProviderRegistry, str]:
-        provider, _, op_id = operation.partition(".")
-        if not op_id:
-            raise ConfigurationError(f"name the operation as provider.operation, got {operation!r}")
-        return self._engine.registry_of(provider), op_id
-
 
 class Client(SyncProviders, _BaseClient):
     """The synchronous client.
@@ -147,18 +141,7 @@ class Client(SyncProviders, _BaseClient):
 
     def resume_task(self, operation: str, task_id: str) -> Task[Any]:
         """A handle for a task submitted earlier (`operation` as `provider.operation`)."""
-        registry, op_id = self._registry_for_operation(operation)
-        spec = registry.get(op_id)
-        pattern = self._engine.pattern_for(spec)
-        core = self._engine.task_core(
-            registry,
-            spec,
-            pattern,
-            task_id=task_id,
-            payload=None,
-            result_model=Any,
-            downloader=self,
-        )
+        registry, core = self._engine.resumed_task(operation, task_id, downloader=self)
         task: Task[Any] = self._task(registry, core)
         task.refresh()
         return task
@@ -193,18 +176,10 @@ class Client(SyncProviders, _BaseClient):
         self, namespace: type[Namespace[Any]], call: Call[Any], result_model: Any
     ) -> Task[Any]:
         registry = self._engine.registry_of(namespace)
-        prepared = self._engine.prepare(registry, call)
-        pattern = self._engine.pattern_for(prepared.spec)
+        prepared, pattern = self._engine.prepare_submit(registry, call)
         _, payload = self._send(prepared)
-        task_id = self._engine.read_task_id(prepared.spec, pattern, payload)
-        core = self._engine.task_core(
-            registry,
-            prepared.spec,
-            pattern,
-            task_id=task_id,
-            payload=payload,
-            result_model=result_model,
-            downloader=self,
+        core = self._engine.start_task(
+            registry, prepared, pattern, payload, result_model=result_model, downloader=self
         )
         return self._task(registry, core)
 
@@ -285,18 +260,7 @@ class AsyncClient(AsyncProviders, _BaseClient):
 
     async def resume_task(self, operation: str, task_id: str) -> AsyncTask[Any]:
         """A handle for a task submitted earlier (`operation` as `provider.operation`)."""
-        registry, op_id = self._registry_for_operation(operation)
-        spec = registry.get(op_id)
-        pattern = self._engine.pattern_for(spec)
-        core = self._engine.task_core(
-            registry,
-            spec,
-            pattern,
-            task_id=task_id,
-            payload=None,
-            result_model=Any,
-            downloader=self,
-        )
+        registry, core = self._engine.resumed_task(operation, task_id, downloader=self)
         task: AsyncTask[Any] = self._task(registry, core)
         await task.refresh()
         return task
@@ -329,18 +293,10 @@ class AsyncClient(AsyncProviders, _BaseClient):
         self, namespace: type[Namespace[Any]], call: Call[Any], result_model: Any
     ) -> AsyncTask[Any]:
         registry = self._engine.registry_of(namespace)
-        prepared = self._engine.prepare(registry, call)
-        pattern = self._engine.pattern_for(prepared.spec)
+        prepared, pattern = self._engine.prepare_submit(registry, call)
         _, payload = await self._send(prepared)
-        task_id = self._engine.read_task_id(prepared.spec, pattern, payload)
-        core = self._engine.task_core(
-            registry,
-            prepared.spec,
-            pattern,
-            task_id=task_id,
-            payload=payload,
-            result_model=result_model,
-            downloader=self,
+        core = self._engine.start_task(
+            registry, prepared, pattern, payload, result_model=result_model, downloader=self
         )
         return self._task(registry, core)
 

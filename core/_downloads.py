@@ -56,29 +56,45 @@ def target_path(
     return path / name
 
 
-def _open_temp(path: Path) -> tuple[int, str]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+class _AtomicFile:
+    """A temporary file beside `path` that replaces `path` only once complete."""
+
+    def __init__(self, path: Path, limit: int) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, self._temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        self._out = os.fdopen(fd, "wb")
+        self._path = path
+        self._limit = limit
+        self._written = 0
+
+    def write(self, chunk: bytes) -> None:
+        self._written += len(chunk)
+        if self._written > self._limit:
+            raise DownloadTooLargeError(f"{self._path.name}: more than {self._limit} bytes")
+        self._out.write(chunk)
+
+    def __enter__(self) -> _AtomicFile:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        try:
+            if exc_type is None:
+                self._out.flush()
+                os.fsync(self._out.fileno())
+        finally:
+            self._out.close()
+        if exc_type is None:
+            os.replace(self._temp, self._path)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._temp)
 
 
 def atomic_write(path: Path, chunks: Iterable[bytes], *, limit: int = MAX_DOWNLOAD_BYTES) -> Path:
     """Write `chunks` to a temporary file beside `path`, then rename it into place."""
-    fd, temp = _open_temp(path)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            written = 0
-            for chunk in chunks:
-                written += len(chunk)
-                if written > limit:
-                    raise DownloadTooLargeError(f"{path.name}: more than {limit} bytes")
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
+    with _AtomicFile(path, limit) as out:
+        for chunk in chunks:
+            out.write(chunk)
     return path
 
 
@@ -86,20 +102,7 @@ async def atomic_write_async(
     path: Path, chunks: AsyncIterator[bytes], *, limit: int = MAX_DOWNLOAD_BYTES
 ) -> Path:
     """The async twin of `atomic_write` (file writes stay blocking: they are local)."""
-    fd, temp = _open_temp(path)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            written = 0
-            async for chunk in chunks:
-                written += len(chunk)
-                if written > limit:
-                    raise DownloadTooLargeError(f"{path.name}: more than {limit} bytes")
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
+    with _AtomicFile(path, limit) as out:
+        async for chunk in chunks:
+            out.write(chunk)
     return path

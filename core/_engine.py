@@ -196,10 +196,7 @@ class Engine:
         data = (
             payload if model is bytes else structure(payload, model, operation=spec.qualified_name)
         )
-        normalized: Normalized | None = self.host.hook.py302_normalize_result(
-            operation=spec, payload=payload, response=response
-        )
-        normalized = normalized or Normalized()
+        normalized = self.normalize(spec, payload, response)
         return Result(
             operation=spec.qualified_name,
             data=data,
@@ -211,7 +208,65 @@ class Engine:
             request_id=request_id_of(response) if response is not None else None,
         )
 
+    def normalize(
+        self, spec: OperationSpec, payload: Any, response: httpx.Response | None
+    ) -> Normalized:
+        """What the provider's plugin extracts from a payload (nothing, without a plugin)."""
+        normalized: Normalized | None = self.host.hook.py302_normalize_result(
+            operation=spec, payload=payload, response=response
+        )
+        return normalized or Normalized()
+
     # -- tasks --------------------------------------------------------------------------
+
+    def prepare_submit(
+        self, registry: ProviderRegistry, call: Call[Any]
+    ) -> tuple[Prepared, TaskPattern]:
+        """The validated submit request and its pattern; both checked before any I/O."""
+        prepared = self.prepare(registry, call)
+        return prepared, self.pattern_for(prepared.spec)
+
+    def start_task(
+        self,
+        registry: ProviderRegistry,
+        prepared: Prepared,
+        pattern: TaskPattern,
+        payload: Any,
+        *,
+        result_model: Any,
+        downloader: Downloader,
+    ) -> _TaskCore:
+        """The state of a task the provider has just accepted."""
+        task_id = self.read_task_id(prepared.spec, pattern, payload)
+        return self.task_core(
+            registry,
+            prepared.spec,
+            pattern,
+            task_id=task_id,
+            payload=payload,
+            result_model=result_model,
+            downloader=downloader,
+        )
+
+    def resumed_task(
+        self, operation: str, task_id: str, *, downloader: Downloader
+    ) -> tuple[ProviderRegistry, _TaskCore]:
+        """The state of a task submitted earlier by `operation` (`provider.operation`)."""
+        provider, _, op_id = operation.partition(".")
+        if not op_id:
+            raise ConfigurationError(f"name the operation as provider.operation, got {operation!r}")
+        registry = self.registry_of(provider)
+        spec = registry.get(op_id)
+        core = self.task_core(
+            registry,
+            spec,
+            self.pattern_for(spec),
+            task_id=task_id,
+            payload=None,
+            result_model=Any,
+            downloader=downloader,
+        )
+        return registry, core
 
     def pattern_for(self, spec: OperationSpec) -> TaskPattern:
         """The plugin-supplied pattern of a task operation; refuses before any request."""
@@ -239,9 +294,16 @@ class Engine:
         """The shared state of a new task handle."""
         assert spec.task is not None
         poll_spec = registry.get(spec.task.poll)
+        # Some providers report the cost on the submit answer only; keep it for the result.
+        submit_usage = self.normalize(spec, payload, None).usage if payload is not None else None
 
         def finish(poll: OperationSpec, raw: Any, model: Any, tid: str) -> Result[Any]:
-            return self.result(poll, raw, model, response=None, downloader=downloader, task_id=tid)
+            result = self.result(
+                poll, raw, model, response=None, downloader=downloader, task_id=tid
+            )
+            if result.usage is None and submit_usage is not None:
+                return attrs.evolve(result, usage=submit_usage)
+            return result
 
         core = _TaskCore(
             id=task_id,

@@ -6,10 +6,15 @@ import importlib.util
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
-import tomllib
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,3 +74,35 @@ def test_provider_module_loads_on_first_use() -> None:
         "assert 'py302.generated.flux' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT / "tests")
+
+
+def test_wheel_carries_registries_and_templates(tmp_path: Path) -> None:
+    """The non-editable install has the data files the editable one reads from the tree."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("py302-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    expected = {
+        "py302/py.typed",
+        "py302/generated/__init__.py",
+        "py302/generated/flux.py",
+        "py302/generated/flux.json",
+        "py302/plugins/flux.py",
+        "py302/codegen/templates/module.py.jinja2",
+    }
+    assert expected <= names
+    assert not any(name.startswith(("core/", "generated/", "plugins/")) for name in names)

@@ -134,6 +134,8 @@ def test_multipart_upload_and_binary_answer(zoo: types.ModuleType, tmp_path: Pat
         ops = zoo.ZooOperations(client)
         result = ops.upload_photo(photo=photo, caption="Rex", tags=["dog"])
         ops.upload_photo(photo=b"raw-bytes")
+        with photo.open("rb") as handle:
+            ops.upload_photo(photo=handle)
         with pytest.raises(RequestValidationError, match="photo: is required"):
             ops.upload_photo(photo=None, caption="no photo")
     assert result.data == b"\x89PNG-stored"
@@ -143,7 +145,8 @@ def test_multipart_upload_and_binary_answer(zoo: types.ModuleType, tmp_path: Pat
     assert b"\x89PNG-original" in first
     assert b'name="caption"' in first
     assert b"raw-bytes" in sent[1].read()
-    assert len(sent) == 2
+    assert b'filename="rex.png"' in sent[2].read()
+    assert len(sent) == 3
 
 
 class WalkPattern(TaskPattern):

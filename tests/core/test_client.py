@@ -37,7 +37,7 @@ def test_bad_field_fails_before_sending_and_names_the_field() -> None:
 def test_missing_required_field_is_named() -> None:
     api = MockAPI().on("POST", DEV, images())
     with api.client() as client, pytest.raises(RequestValidationError) as caught:
-        client.flux.dev(prompt="ok", image_size={"width": 512})  # type: ignore[dict-item]
+        client.flux.dev(prompt="ok", image_size={"width": 512})
     assert ("image_size.height", "is required") in caught.value.problems
     assert api.requests == []
 

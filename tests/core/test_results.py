@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -32,7 +32,7 @@ class Downloads:
 
         yield chunks()
 
-    def astream(self, url: str) -> contextlib.AbstractAsyncContextManager[object]:
+    def astream(self, url: str) -> contextlib.AbstractAsyncContextManager[AsyncIterator[bytes]]:
         raise NotImplementedError
 
 

@@ -108,7 +108,7 @@ def test_sync_family_generic_envelope_gives_same_result_shape(mode: str, host: P
 @pytest.mark.default_cassette("generate_poll_ready.yaml")
 def test_submit_then_poll_until_ready(mode: str, host: PluginHost) -> None:
     seen: list[tuple[TaskStatus, float | None]] = []
-    body = {
+    body: dict[str, Any] = {
         "prompt": "ein fantastisches bild",
         "width": 1024,
         "height": 768,
@@ -144,6 +144,8 @@ def test_submit_then_poll_until_ready(mode: str, host: PluginHost) -> None:
     assert result.asset.url.startswith("https://delivery-us1.bfl.ai/results/")
     assert result.data.result is not None
     assert result.data.result.seed == 42
+    assert result.usage is not None
+    assert result.usage.cost == 6.0, "the cost reported on the submit ticket is kept"
 
 
 @pytest.mark.parametrize("mode", MODES)
