@@ -36,7 +36,7 @@ from ._registry import ProviderRegistry
 from ._results import Result
 from ._secret import Secret
 from ._tasks import AsyncTask, Task, _TaskCore
-from .binding import Async, Call, Namespace, Sync
+from .binding import Async, Call, Namespace, Sync, TaskCall
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -172,20 +172,25 @@ class Client(SyncProviders, _BaseClient):
             prepared.spec, payload, call.model, response=response, downloader=self
         )
 
-    def _submit(
-        self, namespace: type[Namespace[Any]], call: Call[Any], result_model: Any
-    ) -> Task[Any]:
+    def _submit(self, namespace: type[Namespace[Any]], call: TaskCall[Any, Any]) -> Task[Any]:
         registry = self._engine.registry_of(namespace)
         prepared, pattern = self._engine.prepare_submit(registry, call)
-        _, payload = self._send(prepared)
+        response, payload = self._send(prepared)
         core = self._engine.start_task(
-            registry, prepared, pattern, payload, result_model=result_model, downloader=self
+            registry,
+            prepared,
+            pattern,
+            payload,
+            response,
+            result_model=call.result_model,
+            downloader=self,
         )
         return self._task(registry, core)
 
     def _task(self, registry: ProviderRegistry, core: _TaskCore) -> Task[Any]:
-        def poll() -> Any:
-            return self._send(self._engine.poll_prepared(registry, core))[1]
+        def poll() -> tuple[Any, httpx.Response]:
+            response, payload = self._send(self._engine.poll_prepared(registry, core))
+            return payload, response
 
         cancel_prepared = self._engine.cancel_prepared(registry, core)
 
@@ -290,19 +295,26 @@ class AsyncClient(AsyncProviders, _BaseClient):
         )
 
     async def _submit(
-        self, namespace: type[Namespace[Any]], call: Call[Any], result_model: Any
+        self, namespace: type[Namespace[Any]], call: TaskCall[Any, Any]
     ) -> AsyncTask[Any]:
         registry = self._engine.registry_of(namespace)
         prepared, pattern = self._engine.prepare_submit(registry, call)
-        _, payload = await self._send(prepared)
+        response, payload = await self._send(prepared)
         core = self._engine.start_task(
-            registry, prepared, pattern, payload, result_model=result_model, downloader=self
+            registry,
+            prepared,
+            pattern,
+            payload,
+            response,
+            result_model=call.result_model,
+            downloader=self,
         )
         return self._task(registry, core)
 
     def _task(self, registry: ProviderRegistry, core: _TaskCore) -> AsyncTask[Any]:
-        async def poll() -> Any:
-            return (await self._send(self._engine.poll_prepared(registry, core)))[1]
+        async def poll() -> tuple[Any, httpx.Response]:
+            response, payload = await self._send(self._engine.poll_prepared(registry, core))
+            return payload, response
 
         cancel_prepared = self._engine.cancel_prepared(registry, core)
 

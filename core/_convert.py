@@ -62,9 +62,13 @@ def _converter() -> cattrs.Converter:
 _SCALARS = (str, int, float, bool, type(None))
 
 
+def _is_union(kind: Any) -> bool:
+    return typing.get_origin(kind) in (typing.Union, types.UnionType)
+
+
 def _is_scalar_union(kind: Any) -> bool:
     """`Status | str | None` and the like: unions of enums and JSON scalars."""
-    if typing.get_origin(kind) not in (typing.Union, types.UnionType):
+    if not _is_union(kind):
         return False
     members = typing.get_args(kind)
     return any(_is_enum(m) for m in members) and all(m in _SCALARS or _is_enum(m) for m in members)
@@ -97,6 +101,14 @@ def structure(payload: Any, model: Any, *, operation: str) -> Any:
     """Read `payload` into `model`; a mismatch raises `ResponseShapeError`."""
     if model is Any or model is None:
         return payload
+    members = typing.get_args(model) if _is_union(model) else (model,)
+    if isinstance(payload, bytes | bytearray):
+        if bytes in members:
+            return bytes(payload)
+        raise ResponseShapeError(operation, ["body: expected JSON, got a binary answer"], payload)
+    if bytes in members:
+        rest = tuple(member for member in members if member is not bytes)
+        model = rest[0] if len(rest) == 1 else typing.Union[rest]  # noqa: UP007
     import cattrs
 
     try:

@@ -86,7 +86,12 @@ class Engine:
         path = {key: unstructure(value) for key, value in call.path.items()}
         query = {key: unstructure(value) for key, value in call.query.items()}
         body = unstructure(dict(call.body)) if call.body is not None else None
-        validate_request(registry, spec, path=path, query=query, body=body)
+        options = {key: unstructure(value) for key, value in call.options.items()}
+        validate_request(registry, spec, path=path, query=query, body=body, options=options)
+        defaults = {
+            name: schema["default"] for name, schema in spec.options.items() if "default" in schema
+        }
+        call = attrs.evolve(call, options={**defaults, **options})
         headers: dict[str, str] = {}
         for extra in reversed(self.host.hook.py302_request_headers(operation=spec, call=call)):
             if extra:
@@ -193,9 +198,7 @@ class Engine:
         task_id: str | None = None,
     ) -> Result[Any]:
         """The normalized `Result` of a finished call."""
-        data = (
-            payload if model is bytes else structure(payload, model, operation=spec.qualified_name)
-        )
+        data = structure(payload, model, operation=spec.qualified_name)
         normalized = self.normalize(spec, payload, response)
         return Result(
             operation=spec.qualified_name,
@@ -232,6 +235,7 @@ class Engine:
         prepared: Prepared,
         pattern: TaskPattern,
         payload: Any,
+        response: httpx.Response,
         *,
         result_model: Any,
         downloader: Downloader,
@@ -244,6 +248,7 @@ class Engine:
             pattern,
             task_id=task_id,
             payload=payload,
+            response=response,
             result_model=result_model,
             downloader=downloader,
         )
@@ -263,6 +268,7 @@ class Engine:
             self.pattern_for(spec),
             task_id=task_id,
             payload=None,
+            response=None,
             result_model=Any,
             downloader=downloader,
         )
@@ -272,7 +278,9 @@ class Engine:
         """The plugin-supplied pattern of a task operation; refuses before any request."""
         if spec.task is None:
             raise ConfigurationError(f"{spec.qualified_name} is not a task operation")
-        pattern: TaskPattern | None = self.host.hook.py302_task_pattern(name=spec.task.pattern)
+        pattern: TaskPattern | None = self.host.hook.py302_task_pattern(
+            name=spec.task.pattern, operation=spec
+        )
         if pattern is None:
             raise ConfigurationError(
                 f"{spec.qualified_name}: no plugin supplies task pattern {spec.task.pattern!r} "
@@ -288,6 +296,7 @@ class Engine:
         *,
         task_id: str,
         payload: Any,
+        response: httpx.Response | None,
         result_model: Any,
         downloader: Downloader,
     ) -> _TaskCore:
@@ -295,11 +304,15 @@ class Engine:
         assert spec.task is not None
         poll_spec = registry.get(spec.task.poll)
         # Some providers report the cost on the submit answer only; keep it for the result.
-        submit_usage = self.normalize(spec, payload, None).usage if payload is not None else None
+        submit_usage = (
+            self.normalize(spec, payload, response).usage if payload is not None else None
+        )
 
-        def finish(poll: OperationSpec, raw: Any, model: Any, tid: str) -> Result[Any]:
+        def finish(
+            poll: OperationSpec, raw: Any, model: Any, tid: str, last: httpx.Response | None
+        ) -> Result[Any]:
             result = self.result(
-                poll, raw, model, response=None, downloader=downloader, task_id=tid
+                poll, raw, model, response=last, downloader=downloader, task_id=tid
             )
             if result.usage is None and submit_usage is not None:
                 return attrs.evolve(result, usage=submit_usage)
@@ -316,7 +329,7 @@ class Engine:
             finish=finish,
         )
         if payload is not None:
-            core.update(payload)
+            core.update(payload, response)
         return core
 
     def read_task_id(self, spec: OperationSpec, pattern: TaskPattern, payload: Any) -> str:

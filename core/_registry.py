@@ -47,6 +47,8 @@ class TaskSpec:
     cancel: str | None = None
     id_path: str = "id"
     id_param: str | None = None
+    options: Mapping[str, Any] = attrs.field(factory=dict)
+    """Any other keys of the block, for the pattern's plugin to read."""
 
 
 @attrs.frozen(kw_only=True)
@@ -81,6 +83,12 @@ class OperationSpec:
         if isinstance(marked, bool):
             return marked
         return self.method in {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
+
+    @property
+    def options(self) -> Mapping[str, Mapping[str, Any]]:
+        """`x-py302-options`: per-call choices that are not sent but read by plugins."""
+        declared = self.extensions.get("x-py302-options")
+        return declared if isinstance(declared, Mapping) else {}
 
     def response_for(self, status: int) -> Mapping[str, Any] | None:
         """The declared response for `status` (exact code, then `2XX`, then `default`)."""
@@ -135,6 +143,9 @@ class ProviderRegistry:
         ]
         candidates.sort(key=lambda spec: (spec.path.count("{"), spec.operation_id))
         return candidates[0] if candidates else None
+
+
+_TASK_KEYS = frozenset({"pattern", "poll", "cancel", "id_path", "id_param"})
 
 
 def registry_path(bindings: str) -> Path:
@@ -198,6 +209,7 @@ def _operation_from_data(provider: str, op_id: str, raw: Mapping[str, Any]) -> O
             cancel=task.get("cancel"),
             id_path=task.get("id_path", "id"),
             id_param=task.get("id_param"),
+            options={key: value for key, value in task.items() if key not in _TASK_KEYS},
         )
         if task
         else None,

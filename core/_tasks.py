@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
+import httpx
 
 from ._constants import DEFAULT_POLL_INTERVAL, DEFAULT_TASK_TIMEOUT, MAX_POLL_INTERVAL
 from ._errors import (
@@ -85,7 +86,7 @@ class PollParams:
 class TaskPattern:
     """How one family of submit-then-poll endpoints reports on its tasks.
 
-    A plugin returns an instance from `py302_task_pattern(name)`. Subclasses must
+    A plugin returns an instance from `py302_task_pattern(name, operation)`. Subclasses must
     implement `snapshot`; the other methods have defaults driven by the operation's
     `x-py302-task` block, so correcting where the id sits is a spec edit, not code:
 
@@ -115,8 +116,13 @@ class TaskPattern:
         """The values of the cancel request for `task_id`."""
         return self.poll_params(task_id, cancel, task)
 
-    def snapshot(self, payload: Any) -> TaskSnapshot:
-        """Map a submit or poll answer to a `TaskSnapshot` (never raise on unknown states)."""
+    def snapshot(self, payload: Any, response: httpx.Response | None) -> TaskSnapshot:
+        """Map a submit or poll answer to a `TaskSnapshot` (never raise on unknown states).
+
+        `payload` is the decoded body (JSON value, or bytes for a binary answer);
+        `response` the HTTP response it came in (None for a task resumed by id before
+        its first poll), for providers that report state in the status code or headers.
+        """
         raise NotImplementedError
 
     def poll_delay(self, attempt: int, snapshot: TaskSnapshot) -> float:
@@ -213,12 +219,13 @@ class _TaskCore:
     result_model: Any
     snapshot: TaskSnapshot
     raw: Any
-    finish: Callable[[OperationSpec, Any, Any, str], Any]
+    finish: Callable[[OperationSpec, Any, Any, str, httpx.Response | None], Any]
+    response: httpx.Response | None = None
     result: Any = None
 
-    def update(self, payload: Any) -> TaskSnapshot:
+    def update(self, payload: Any, response: httpx.Response | None) -> TaskSnapshot:
         try:
-            snapshot = self.pattern.snapshot(payload)
+            snapshot = self.pattern.snapshot(payload, response)
         except (KeyError, TypeError, ValueError) as exc:
             raise ResponseShapeError(
                 self.poll_spec.qualified_name, [f"task status unreadable: {exc}"], payload
@@ -227,6 +234,7 @@ class _TaskCore:
             logger.debug("%s task %s: %s", self.spec.qualified_name, self.id, snapshot.message)
         self.snapshot = snapshot
         self.raw = payload
+        self.response = response
         return snapshot
 
     def outcome(self) -> Any:
@@ -234,7 +242,9 @@ class _TaskCore:
         name = self.spec.qualified_name
         if status is TaskStatus.SUCCEEDED:
             if self.result is None:
-                self.result = self.finish(self.poll_spec, self.raw, self.result_model, self.id)
+                self.result = self.finish(
+                    self.poll_spec, self.raw, self.result_model, self.id, self.response
+                )
             return self.result
         reason = self.snapshot.message or self.snapshot.provider_status or status.value
         if status is TaskStatus.CANCELLED:
@@ -293,7 +303,7 @@ class Task(_TaskView, Generic[M]):
         self,
         core: _TaskCore,
         *,
-        poll: Callable[[], Any],
+        poll: Callable[[], tuple[Any, httpx.Response]],
         cancel: Callable[[], Any] | None,
         sleep: Callable[[float], None],
     ) -> None:
@@ -304,7 +314,7 @@ class Task(_TaskView, Generic[M]):
 
     def refresh(self) -> TaskSnapshot:
         """Ask the provider once for the task's state."""
-        return self._core.update(self._poll())
+        return self._core.update(*self._poll())
 
     def wait(
         self,
@@ -354,7 +364,7 @@ class AsyncTask(_TaskView, Generic[M]):
         self,
         core: _TaskCore,
         *,
-        poll: Callable[[], Awaitable[Any]],
+        poll: Callable[[], Awaitable[tuple[Any, httpx.Response]]],
         cancel: Callable[[], Awaitable[Any]] | None,
         sleep: Callable[[float], Awaitable[None]],
     ) -> None:
@@ -365,7 +375,7 @@ class AsyncTask(_TaskView, Generic[M]):
 
     async def refresh(self) -> TaskSnapshot:
         """Ask the provider once for the task's state."""
-        return self._core.update(await self._poll())
+        return self._core.update(*(await self._poll()))
 
     async def wait(
         self,

@@ -28,9 +28,11 @@ def validate_request(
     path: Mapping[str, Any],
     query: Mapping[str, Any],
     body: Any,
+    options: Mapping[str, Any] | None = None,
 ) -> None:
     """Raise `RequestValidationError` naming every field of the request that is wrong."""
     problems: list[tuple[str, str]] = []
+    options = options or {}
     given = {"path": path, "query": query}
     for param in spec.parameters:
         values = given[param.location]
@@ -48,6 +50,15 @@ def validate_request(
             if name not in declared:
                 allowed = ", ".join(sorted(declared)) or "none"
                 problems.append((name, f"is not a {location} parameter (allowed: {allowed})"))
+    declared_options = spec.options
+    for name, value in options.items():
+        if name not in declared_options:
+            allowed = ", ".join(sorted(declared_options)) or "none"
+            problems.append((name, f"is not an option of this operation (allowed: {allowed})"))
+            continue
+        problems.extend(
+            (name, rule) for _, rule in schema_problems(registry, declared_options[name], value)
+        )
     if spec.request_schema is not None:
         if body is None:
             body = {}

@@ -45,7 +45,7 @@ __all__ = [
     "OpenEnum",
     "OpenStrEnum",
     "Sync",
-    "TaskOperation",
+    "TaskCall",
     "drop_none",
     "operation",
     "task",
@@ -53,6 +53,7 @@ __all__ = [
 
 P = ParamSpec("P")
 M = TypeVar("M")
+R = TypeVar("R")
 
 
 #: What a multipart file field accepts: a path, the bytes, or an open binary file.
@@ -113,7 +114,9 @@ class Call(Generic[M]):
 
     `operation` is the operation id within the namespace's provider; `path`, `query`
     and `body` hold the caller's values by wire name (None values already dropped);
-    `model` is the class the 2xx body is read into. Nothing here does I/O.
+    `model` is the class the 2xx body is read into; `options` are the caller's choices
+    among the operation's `x-py302-options` (not sent; plugins read them, with the
+    spec's defaults filled in). Nothing here does I/O.
     """
 
     operation: str
@@ -122,6 +125,7 @@ class Call(Generic[M]):
     query: Mapping[str, Any] = attrs.field(factory=dict)
     body: Mapping[str, Any] | None = None
     headers: Mapping[str, str] = attrs.field(factory=dict)
+    options: Mapping[str, Any] = attrs.field(factory=dict)
 
 
 def drop_none(values: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -184,56 +188,51 @@ class operation(Generic[P, M]):
         return self._builder(namespace, *args, **kwargs)
 
 
-class TaskOperation(Generic[P, M]):
-    """A builder whose operation submits a task to poll; made by `@task(Model)`.
+@attrs.frozen(kw_only=True)
+class TaskCall(Call[M], Generic[M, R]):
+    """The submit request of a task: a `Call` that also names the finished task's model.
 
-    Calling it sends the submit request and returns a `Task` handle (an `AsyncTask`
-    from the async client) as soon as the provider has accepted the task. `M` is the
-    model of the poll operation's answer, which the finished task's result carries.
+    `model` reads the submit answer; `result_model` reads the poll answer that reports
+    success, which is what the task's `Result` carries.
     """
 
-    def __init__(
-        self, builder: Callable[Concatenate[Any, P], Call[Any]], result_model: Any
-    ) -> None:
+    result_model: Any = None
+
+
+class task(Generic[P, R]):
+    """Decorator for a builder whose operation submits a task to poll.
+
+    Calling it sends the submit request and returns a `Task` handle (an `AsyncTask`
+    from the async client) as soon as the provider has accepted the task.
+    """
+
+    def __init__(self, builder: Callable[Concatenate[Any, P], TaskCall[Any, R]]) -> None:
         self._builder = builder
-        self.result_model = result_model
         self.__doc__ = builder.__doc__
         self.__name__ = builder.__name__
         self.__wrapped__ = builder
 
     @overload
-    def __get__(self, obj: None, owner: type[Any]) -> TaskOperation[P, M]: ...
+    def __get__(self, obj: None, owner: type[Any]) -> task[P, R]: ...
     @overload
-    def __get__(self, obj: Namespace[Sync], owner: type[Any]) -> Callable[P, Task[M]]: ...
+    def __get__(self, obj: Namespace[Sync], owner: type[Any]) -> Callable[P, Task[R]]: ...
     @overload
     def __get__(
         self, obj: Namespace[Async], owner: type[Any]
-    ) -> Callable[P, Coroutine[Any, Any, AsyncTask[M]]]: ...
+    ) -> Callable[P, Coroutine[Any, Any, AsyncTask[R]]]: ...
     def __get__(self, obj: Namespace[Any] | None, owner: type[Any]) -> Any:
         if obj is None:
             return self
         builder = self._builder
         namespace = obj
-        result_model = self.result_model
 
         @functools.wraps(builder)
         def bound(*args: Any, **kwargs: Any) -> Any:
             call = builder(namespace, *args, **kwargs)
-            return namespace._client._submit(type(namespace), call, result_model)
+            return namespace._client._submit(type(namespace), call)
 
         return bound
 
-    def build(self, namespace: Namespace[Any], /, *args: Any, **kwargs: Any) -> Call[Any]:
-        """Run the builder alone: the submit `Call` it would send (no I/O)."""
+    def build(self, namespace: Namespace[Any], /, *args: Any, **kwargs: Any) -> TaskCall[Any, R]:
+        """Run the builder alone: the submit `TaskCall` it would send (no I/O)."""
         return self._builder(namespace, *args, **kwargs)
-
-
-def task(
-    result_model: type[M],
-) -> Callable[[Callable[Concatenate[Any, P], Call[Any]]], TaskOperation[P, M]]:
-    """Decorator for a submit builder; `result_model` is what the finished task holds."""
-
-    def decorate(builder: Callable[Concatenate[Any, P], Call[Any]]) -> TaskOperation[P, M]:
-        return TaskOperation(builder, result_model)
-
-    return decorate

@@ -123,10 +123,12 @@ def py302_normalize_result(
 
 
 @hookspec(firstresult=True)
-def py302_task_pattern(name: str) -> TaskPattern | None:
+def py302_task_pattern(name: str, operation: OperationSpec) -> TaskPattern | None:
     """The `TaskPattern` for the name used in an operation's `x-py302-task.pattern`.
 
     :param name: the pattern's name, such as `flux.bfl`.
+    :param operation: the submit operation; `operation.task.options` holds any other
+        keys of its `x-py302-task` block, so a pattern can be configured by the spec.
 
     Stops at the first non-None result. Called before a task is submitted: an
     operation whose pattern no plugin supplies is refused before anything is sent.

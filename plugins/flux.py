@@ -52,7 +52,7 @@ class BflPattern(TaskPattern):
 
     name = "flux.bfl"
 
-    def snapshot(self, payload: Any) -> TaskSnapshot:
+    def snapshot(self, payload: Any, response: httpx.Response | None) -> TaskSnapshot:
         """Map a submit ticket or a `get_result` answer."""
         if not isinstance(payload, Mapping):
             return TaskSnapshot(status=TaskStatus.RUNNING, message="unreadable status answer")
@@ -88,7 +88,7 @@ class SubmitFetchPattern(TaskPattern):
 
     name = "flux.submit_fetch"
 
-    def snapshot(self, payload: Any) -> TaskSnapshot:
+    def snapshot(self, payload: Any, response: httpx.Response | None) -> TaskSnapshot:
         """Map the generic envelope (`status`, `error`)."""
         if not isinstance(payload, Mapping):
             return TaskSnapshot(status=TaskStatus.RUNNING, message="unreadable status answer")

@@ -28,7 +28,7 @@ class Param:
     annotation: str
     required: bool
     description: str | None
-    location: str  # path, query or body
+    location: str  # path, query, body or option
 
 
 @attrs.frozen(kw_only=True)
@@ -66,6 +66,11 @@ class OperationData:
         """Parameters that are fields of the request body."""
         return [p for p in self.params if p.location == "body"]
 
+    @property
+    def option_params(self) -> list[Param]:
+        """Per-call choices for plugins (`x-py302-options`), never sent."""
+        return [p for p in self.params if p.location == "option"]
+
 
 def collect_operations(
     document: Mapping[str, Any], index: ModelIndex, fragment: str
@@ -76,7 +81,11 @@ def collect_operations(
     models = {op["operationId"]: _response_model(op) for _, _, op in iter_operations(document)}
     for path, method, op in iter_operations(document):
         op_id = op["operationId"]
-        params = _parameters(op, fragment, problems) + _body_params(op, index, fragment, problems)
+        params = (
+            _parameters(op, fragment, problems)
+            + _body_params(op, index, fragment, problems)
+            + _option_params(op, fragment, problems)
+        )
         names = [p.name for p in params]
         for clash in sorted({n for n in names if names.count(n) > 1}):
             problems.append(
@@ -173,6 +182,38 @@ def _body_params(
     ]
 
 
+def _option_params(op: Mapping[str, Any], fragment: str, problems: list[str]) -> list[Param]:
+    options = op.get("x-py302-options") or {}
+    if not isinstance(options, Mapping):
+        problems.append(f"{fragment}: {op['operationId']}: x-py302-options must be a mapping")
+        return []
+    params = []
+    for name, schema in options.items():
+        if not isinstance(schema, Mapping) or not name.isidentifier():
+            problems.append(
+                f"{fragment}: {op['operationId']}: option {name!r} needs a name and a schema"
+            )
+            continue
+        if "enum" in schema:
+            annotation = "Literal[" + ", ".join(repr(v) for v in schema["enum"]) + "]"
+        else:
+            annotation = _SIMPLE_TYPES.get(schema.get("type", ""), "Any")
+        description = schema.get("description", "")
+        if "default" in schema:
+            description = f"{description} Default: {schema['default']!r}.".strip()
+        params.append(
+            Param(
+                name=_python_name(name),
+                wire=name,
+                annotation=f"{annotation} | None",
+                required=False,
+                description=description or None,
+                location="option",
+            )
+        )
+    return params
+
+
 def binary_fields(op: Mapping[str, Any], index: ModelIndex) -> list[str]:
     """Body fields that carry files (multipart `format: binary` fields)."""
     content = op.get("requestBody", {}).get("content", {})
@@ -189,17 +230,27 @@ def _file_annotation(annotation: str) -> str:
     return annotation.replace("bytes", "FileInput")
 
 
+_BINARY_MEDIA = ("image/", "video/", "audio/", "model/", "application/octet-stream")
+
+
 def _response_model(op: Mapping[str, Any]) -> str:
+    """The type of the success body: every 2xx JSON model, and `bytes` for binary ones."""
+    members: list[str] = []
     statuses = sorted(s for s in op.get("responses", {}) if str(s).startswith("2"))
     for status in statuses:
         for media, content in op["responses"][status].get("content", {}).items():
             if "json" in media and "$ref" in content.get("schema", {}):
-                return str(content["schema"]["$ref"].rsplit("/", 1)[-1])
-            if media.startswith(
-                ("image/", "video/", "audio/", "model/", "application/octet-stream")
-            ):
-                return "bytes"
-    return "Any"
+                member = str(content["schema"]["$ref"].rsplit("/", 1)[-1])
+            elif media.startswith(_BINARY_MEDIA):
+                member = "bytes"
+            else:
+                continue
+            if member not in members:
+                members.append(member)
+    if "bytes" in members:  # keep `bytes` last: `Model | bytes`
+        members.remove("bytes")
+        members.append("bytes")
+    return " | ".join(members) or "Any"
 
 
 def _docstring(op: Mapping[str, Any], method: str, path: str, params: list[Param]) -> str:

@@ -16,6 +16,7 @@ import pytest
 from py302 import Client, PluginHost, RequestValidationError, TaskSnapshot, TaskStatus, hookimpl
 from py302._convert import structure, unstructure
 from py302._tasks import TaskPattern
+from py302.binding import Call
 from py302.codegen import generate, main
 from tests.support import TEST_KEY, no_sleep
 
@@ -121,6 +122,38 @@ def test_json_operation_with_query_and_models(zoo: types.ModuleType) -> None:
     assert set(fields) == {"owner.email", "size"}
 
 
+def test_options_reach_plugins_with_defaults_and_are_checked(zoo: types.ModuleType) -> None:
+    seen: list[dict[str, object]] = []
+
+    @hookimpl
+    def py302_request_headers(operation: object, call: Call[object]) -> dict[str, str]:
+        seen.append(dict(call.options))
+        return {"Accept": "application/json" if call.options["output"] == "json" else "image/*"}
+
+    plugin = types.ModuleType("accept")
+    plugin.py302_request_headers = py302_request_headers  # type: ignore[attr-defined]
+    host = PluginHost(builtins=False, entry_points=False, plugins=[("accept", plugin)])
+    accepts: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        accepts.append(request.headers["accept"])
+        assert b'name="output"' not in request.read(), "options are never sent"
+        if request.headers["accept"] == "application/json":
+            return httpx.Response(200, json={"url": "https://h/p.png"})
+        return httpx.Response(200, headers={"content-type": "image/png"}, content=b"PNG")
+
+    with client_for(httpx.MockTransport(handler), host) as client:
+        ops = zoo.ZooOperations(client)
+        as_bytes = ops.upload_photo(photo=b"x")
+        as_json = ops.upload_photo(photo=b"x", output="json")
+        with pytest.raises(RequestValidationError, match="output: must be one of"):
+            ops.upload_photo(photo=b"x", output="xml")
+    assert seen == [{"output": "bytes"}, {"output": "json"}]
+    assert accepts == ["image/*", "application/json"]
+    assert as_bytes.data == b"PNG"
+    assert as_json.data == zoo.PhotoStored(url="https://h/p.png")
+
+
 def test_multipart_upload_and_binary_answer(zoo: types.ModuleType, tmp_path: Path) -> None:
     sent: list[httpx.Request] = []
 
@@ -152,7 +185,7 @@ def test_multipart_upload_and_binary_answer(zoo: types.ModuleType, tmp_path: Pat
 class WalkPattern(TaskPattern):
     name = "zoo.walk"
 
-    def snapshot(self, payload: object) -> TaskSnapshot:
+    def snapshot(self, payload: object, response: httpx.Response | None) -> TaskSnapshot:
         state = payload.get("state") if isinstance(payload, dict) else None
         if state == "home":
             return TaskSnapshot(status=TaskStatus.SUCCEEDED, provider_status=state)

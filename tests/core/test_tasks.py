@@ -37,7 +37,7 @@ READY = httpx.Response(
 class Fixed(TaskPattern):
     name = "fixed"
 
-    def snapshot(self, payload: object) -> TaskSnapshot:
+    def snapshot(self, payload: object, response: httpx.Response | None) -> TaskSnapshot:
         return TaskSnapshot(status=TaskStatus.RUNNING)
 
     def poll_delay(self, attempt: int, snapshot: TaskSnapshot) -> float:
