@@ -61,6 +61,7 @@ class Prepared:
     registry: ProviderRegistry
     request: httpx.Request
     model: Any
+    options: Mapping[str, Any] = attrs.field(factory=dict)
 
 
 @attrs.define(kw_only=True)
@@ -101,7 +102,9 @@ class Engine:
         request = build_request(
             spec, base_url=self.base_url, path=path, query=query, body=body, headers=headers
         )
-        return Prepared(spec=spec, registry=registry, request=request, model=call.model)
+        return Prepared(
+            spec=spec, registry=registry, request=request, model=call.model, options=call.options
+        )
 
     def auth_headers(self, provider: str) -> Mapping[str, str]:
         """The authentication headers for `provider` (a plugin's, or Bearer)."""
@@ -115,11 +118,25 @@ class Engine:
         return supplied if supplied is not None else {"Authorization": f"Bearer {key}"}
 
     def prepare_poll(
-        self, registry: ProviderRegistry, operation: str, params: PollParams
+        self,
+        registry: ProviderRegistry,
+        operation: str,
+        params: PollParams,
+        options: Mapping[str, Any],
     ) -> Prepared:
-        """The request that polls (or cancels) a task."""
+        """The request that polls (or cancels) a task.
+
+        The submit call's options carry over where the poll operation declares them
+        (a choice of output format, say, applies to the answer that holds the output).
+        """
+        declared = registry.get(operation).options
         call: Call[Any] = Call(
-            operation=operation, model=Any, path=params.path, query=params.query, body=params.body
+            operation=operation,
+            model=Any,
+            path=params.path,
+            query=params.query,
+            body=params.body,
+            options={name: value for name, value in options.items() if name in declared},
         )
         return self.prepare(registry, call)
 
@@ -242,7 +259,7 @@ class Engine:
     ) -> _TaskCore:
         """The state of a task the provider has just accepted."""
         task_id = self.read_task_id(prepared.spec, pattern, payload)
-        return self.task_core(
+        core = self.task_core(
             registry,
             prepared.spec,
             pattern,
@@ -252,6 +269,8 @@ class Engine:
             result_model=result_model,
             downloader=downloader,
         )
+        core.options = prepared.options
+        return core
 
     def resumed_task(
         self, operation: str, task_id: str, *, downloader: Downloader
@@ -345,7 +364,7 @@ class Engine:
         spec = core.spec
         assert spec.task is not None
         params = core.pattern.poll_params(core.id, core.poll_spec, spec.task)
-        return self.prepare_poll(registry, spec.task.poll, params)
+        return self.prepare_poll(registry, spec.task.poll, params, core.options)
 
     def cancel_prepared(self, registry: ProviderRegistry, core: _TaskCore) -> Prepared | None:
         """The cancel request of a task, or None if the provider has no cancel."""
@@ -354,7 +373,7 @@ class Engine:
             return None
         cancel_spec = registry.get(spec.task.cancel)
         params = core.pattern.cancel_params(core.id, cancel_spec, spec.task)
-        return self.prepare_poll(registry, spec.task.cancel, params)
+        return self.prepare_poll(registry, spec.task.cancel, params, core.options)
 
 
 def _connection_error(spec: OperationSpec, error: Exception) -> APIConnectionError:

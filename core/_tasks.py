@@ -222,6 +222,7 @@ class _TaskCore:
     finish: Callable[[OperationSpec, Any, Any, str, httpx.Response | None], Any]
     response: httpx.Response | None = None
     result: Any = None
+    options: Mapping[str, Any] = attrs.field(factory=dict)
 
     def update(self, payload: Any, response: httpx.Response | None) -> TaskSnapshot:
         try:

@@ -211,12 +211,20 @@ def test_task_with_dotted_id_and_path_parameter_poll(zoo: types.ModuleType) -> N
         paths.append(f"{request.method} {request.url.path}")
         return httpx.Response(200, json=next(answers))
 
+    seen_options: list[dict[str, object]] = []
+
+    @hookimpl
+    def py302_request_headers(operation: object, call: Call[object]) -> None:
+        seen_options.append(dict(call.options))
+
     plugin = types.ModuleType("walks")
     plugin.py302_task_pattern = py302_task_pattern  # type: ignore[attr-defined]
+    plugin.py302_request_headers = py302_request_headers  # type: ignore[attr-defined]
     host = PluginHost(builtins=False, entry_points=False, plugins=[("walks", plugin)])
     with client_for(httpx.MockTransport(handler), host) as client:
-        task = zoo.ZooOperations(client).start_walk(pet_id=3)
+        task = zoo.ZooOperations(client).start_walk(pet_id=3, units="imperial")
         result = task.wait()
+    assert seen_options == [{"units": "imperial"}] * 3, "the submit's options carry over to polls"
     assert task.id == "w-9"
     assert paths == ["POST /zoo/pets/3/walks", "GET /zoo/walks/w-9", "GET /zoo/walks/w-9"]
     assert result.data.metres == 812.5
