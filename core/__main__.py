@@ -66,6 +66,40 @@ def cassette_check(paths: tuple[Path, ...], api_hosts: tuple[str, ...], as_json:
     sys.exit(1 if failed else 0)
 
 
+@cassette.command("examples")
+@click.argument("providers", nargs=-1)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write <provider>/<operation>.yaml into.",
+)
+def cassette_examples(providers: tuple[str, ...], out: Path) -> None:
+    """Write an example cassette per operation, built from the specs' examples."""
+    import yaml
+
+    from ._contract import default_registries
+    from ._examples import ExampleError, example_cassette
+
+    failed = 0
+    for registry in default_registries():
+        if providers and registry.provider not in providers:
+            continue
+        folder = out / registry.provider
+        folder.mkdir(parents=True, exist_ok=True)
+        for op_id, spec in sorted(registry.operations.items()):
+            try:
+                data = example_cassette(registry, spec)
+            except ExampleError as exc:
+                failed += 1
+                click.secho(f"FAIL {spec.qualified_name}: {exc}", fg="red")
+                continue
+            text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+            (folder / f"{op_id}.yaml").write_text(text, encoding="utf-8")
+            click.echo(f"wrote {folder / op_id}.yaml")
+    sys.exit(1 if failed else 0)
+
+
 def _report_json(report: Any) -> dict[str, Any]:
     return {
         "cassette": report.cassette,
@@ -126,6 +160,51 @@ def ops(provider: str | None, as_json: bool) -> None:
             "\n".join(s.doc_ids),
         )
     Console().print(table)
+
+
+@cli.group()
+def specs() -> None:
+    """Look at the spec fragments the bindings were generated from."""
+
+
+@specs.command("report")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option(
+    "--inventory",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="doc-inventory.tsv to measure coverage against (default: specs/doc-inventory.tsv here).",
+)
+def specs_report(as_json: bool, inventory: Path | None) -> None:
+    """Operations per provider at each evidence level, and documentation coverage."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ._contract import default_registries
+    from ._report import EVIDENCE_ORDER, evidence_report, inventory_rows
+
+    registries = default_registries()
+    reports = evidence_report(registries)
+    inventory = inventory or (Path("specs") / "doc-inventory.tsv")
+    rows = inventory_rows(inventory) if inventory.exists() else None
+    covered = {doc for r in registries for spec in r.operations.values() for doc in spec.doc_ids}
+    if as_json:
+        data: dict[str, Any] = {"providers": [report.as_json() for report in reports]}
+        if rows is not None:
+            data["inventory"] = {"rows": len(rows), "covered": len(rows & covered)}
+        click.echo(json.dumps(data, indent=1))
+        return
+    table = Table("provider", *EVIDENCE_ORDER, "operations", "doc rows")
+    for report in reports:
+        table.add_row(
+            report.provider,
+            *(str(report.evidence[level]) for level in EVIDENCE_ORDER),
+            str(report.operations),
+            str(report.rows_covered),
+        )
+    console = Console()
+    console.print(table)
+    if rows is not None:
+        console.print(f"inventory: {len(rows & covered)} of {len(rows)} rows covered ({inventory})")
 
 
 @cli.command()

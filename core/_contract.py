@@ -195,8 +195,14 @@ def _response_problems(
     declared = spec.response_for(status)
     if declared is None:
         return [] if status >= 400 else [f"response: status {status} is not declared"]
-    schema = declared.get("schema")
-    content_type = str(declared.get("content_type", ""))
+    headers = {key.lower(): value for key, value in (response.get("headers") or {}).items()}
+    content_type = (headers.get("content-type") or [""])[0]
+    media = spec.media_for(status, content_type)
+    if media is None:
+        if declared.get("media_types") and status < 400:
+            return [f"response: media type {content_type or '(none)'} is not declared for {status}"]
+        return []
+    schema = media.get("schema")
     if schema is None or not is_json_type(content_type):
         return []
     body = _json_body((response.get("body") or {}).get("string"))

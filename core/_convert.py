@@ -67,11 +67,10 @@ def _is_union(kind: Any) -> bool:
 
 
 def _is_scalar_union(kind: Any) -> bool:
-    """`Status | str | None` and the like: unions of enums and JSON scalars."""
+    """`Status | str | None`, `int | str` and the like: unions of enums and JSON scalars."""
     if not _is_union(kind):
         return False
-    members = typing.get_args(kind)
-    return any(_is_enum(m) for m in members) and all(m in _SCALARS or _is_enum(m) for m in members)
+    return all(m in _SCALARS or _is_enum(m) for m in typing.get_args(kind))
 
 
 def _is_enum(kind: Any) -> bool:
@@ -92,7 +91,11 @@ def _scalar_union_hook(kind: Any) -> Callable[[Any, Any], Any]:
         for kind_ in plain:
             if type(value) is kind_:
                 return value
-        return enums[0](value)  # OpenEnum keeps unknown values
+        if enums:
+            return enums[0](value)  # OpenEnum keeps unknown values
+        if float in plain and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        raise ValueError(f"{value!r} is none of {kind}")
 
     return structure_member
 

@@ -213,10 +213,13 @@ class Engine:
         response: httpx.Response | None,
         downloader: Downloader,
         task_id: str | None = None,
+        pattern: TaskPattern | None = None,
     ) -> Result[Any]:
-        """The normalized `Result` of a finished call."""
+        """The normalized `Result` of a finished call (a task's: its pattern's first)."""
         data = structure(payload, model, operation=spec.qualified_name)
-        normalized = self.normalize(spec, payload, response)
+        normalized = (pattern.normalize(payload, response) if pattern else None) or self.normalize(
+            spec, payload, response
+        )
         return Result(
             operation=spec.qualified_name,
             data=data,
@@ -297,9 +300,14 @@ class Engine:
         """The plugin-supplied pattern of a task operation; refuses before any request."""
         if spec.task is None:
             raise ConfigurationError(f"{spec.qualified_name} is not a task operation")
-        pattern: TaskPattern | None = self.host.hook.py302_task_pattern(
-            name=spec.task.pattern, operation=spec
-        )
+        try:
+            pattern: TaskPattern | None = self.host.hook.py302_task_pattern(
+                name=spec.task.pattern, operation=spec
+            )
+        except (LookupError, TypeError, ValueError) as exc:
+            raise ConfigurationError(
+                f"{spec.qualified_name}: task pattern {spec.task.pattern!r} is misconfigured: {exc}"
+            ) from exc
         if pattern is None:
             raise ConfigurationError(
                 f"{spec.qualified_name}: no plugin supplies task pattern {spec.task.pattern!r} "
@@ -331,7 +339,7 @@ class Engine:
             poll: OperationSpec, raw: Any, model: Any, tid: str, last: httpx.Response | None
         ) -> Result[Any]:
             result = self.result(
-                poll, raw, model, response=last, downloader=downloader, task_id=tid
+                poll, raw, model, response=last, downloader=downloader, task_id=tid, pattern=pattern
             )
             if result.usage is None and submit_usage is not None:
                 return attrs.evolve(result, usage=submit_usage)

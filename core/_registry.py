@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 
 __all__ = [
+    "ArgumentSpec",
     "OperationSpec",
     "ParameterSpec",
     "ProviderRegistry",
@@ -36,6 +37,17 @@ class ParameterSpec:
     location: str  # "path" or "query"
     required: bool
     schema: Mapping[str, Any]
+    example: Any = None
+
+
+@attrs.frozen(kw_only=True)
+class ArgumentSpec:
+    """A keyword argument of an operation's binding and where its value goes."""
+
+    name: str  # the Python keyword
+    wire: str  # the name on the wire
+    location: str  # path, query, body or option
+    required: bool
 
 
 @attrs.frozen(kw_only=True)
@@ -67,9 +79,11 @@ class OperationSpec:
     parameters: tuple[ParameterSpec, ...]
     request_content_type: str | None
     request_schema: Mapping[str, Any] | None
+    request_examples: Mapping[str, Any]
     responses: Mapping[str, Mapping[str, Any]]
     task: TaskSpec | None
     extensions: Mapping[str, Any]
+    arguments: tuple[ArgumentSpec, ...] = ()
 
     @property
     def qualified_name(self) -> str:
@@ -97,6 +111,19 @@ class OperationSpec:
             or self.responses.get(f"{str(status)[0]}XX")
             or self.responses.get("default")
         )
+
+    def media_for(self, status: int, content_type: str) -> Mapping[str, Any] | None:
+        """The declared schema and examples for an answer's status and media type."""
+        declared = self.response_for(status)
+        if declared is None:
+            return None
+        kind = content_type.split(";", maxsplit=1)[0].strip().lower()
+        media_types: Mapping[str, Any] = declared.get("media_types", {})
+        for media, entry in media_types.items():
+            if media == kind or (media.endswith("/*") and kind.startswith(media[:-1])):
+                found: Mapping[str, Any] = entry
+                return found
+        return None
 
     def path_pattern(self) -> re.Pattern[str]:
         """A regex that matches concrete URL paths of this operation."""
@@ -197,11 +224,13 @@ def _operation_from_data(provider: str, op_id: str, raw: Mapping[str, Any]) -> O
                 location=param["in"],
                 required=bool(param.get("required", False)),
                 schema=param.get("schema", {}),
+                example=param.get("example"),
             )
             for param in raw.get("parameters", ())
         ),
         request_content_type=request.get("content_type"),
         request_schema=request.get("schema"),
+        request_examples={k: request[k] for k in ("example", "examples") if k in request},
         responses=raw.get("responses", {}),
         task=TaskSpec(
             pattern=task["pattern"],
@@ -214,4 +243,10 @@ def _operation_from_data(provider: str, op_id: str, raw: Mapping[str, Any]) -> O
         if task
         else None,
         extensions=raw.get("extensions", {}),
+        arguments=tuple(
+            ArgumentSpec(
+                name=arg["name"], wire=arg["wire"], location=arg["in"], required=arg["required"]
+            )
+            for arg in raw.get("arguments", ())
+        ),
     )

@@ -25,9 +25,10 @@ from ._errors import (
     UnsupportedOperationError,
 )
 from ._registry import OperationSpec, TaskSpec
+from .payloads import dig
 
 if TYPE_CHECKING:
-    from ._results import Result
+    from ._results import Normalized, Result
 
 __all__ = [
     "AsyncTask",
@@ -125,22 +126,14 @@ class TaskPattern:
         """
         raise NotImplementedError
 
+    def normalize(self, payload: Any, response: httpx.Response | None) -> Normalized | None:
+        """Assets, text and usage of the answer that reported success, if the pattern
+        knows where they are; None leaves it to the `py302_normalize_result` hook."""
+        return None
+
     def poll_delay(self, attempt: int, snapshot: TaskSnapshot) -> float:
         """Seconds to wait before poll number `attempt + 1` (0 = the first poll)."""
         return min(MAX_POLL_INTERVAL, DEFAULT_POLL_INTERVAL * 1.5 ** max(0, attempt - 2))
-
-
-def dig(payload: Any, dotted: str) -> Any:
-    """The value at `a.b.0.c` inside nested dicts and lists, or None."""
-    current = payload
-    for part in dotted.split("."):
-        if isinstance(current, Mapping):
-            current = current.get(part)
-        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
-            current = current[int(part)]
-        else:
-            return None
-    return current
 
 
 def _id_parameter(spec: OperationSpec, name: str | None) -> Any:

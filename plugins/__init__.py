@@ -5,4 +5,9 @@ access to private parts of the core. They are loaded by module path, in this ord
 Importing this package imports none of them.
 """
 
-BUILTIN_PLUGINS = ("py302.plugins.flux",)
+BUILTIN_PLUGINS = (
+    "py302.plugins.flux",
+    "py302.plugins.gongji",
+    "py302.plugins.kling",
+    "py302.plugins.stability",
+)

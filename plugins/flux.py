@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -29,6 +28,7 @@ from py302 import (
     Usage,
     hookimpl,
 )
+from py302.payloads import urls_in_text
 
 PROVIDER = "flux"
 
@@ -185,15 +185,7 @@ def _fal_images(payload: Mapping[str, Any]) -> list[Asset]:
 
 
 def _envelope_output(payload: Mapping[str, Any]) -> list[Asset]:
-    output = payload.get("output")
-    if not isinstance(output, str) or not output.strip():
-        return []
-    try:
-        decoded = json.loads(output)
-    except ValueError:
-        decoded = output  # some answers hold a bare URL
-    urls = decoded if isinstance(decoded, list) else [decoded]
-    return [Asset(url=url) for url in urls if isinstance(url, str) and url.startswith("http")]
+    return [Asset(url=url) for url in urls_in_text(payload.get("output"))]
 
 
 def _bfl_sample(payload: Mapping[str, Any]) -> list[Asset]:

@@ -6,7 +6,7 @@ import inspect
 
 import py302
 
-SUBMODULES = {"hookspecs", "binding", "codegen", "generated", "plugins"}
+SUBMODULES = {"hookspecs", "binding", "codegen", "generated", "payloads", "plugins"}
 
 
 def test_all_matches_the_public_names() -> None:

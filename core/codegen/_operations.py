@@ -276,6 +276,11 @@ def _docstring(op: Mapping[str, Any], method: str, path: str, params: list[Param
     return body.replace("\n        \n", "\n\n").rstrip() + "\n        "
 
 
+def _media_entry(body: Mapping[str, Any]) -> dict[str, Any]:
+    """Schema and examples of one media type, as the registry keeps them."""
+    return {key: body[key] for key in ("schema", "example", "examples") if key in body}
+
+
 def registry_entry(op: OperationData, index: ModelIndex) -> dict[str, Any]:
     """The JSON the core reads about one operation (see `py302._registry`)."""
     raw = op.raw
@@ -283,16 +288,19 @@ def registry_entry(op: OperationData, index: ModelIndex) -> dict[str, Any]:
     request = None
     if content:
         ((media, body),) = content.items()
-        request = {"content_type": media, "schema": body["schema"]}
+        request = {"content_type": media, **_media_entry(body)}
     responses = {}
     for status, response in raw.get("responses", {}).items():
-        media_types = response.get("content", {})
+        media_types = {
+            media: _media_entry(body) for media, body in response.get("content", {}).items()
+        }
         entry: dict[str, Any] = {"description": response.get("description", "")}
         if media_types:
-            media, body = next(iter(media_types.items()))
+            media, first = next(iter(media_types.items()))
             entry["content_type"] = media
-            if "schema" in body:
-                entry["schema"] = body["schema"]
+            if "schema" in first:
+                entry["schema"] = first["schema"]
+            entry["media_types"] = media_types
         responses[str(status)] = entry
     extensions = {
         key: value
@@ -311,11 +319,15 @@ def registry_entry(op: OperationData, index: ModelIndex) -> dict[str, Any]:
     if binary:
         extensions["x-py302-binary-fields"] = binary
     parameters = [
-        {k: v for k, v in param.items() if k in {"name", "in", "required", "schema"}}
+        {k: v for k, v in param.items() if k in {"name", "in", "required", "schema", "example"}}
         for param in raw.get("parameters", [])
         if param.get("in") in {"path", "query"}
     ]
     return {
+        "arguments": [
+            {"name": p.name, "wire": p.wire, "in": p.location, "required": p.required}
+            for p in op.params
+        ],
         "method": op.method,
         "path": op.path,
         "summary": raw["summary"],
