@@ -3,7 +3,7 @@
     from py302 import Client
 
     with Client() as client:                     # key from AI302_API_KEY
-        result = client.flux.dev(prompt="a lighthouse at dawn")
+        result = client.<provider>.<operation>(prompt="a lighthouse at dawn")
         result.save("out/")
 
 Provider operations live under `client.<provider>`; submit-then-poll operations

@@ -2,7 +2,7 @@
 
 Both hand the thinking to one `Engine` (validation, retry decisions, errors, results)
 and only carry out its steps with httpx, so they behave alike by construction.
-Provider namespaces (`client.flux`, ...) come from the generated mixins and are
+Provider namespaces (`client.<provider>`) come from the generated mixins and are
 created on first access; `client.provider("name")` reaches any registered provider,
 third-party ones included.
 """

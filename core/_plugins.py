@@ -40,8 +40,8 @@ ENTRY_POINT_GROUP = "py302"
 class Provider:
     """A provider as a plugin registers it.
 
-    `name` is the attribute on the client (`client.flux`); `bindings` is the module of
-    its generated operations (`py302.generated.flux`); `plugin` is filled in with the
+    `name` is the attribute on the client (`client.acme`); `bindings` is the module of
+    its generated operations (`acme_py302.generated.acme`); `plugin` is filled in with the
     name of the plugin that registered it.
     """
 

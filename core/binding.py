@@ -7,9 +7,9 @@ one request. The `operation` and `task` decorators turn those builder methods in
 calls on the client the namespace is bound to, so one generated method serves the
 synchronous and the asynchronous client alike:
 
-    client.flux.dev(prompt="...")              -> Result[SubmitImagesResponse]
-    await async_client.flux.dev(prompt="...")  -> Result[SubmitImagesResponse]
-    client.flux.generate(model=..., ...)       -> Task[BflResultResponse]
+    client.acme.draw(prompt="...")              -> Result[DrawResponse]
+    await async_client.acme.draw(prompt="...")  -> Result[DrawResponse]
+    client.acme.start_job(prompt="...")         -> Task[JobResult]
 """
 
 from __future__ import annotations

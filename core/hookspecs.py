@@ -126,7 +126,7 @@ def py302_normalize_result(
 def py302_task_pattern(name: str, operation: OperationSpec) -> TaskPattern | None:
     """The `TaskPattern` for the name used in an operation's `x-py302-task.pattern`.
 
-    :param name: the pattern's name, such as `flux.bfl`.
+    :param name: the pattern's name, such as `acme.jobs`.
     :param operation: the submit operation; `operation.task.options` holds any other
         keys of its `x-py302-task` block, so a pattern can be configured by the spec.
 

@@ -69,3 +69,21 @@ def test_codegen_check_passes_through() -> None:
         ["codegen", "--check", "--specs", str(ROOT / "specs"), "--out", str(ROOT / "generated")],
     )
     assert result.exit_code == 0, result.output
+
+
+def test_specs_report_counts_evidence_per_provider() -> None:
+    result = CliRunner().invoke(
+        cli, ["specs", "report", "--json", "--inventory", str(ROOT / "specs" / "doc-inventory.tsv")]
+    )
+    assert result.exit_code == 0, result.output
+    report = {entry["provider"]: entry for entry in json.loads(result.output)["providers"]}
+    assert set(report) >= {"flux", "kling", "stability", "gongji"}
+    for entry in report.values():
+        assert sum(entry["evidence"].values()) == entry["operations"] > 0
+    assert report["gongji"]["evidence"]["inferred"] == report["gongji"]["operations"]
+    assert report["kling"]["evidence"]["doc"] >= 1
+    table = CliRunner().invoke(
+        cli, ["specs", "report", "--inventory", str(ROOT / "specs" / "doc-inventory.tsv")]
+    )
+    assert "stability" in table.output
+    assert "rows covered" in table.output

@@ -30,7 +30,7 @@ class Fragment:
     """One provider's spec: its merged document, where it came from, its hash."""
 
     provider: str
-    name: str  # as shown in banners: "specs/flux.yaml"
+    name: str  # as shown in banners: "specs/acme.yaml"
     document: Mapping[str, Any]
     digest: str
 

@@ -64,7 +64,7 @@ def _environment() -> Any:
 
 
 def namespace_class(provider: str) -> str:
-    """The name of a provider's namespace class: `flux` -> `FluxOperations`."""
+    """The name of a provider's namespace class: `acme_labs` -> `AcmeLabsOperations`."""
     return "".join(part.capitalize() for part in provider.split("_")) + "Operations"
 
 
