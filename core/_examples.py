@@ -22,7 +22,18 @@ from ._registry import OperationSpec, ProviderRegistry
 from ._tasks import TaskPattern
 from .payloads import dig
 
-__all__ = ["FILE_MARKER", "PNG_2X2", "ExampleError", "example_cassette"]
+__all__ = [
+    "FILE_MARKER",
+    "PNG_2X2",
+    "Body",
+    "ExampleError",
+    "example_cassette",
+    "final_answer",
+    "media_example",
+    "named_answer",
+    "request_arguments",
+    "synthesize",
+]
 
 API = "https://api.302.ai"
 FILE_MARKER = "<file:png>"
@@ -38,7 +49,9 @@ class ExampleError(ValueError):
 
 
 @attrs.frozen
-class _Body:
+class Body:
+    """An example answer: its value (JSON or bytes), where it came from, status, type."""
+
     value: Any
     source: str
     status: int = 200
@@ -47,7 +60,7 @@ class _Body:
 
 def example_cassette(registry: ProviderRegistry, spec: OperationSpec) -> dict[str, Any]:
     """The cassette (as YAML-ready data) of one call of `spec`, built from examples."""
-    arguments, request_source, body = _arguments(registry, spec)
+    arguments, request_source, body = request_arguments(registry, spec)
     interactions = [_interaction(registry, spec, arguments)]
     content_type = spec.request_content_type or ""
     if body is not None and "json" in content_type:
@@ -55,11 +68,11 @@ def example_cassette(registry: ProviderRegistry, spec: OperationSpec) -> dict[st
         interactions[0]["request"]["headers"] = {"Content-Type": [content_type]}
     sources = {"request": request_source}
     if spec.task is None:
-        answer = _final_answer(registry, spec)
+        answer = final_answer(registry, spec)
         interactions[0]["response"] = _response(answer)
         sources["response"] = answer.source
     else:
-        submitted = _media_example(registry, spec, names=("default", "succeeded"))
+        submitted = media_example(registry, spec, names=("default", "succeeded"))
         interactions[0]["response"] = _response(submitted)
         sources["submit answer"] = submitted.source
         task_id = dig(submitted.value, spec.task.id_path)
@@ -70,7 +83,7 @@ def example_cassette(registry: ProviderRegistry, spec: OperationSpec) -> dict[st
         poll = registry.get(spec.task.poll)
         params = TaskPattern().poll_params(str(task_id), poll, spec.task)
         poll_args = {**params.path, **params.query}
-        running = _named_answer(registry, poll, "running")
+        running = named_answer(registry, poll, "running")
         if running is not None:
             interactions.append(
                 {
@@ -79,7 +92,7 @@ def example_cassette(registry: ProviderRegistry, spec: OperationSpec) -> dict[st
                 }
             )
             sources["poll answer (running)"] = running.source
-        finished = _final_answer(registry, poll)
+        finished = final_answer(registry, poll)
         interactions.append(
             {**_interaction(registry, poll, poll_args, wire=True), "response": _response(finished)}
         )
@@ -101,14 +114,16 @@ def example_cassette(registry: ProviderRegistry, spec: OperationSpec) -> dict[st
     }
 
 
-def _arguments(registry: ProviderRegistry, spec: OperationSpec) -> tuple[dict[str, Any], str, Any]:
+def request_arguments(
+    registry: ProviderRegistry, spec: OperationSpec
+) -> tuple[dict[str, Any], str, Any]:
     """Keyword arguments of the binding (by Python name), their source, the wire body."""
     body: Any = {}
     source = "none"
     if spec.request_schema is not None:
         example = _pick(spec.request_examples)
         if example is None:
-            body = _synthesize(registry, spec.request_schema) or {}
+            body = synthesize(registry, spec.request_schema) or {}
             source = "synthesized from the request schema"
         else:
             body, source = example
@@ -116,7 +131,7 @@ def _arguments(registry: ProviderRegistry, spec: OperationSpec) -> tuple[dict[st
     for param in spec.parameters:
         example = param.example if param.example is not None else param.schema.get("example")
         if example is None and param.required:
-            example = _synthesize(registry, param.schema)
+            example = synthesize(registry, param.schema)
         if example is not None:
             values[(param.location, param.name)] = example
     binary = set(spec.extensions.get("x-py302-binary-fields", ()))
@@ -169,17 +184,17 @@ def _interaction(
     return {"request": {"method": spec.method, "uri": uri, "body": None, "headers": {}}}
 
 
-def _final_answer(registry: ProviderRegistry, spec: OperationSpec) -> _Body:
+def final_answer(registry: ProviderRegistry, spec: OperationSpec) -> Body:
     binary = _binary_media(spec)
     output = spec.options.get("output", {})
     prefers_bytes = output.get("default") == "bytes"
-    named = _named_answer(registry, spec, "succeeded") or _named_answer(registry, spec, "default")
+    named = named_answer(registry, spec, "succeeded") or named_answer(registry, spec, "default")
     if binary and (prefers_bytes or named is None):
         status, media = binary
-        return _Body(PNG_2X2, "a 2x2 PNG made for the example", status, media)
+        return Body(PNG_2X2, "a 2x2 PNG made for the example", status, media)
     if named is not None:
         return named
-    return _media_example(registry, spec, names=("default", "succeeded"))
+    return media_example(registry, spec, names=("default", "succeeded"))
 
 
 def _binary_media(spec: OperationSpec) -> tuple[int, str] | None:
@@ -190,46 +205,46 @@ def _binary_media(spec: OperationSpec) -> tuple[int, str] | None:
     return None
 
 
-def _named_answer(registry: ProviderRegistry, spec: OperationSpec, name: str) -> _Body | None:
+def named_answer(registry: ProviderRegistry, spec: OperationSpec, name: str) -> Body | None:
     for status, response in sorted(spec.responses.items()):
         for media, content in response.get("media_types", {}).items():
             examples = content.get("examples") or {}
             if "json" in media and name in examples and "value" in examples[name]:
                 entry = examples[name]
                 source = str(entry.get("x-py302-source", "spec example"))
-                return _Body(entry["value"], source, int(status))
+                return Body(entry["value"], source, int(status))
     return None
 
 
-def _media_example(
+def media_example(
     registry: ProviderRegistry, spec: OperationSpec, *, names: tuple[str, ...]
-) -> _Body:
+) -> Body:
     for status, response in sorted(spec.responses.items()):
         if not status.startswith("2"):
             continue
         for media, content in response.get("media_types", {}).items():
             if "json" in media and "example" in content:
-                return _Body(content["example"], f"spec example ({spec.evidence})", int(status))
+                return Body(content["example"], f"spec example ({spec.evidence})", int(status))
         for name in names:
-            named = _named_answer(registry, spec, name)
+            named = named_answer(registry, spec, name)
             if named is not None:
                 return named
         for content in response.get("media_types", {}).values():
             for entry in (content.get("examples") or {}).values():
                 if "value" in entry:
                     source = str(entry.get("x-py302-source", "spec example"))
-                    return _Body(entry["value"], source, int(status))
+                    return Body(entry["value"], source, int(status))
         schema = response.get("schema")
         if schema is not None:
-            return _Body(
-                _synthesize(registry, schema, full=True),
+            return Body(
+                synthesize(registry, schema, full=True),
                 "synthesized from the response schema",
                 int(status),
             )
     raise ExampleError(f"{spec.qualified_name}: no success response to build an example from")
 
 
-def _response(body: _Body) -> dict[str, Any]:
+def _response(body: Body) -> dict[str, Any]:
     if isinstance(body.value, bytes):
         content: Any = body.value
         media = body.media
@@ -243,7 +258,7 @@ def _response(body: _Body) -> dict[str, Any]:
     }
 
 
-def _synthesize(
+def synthesize(
     registry: ProviderRegistry, schema: Mapping[str, Any], depth: int = 0, *, full: bool = False
 ) -> Any:
     """A value that satisfies `schema`, from its examples and defaults: required fields
@@ -252,7 +267,7 @@ def _synthesize(
         return None
     if "$ref" in schema:
         target = dig(registry.document, schema["$ref"].lstrip("#/").replace("/", "."))
-        return _synthesize(registry, target or {}, depth + 1, full=full)
+        return synthesize(registry, target or {}, depth + 1, full=full)
     for key in ("example", "default", "const"):
         if key in schema:
             return schema[key]
@@ -268,11 +283,12 @@ def _synthesize(
         properties = schema.get("properties", {})
         names = list(properties) if full else schema.get("required", [])
         return {
-            name: _synthesize(registry, properties.get(name, {}), depth + 1, full=full)
+            name: _named_hint(name, properties.get(name, {}))
+            or synthesize(registry, properties.get(name, {}), depth + 1, full=full)
             for name in names
         }
     if kind == "array":
-        item = _synthesize(registry, schema.get("items", {}), depth + 1, full=full)
+        item = synthesize(registry, schema.get("items", {}), depth + 1, full=full)
         return [item] * max(1, int(schema.get("minItems", 1)))
     return _scalar(kind, schema)
 
@@ -280,13 +296,25 @@ def _synthesize(
 def _combine(
     registry: ProviderRegistry, combinator: str, parts: list[Any], depth: int, full: bool
 ) -> Any:
-    values = [_synthesize(registry, part, depth + 1, full=full) for part in parts]
+    values = [synthesize(registry, part, depth + 1, full=full) for part in parts]
     if combinator != "allOf":
         return next((value for value in values if value is not None), None)
     merged: dict[str, Any] = {}
     for value in values:
         merged.update(value if isinstance(value, dict) else {})
     return merged
+
+
+def _named_hint(name: str, schema: Mapping[str, Any]) -> Any:
+    """A plausible value for a string field whose name says what it holds."""
+    if schema.get("type") != "string" or any(k in schema for k in ("example", "enum", "const")):
+        return None
+    lowered = name.lower()
+    if lowered.endswith("url") or lowered in {"sample", "image_url", "result_url"}:
+        return "https://file.302.ai/example.png"
+    if lowered in {"content_type", "mime_type"}:
+        return "image/png"
+    return None
 
 
 def _scalar(kind: Any, schema: Mapping[str, Any]) -> Any:

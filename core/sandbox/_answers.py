@@ -1,0 +1,84 @@
+"""Shaping example answers into live ones: fresh ids, local file URLs, progress."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from ._images import MEDIA_TYPES
+
+__all__ = ["patch_progress", "put", "replace_strings", "rewrite_urls"]
+
+
+def put(payload: Any, dotted: str, value: Any) -> Any:
+    """A copy of `payload` with `value` at the dotted path (missing mappings made)."""
+    result = copy.deepcopy(payload) if payload is not None else {}
+    current = result
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        if isinstance(current, list) and part.isdigit():
+            current = current[int(part)]
+            continue
+        if not isinstance(current.get(part), dict | list):
+            current[part] = {}
+        current = current[part]
+    current[parts[-1]] = value
+    return result
+
+
+def replace_strings(payload: Any, old: str, new: str) -> Any:
+    """Every string equal to `old` (or containing it) with `old` replaced by `new`."""
+    if isinstance(payload, str):
+        return payload.replace(old, new) if old and old in payload else payload
+    if isinstance(payload, Mapping):
+        return {key: replace_strings(value, old, new) for key, value in payload.items()}
+    if isinstance(payload, list):
+        return [replace_strings(item, old, new) for item in payload]
+    return payload
+
+
+def rewrite_urls(payload: Any, local: Callable[[str], str]) -> Any:
+    """Point every http(s) URL (also inside JSON-encoded lists) at the sandbox."""
+    if isinstance(payload, str):
+        if payload.startswith(("http://", "https://")):
+            return local(extension_of(payload))
+        if payload.startswith("[") and "http" in payload:
+            try:
+                decoded = json.loads(payload)
+            except ValueError:
+                return payload
+            return json.dumps(rewrite_urls(decoded, local))
+        return payload
+    if isinstance(payload, Mapping):
+        return {key: rewrite_urls(value, local) for key, value in payload.items()}
+    if isinstance(payload, list):
+        return [rewrite_urls(item, local) for item in payload]
+    return payload
+
+
+def extension_of(url: str) -> str:
+    """The media extension of a URL's path, `png` when it has none we serve."""
+    suffix = urlsplit(url).path.rsplit(".", 1)[-1].lower() if "." in urlsplit(url).path else ""
+    return suffix if suffix in MEDIA_TYPES else "png"
+
+
+def patch_progress(payload: Any, fraction: float) -> Any:
+    """Set every `progress` field to `fraction` (as a percentage where the example used one)."""
+    if isinstance(payload, Mapping):
+        patched = {}
+        for key, value in payload.items():
+            if key == "progress" and (value is None or isinstance(value, int | float)):
+                patched[key] = (
+                    round(fraction * 100)
+                    if isinstance(value, int | float) and value > 1
+                    else round(fraction, 3)
+                )
+            else:
+                patched[key] = patch_progress(value, fraction)
+        return patched
+    if isinstance(payload, list):
+        return [patch_progress(item, fraction) for item in payload]
+    return payload

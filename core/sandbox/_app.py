@@ -1,0 +1,399 @@
+"""The sandbox's ASGI application: every operation of the specs, answered from them.
+
+Each request is checked against its operation's schema as the client checks it
+(a bad one gets a 400 with the provider's error body), then answered from the spec's
+examples: synchronous operations at once, task operations through a real lifecycle
+(submitted, running with progress, then succeeded or failed) on the sandbox's clock.
+Result URLs point back at the sandbox, which serves real files for them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from py302._errors import RequestValidationError
+from py302._examples import Body, ExampleError, final_answer, media_example, named_answer
+from py302._registry import OperationSpec, ProviderRegistry
+from py302._tasks import _id_parameter
+from py302._validation import BINARY_PLACEHOLDER, validate_request
+from py302.payloads import dig
+
+from ._answers import patch_progress, put, replace_strings, rewrite_urls
+from ._faults import Fault, FaultPlan
+from ._images import MEDIA_TYPES, render
+from ._tasks import SandboxTask, TaskStore
+
+__all__ = ["SandboxApp"]
+
+_AUTH_HEADERS = ("authorization", "x-api-key", "x-key", "api-key", "x-goog-api-key")
+
+
+class SandboxApp:
+    """Builds the Starlette app for some registries and holds its state."""
+
+    def __init__(
+        self,
+        registries: Sequence[ProviderRegistry],
+        *,
+        tasks: TaskStore,
+        faults: FaultPlan,
+        task_seconds: float,
+    ) -> None:
+        self.registries = list(registries)
+        self.tasks = tasks
+        self.faults = faults
+        self.task_seconds = task_seconds
+        self.files: dict[str, tuple[str, str]] = {}  # name -> (prompt, extension)
+        self._names = itertools.count(1)
+        self.requests: list[str] = []  # "METHOD path" of every request, for tests
+        self.app = Starlette(routes=self._routes())
+
+    def _routes(self) -> list[Route]:
+        routes = [Route("/sandbox/files/{name}", self._file, methods=["GET"])]
+        entries = [
+            (registry, spec)
+            for registry in self.registries
+            for spec in registry.operations.values()
+        ]
+        # Literal paths before templates: /flux/v1/flux-kontext-pro before /flux/v1/{model}.
+        entries.sort(key=lambda entry: (entry[1].path.count("{"), entry[1].path))
+        for registry, spec in entries:
+            routes.append(
+                Route(
+                    spec.path,
+                    self._endpoint(registry, spec),
+                    methods=[spec.method],
+                    name=spec.qualified_name,
+                )
+            )
+        return routes
+
+    def _endpoint(
+        self, registry: ProviderRegistry, spec: OperationSpec
+    ) -> Callable[[Request], Any]:
+        polled_by = {
+            submit.task.poll: submit
+            for submit in registry.operations.values()
+            if submit.task is not None
+        }
+
+        async def endpoint(request: Request) -> Response:
+            self.requests.append(f"{request.method} {request.url.path}")
+            fault = self.faults.take(spec.qualified_name, task_level=False)
+            if fault is not None:
+                faulty = await _faulty_answer(fault, registry, spec)
+                if faulty is not None:
+                    return faulty
+            if not any(name in request.headers for name in _AUTH_HEADERS):
+                return _error(spec, 401, "missing API key (Authorization: Bearer ...)")
+            try:
+                _body, prompt = await self._checked_body(registry, spec, request)
+            except RequestValidationError as exc:
+                return _error(spec, 400, "; ".join(f"{f}: {r}" for f, r in exc.problems))
+            base = str(request.base_url).rstrip("/")
+            accept = request.headers.get("accept", "")
+            if spec.task is not None:
+                return self._submit(registry, spec, prompt, base, accept)
+            if spec.operation_id in polled_by:
+                return self._poll(
+                    registry, spec, polled_by[spec.operation_id], request, base, accept
+                )
+            answer = final_answer(registry, spec)
+            return self._respond(spec, answer, prompt, base, accept)
+
+        return endpoint
+
+    async def _checked_body(
+        self, registry: ProviderRegistry, spec: OperationSpec, request: Request
+    ) -> tuple[Any, str]:
+        path = {
+            name: _coerce(value, _param_schema(spec, name))
+            for name, value in request.path_params.items()
+        }
+        query = {
+            name: _coerce(value, _param_schema(spec, name))
+            for name, value in request.query_params.items()
+        }
+        body: Any = None
+        if spec.request_schema is not None:
+            body = await _read_body(registry, spec, request)
+        validate_request(registry, spec, path=path, query=query, body=body)
+        return body, _prompt_of(body)
+
+    # -- answers -------------------------------------------------------------------------
+
+    def _submit(
+        self, registry: ProviderRegistry, spec: OperationSpec, prompt: str, base: str, accept: str
+    ) -> Response:
+        assert spec.task is not None
+        fault = self.faults.take(spec.qualified_name, task_level=True)
+        outcome = {"task_fails": "failed", "task_never_finishes": "never"}.get(
+            fault.kind if fault else "", "succeeded"
+        )
+        hidden = fault.seconds if fault is not None and fault.kind == "poll_not_found" else 0.0
+        task = self.tasks.create(
+            operation=spec.qualified_name,
+            seconds=self.task_seconds,
+            outcome=outcome,
+            prompt=prompt,
+            hidden_for=hidden,
+        )
+        example = media_example(registry, spec, names=("default", "accepted", "succeeded"))
+        template_id = dig(example.value, spec.task.id_path)
+        value = put(example.value, spec.task.id_path, task.id)
+        if isinstance(template_id, str):
+            value = replace_strings(value, template_id, task.id)
+        return self._respond(
+            spec, Body(value, example.source, example.status), prompt, base, accept
+        )
+
+    def _poll(  # noqa: PLR0917 - one call site, every argument a different thing
+        self,
+        registry: ProviderRegistry,
+        poll: OperationSpec,
+        submit: OperationSpec,
+        request: Request,
+        base: str,
+        accept: str,
+    ) -> Response:
+        assert submit.task is not None
+        param = _id_parameter(poll, submit.task.id_param)
+        values = request.path_params if param.location == "path" else request.query_params
+        task = self.tasks.get(str(values.get(param.name, "")))
+        now = self.tasks.clock()
+        if task is None or now < task.not_found_until:
+            return _error(poll, 404, "task not found")
+        state = task.state(now)
+        template = media_example(registry, submit, names=("default", "accepted", "succeeded"))
+        template_id = dig(template.value, submit.task.id_path)
+        if state == "running":
+            answer = named_answer(registry, poll, "running") or final_answer(registry, poll)
+            answer = Body(
+                patch_progress(answer.value, task.progress(now)),
+                answer.source,
+                answer.status,
+                answer.media,
+            )
+        elif state == "failed":
+            answer = named_answer(registry, poll, "failed") or Body(
+                {"status": "failed"}, "sandbox", 200
+            )
+        else:
+            answer = _choose(registry, poll, accept)
+        if isinstance(template_id, str) and not isinstance(answer.value, bytes):
+            answer = Body(
+                replace_strings(answer.value, template_id, task.id),
+                answer.source,
+                answer.status,
+                answer.media,
+            )
+        return self._respond(poll, answer, task.prompt, base, accept, task=task)
+
+    def _respond(  # noqa: PLR0917 - internal, called with positional pieces of one answer
+        self,
+        spec: OperationSpec,
+        answer: Body,
+        prompt: str,
+        base: str,
+        accept: str,
+        task: SandboxTask | None = None,
+    ) -> Response:
+        if spec.task is None and task is None and not isinstance(answer.value, bytes):
+            answer = _choose(None, spec, accept, default=answer)
+        if isinstance(answer.value, bytes):
+            extension = next(
+                (ext for ext, media in MEDIA_TYPES.items() if media == answer.media), "png"
+            )
+            return Response(
+                render(prompt, extension), status_code=answer.status, media_type=answer.media
+            )
+
+        def local(extension: str) -> str:
+            name = f"{next(self._names):06d}.{extension}"
+            self.files[name] = (prompt, extension)
+            return f"{base}/sandbox/files/{name}"
+
+        return JSONResponse(rewrite_urls(answer.value, local), status_code=answer.status)
+
+    async def _file(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in self.files:
+            return JSONResponse({"error": {"message": "no such file"}}, status_code=404)
+        prompt, extension = self.files[name]
+        return Response(render(prompt, extension), media_type=MEDIA_TYPES[extension])
+
+
+def _choose(
+    registry: ProviderRegistry | None, spec: OperationSpec, accept: str, default: Body | None = None
+) -> Body:
+    """The success answer in the media type the request asked for."""
+    wants_binary = _first_type(accept) not in {"application/json", ""} and not _first_type(
+        accept
+    ).endswith("+json")
+    binary = next(
+        (
+            (int(status), media)
+            for status, response in sorted(spec.responses.items())
+            if status.startswith("2")
+            for media in response.get("media_types", {})
+            if not media.endswith("json")
+        ),
+        None,
+    )
+    if binary is not None and (wants_binary or (default is None and registry is None)):
+        return Body(b"", "sandbox", binary[0], binary[1])
+    if default is not None:
+        return default
+    assert registry is not None
+    answer = named_answer(registry, spec, "succeeded")
+    if answer is not None:
+        return answer
+    try:
+        return media_example(registry, spec, names=("default",))
+    except ExampleError:
+        return Body(b"", "sandbox", binary[0], binary[1]) if binary else Body({}, "sandbox")
+
+
+def _first_type(accept: str) -> str:
+    return accept.split(",", maxsplit=1)[0].split(";", maxsplit=1)[0].strip().lower()
+
+
+def _error(spec: OperationSpec, status: int, message: str) -> Response:
+    """The provider's declared error body for `status` if the spec has one, else 302's."""
+    declared = spec.responses.get(str(status)) or spec.responses.get(f"{str(status)[0]}XX")
+    for content in (declared or {}).get("media_types", {}).values():
+        for entry in (content.get("examples") or {}).values():
+            if "value" in entry:
+                return JSONResponse(entry["value"], status_code=status)
+        if "example" in content:
+            return JSONResponse(content["example"], status_code=status)
+    body = {"error": {"err_code": status, "message": message, "type": "sandbox_error"}}
+    return JSONResponse(body, status_code=status)
+
+
+async def _faulty_answer(
+    fault: Fault, registry: ProviderRegistry, spec: OperationSpec
+) -> Response | None:
+    if fault.kind == "latency":
+        await asyncio.sleep(fault.seconds)
+        return None
+    if fault.kind == "status":
+        response = _error(spec, fault.status, f"injected HTTP {fault.status}")
+        if fault.retry_after is not None:
+            response.headers["Retry-After"] = f"{fault.retry_after:g}"
+        return response
+    if fault.kind == "html":
+        page = (
+            f"<html><head><title>{fault.status}</title></head>"
+            f"<body><h1>{fault.status} Bad Gateway</h1></body></html>"
+        )
+        return HTMLResponse(page, status_code=fault.status)
+    if fault.kind == "malformed":
+        return Response(b'{"images": [{"url": ', media_type="application/json")
+    return _BrokenResponse(reset=fault.kind == "reset")
+
+
+class _BrokenResponse(Response):
+    """Starts a 200 JSON answer and never finishes it: a reset or a truncated body."""
+
+    def __init__(self, *, reset: bool) -> None:
+        super().__init__(status_code=200)
+        self.reset = reset
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        whole = json.dumps({"images": [{"url": "https://file.302.ai/never.png"}] * 20}).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(whole)).encode()),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send(
+            {"type": "http.response.body", "body": whole[: len(whole) // 2], "more_body": True}
+        )
+        if self.reset:
+            raise ConnectionResetError("sandbox: injected connection reset")
+
+
+async def _read_body(registry: ProviderRegistry, spec: OperationSpec, request: Request) -> Any:
+    content_type = spec.request_content_type or ""
+    if "json" in content_type:
+        raw = await request.body()
+        if not raw:
+            return {}
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise RequestValidationError(
+                spec.qualified_name, [("(body)", "is not valid JSON")]
+            ) from None
+    form = await request.form()
+    properties = _properties(registry, spec.request_schema or {})
+    body: dict[str, Any] = {}
+    for key in set(form.keys()):
+        values = form.getlist(key)
+        schema = properties.get(key, {})
+        converted = [
+            BINARY_PLACEHOLDER
+            if not isinstance(value, str)
+            else _coerce(value, _item_schema(schema))
+            for value in values
+        ]
+        body[key] = converted if schema.get("type") == "array" else converted[0]
+    return body
+
+
+def _properties(registry: ProviderRegistry, schema: Mapping[str, Any]) -> Mapping[str, Any]:
+    if "$ref" in schema:
+        schema = dig(registry.document, schema["$ref"].lstrip("#/").replace("/", ".")) or {}
+    merged: dict[str, Any] = dict(schema.get("properties", {}))
+    for part in schema.get("allOf", []):
+        merged.update(_properties(registry, part))
+    return merged
+
+
+def _item_schema(schema: Mapping[str, Any]) -> Mapping[str, Any]:
+    return schema.get("items", {}) if schema.get("type") == "array" else schema
+
+
+def _param_schema(spec: OperationSpec, name: str) -> Mapping[str, Any]:
+    return next((p.schema for p in spec.parameters if p.name == name), {})
+
+
+def _coerce(value: str, schema: Mapping[str, Any]) -> Any:
+    kind = schema.get("type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    try:
+        if "integer" in kinds:
+            return int(value)
+        if "number" in kinds:
+            return float(value)
+    except ValueError:
+        return value
+    if "boolean" in kinds:
+        return {"true": True, "false": False}.get(value.lower(), value)
+    if "object" in kinds or "array" in kinds:
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _prompt_of(body: Any) -> str:
+    if not isinstance(body, Mapping):
+        return ""
+    for key in ("prompt", "text", "description", "background_prompt", "sourceDescription"):
+        if isinstance(body.get(key), str):
+            return str(body[key])
+    prompts = dig(body, "text_prompts.0.text")
+    return str(prompts) if isinstance(prompts, str) else ""

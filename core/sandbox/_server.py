@@ -1,0 +1,106 @@
+"""Running the sandbox: on a port for `py302 sandbox serve`, or in a thread for tests."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from types import TracebackType
+
+from py302._registry import ProviderRegistry
+
+from ._app import SandboxApp
+from ._faults import Fault, FaultPlan
+from ._tasks import TaskStore
+
+__all__ = ["DEFAULT_TASK_SECONDS", "Sandbox"]
+
+DEFAULT_TASK_SECONDS = 3.0
+
+
+class Sandbox:
+    """A sandbox server on loopback, started by `with Sandbox() as sandbox:`.
+
+    `sandbox.base_url` is what to point a client at; `sandbox.faults` takes new faults
+    while it runs; `clock` (seconds, monotonic) decides when tasks finish, so a test
+    can drive time by hand. `port=0` picks a free port.
+    """
+
+    def __init__(
+        self,
+        *,
+        registries: Sequence[ProviderRegistry] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        task_seconds: float = DEFAULT_TASK_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        faults: Iterable[Fault] = (),
+    ) -> None:
+        if registries is None:
+            from py302._contract import default_registries
+
+            registries = default_registries()
+        self.faults = FaultPlan(faults)
+        self.tasks = TaskStore(clock)
+        self.state = SandboxApp(
+            registries, tasks=self.tasks, faults=self.faults, task_seconds=task_seconds
+        )
+        self.host = host
+        self.port = port
+        self._server: object | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        """The URL to give a client (`Client(base_url=sandbox.base_url)`)."""
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> Sandbox:
+        """Serve in a background thread; returns once the port accepts connections."""
+        import uvicorn
+
+        config = uvicorn.Config(
+            self.state.app,
+            host=self.host,
+            port=self.port,
+            log_level="critical",
+            lifespan="off",
+            access_log=False,
+        )
+        server = uvicorn.Server(config)
+        self._server = server
+        self._thread = threading.Thread(target=server.run, name="py302-sandbox", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the sandbox server did not start")
+            time.sleep(0.01)
+        self.port = server.servers[0].sockets[0].getsockname()[1]
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and wait for the thread."""
+        if self._server is not None:
+            self._server.should_exit = True  # type: ignore[attr-defined]
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until interrupted (what `py302 sandbox serve` does)."""
+        import uvicorn
+
+        uvicorn.run(
+            self.state.app, host=self.host, port=self.port, log_level="warning", lifespan="off"
+        )
