@@ -53,6 +53,9 @@ def _converter() -> cattrs.Converter:
         return without_nones
 
     converter.register_structure_hook_factory(_is_scalar_union, _scalar_union_hook)
+    converter.register_structure_hook_factory(
+        _is_model_union, lambda kind: _model_union_hook(kind, converter)
+    )
     converter.register_structure_hook_factory(attrs.has, structure_factory)
     converter.register_unstructure_hook_factory(attrs.has, unstructure_factory)
     converter.register_unstructure_hook(enum.Enum, lambda member: member.value)
@@ -71,6 +74,45 @@ def _is_scalar_union(kind: Any) -> bool:
     if not _is_union(kind):
         return False
     return all(m in _SCALARS or _is_enum(m) for m in typing.get_args(kind))
+
+
+def _is_model_union(kind: Any) -> bool:
+    """`A | B | None` where A and B are generated models."""
+    if not _is_union(kind):
+        return False
+    members = [m for m in typing.get_args(kind) if m is not type(None)]
+    return len(members) >= 2 and all(attrs.has(m) for m in members)
+
+
+def _model_union_hook(kind: Any, converter: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    """Read a body into the member whose fields best match its keys.
+
+    Providers' answers rarely carry a discriminator, and every field of a tolerant
+    model is optional, so "the first that fits" would always pick the first member.
+    Members are tried by how many of the body's keys they know; the first that
+    structures (Literal fields included) wins.
+    """
+    members = [m for m in typing.get_args(kind) if m is not type(None)]
+    optional = type(None) in typing.get_args(kind)
+    known = {
+        member: {field.metadata.get("wire", field.name) for field in attrs.fields(member)}
+        for member in members
+    }
+
+    def structure_member(value: Any, _: Any) -> Any:
+        if value is None and optional:
+            return None
+        keys = set(value) if isinstance(value, dict) else set()
+        ranked = sorted(members, key=lambda member: -len(keys & known[member]))
+        errors = []
+        for member in ranked:
+            try:
+                return converter.structure(value, member)
+            except Exception as exc:
+                errors.append(exc)
+        raise ValueError(f"{value!r} fits none of {kind}: {errors[-1]}")
+
+    return structure_member
 
 
 def _is_enum(kind: Any) -> bool:

@@ -341,9 +341,10 @@ class Engine:
             result = self.result(
                 poll, raw, model, response=last, downloader=downloader, task_id=tid, pattern=pattern
             )
-            if result.usage is None and submit_usage is not None:
-                return attrs.evolve(result, usage=submit_usage)
-            return result
+            # The result belongs to the operation the caller submitted, not to the poll.
+            return attrs.evolve(
+                result, operation=spec.qualified_name, usage=result.usage or submit_usage
+            )
 
         core = _TaskCore(
             id=task_id,

@@ -65,7 +65,7 @@ class SandboxApp:
             for registry in self.registries
             for spec in registry.operations.values()
         ]
-        # Literal paths before templates: /flux/v1/flux-kontext-pro before /flux/v1/{model}.
+        # Literal paths before templates: /v1/jobs/latest before /v1/jobs/{job_id}.
         entries.sort(key=lambda entry: (entry[1].path.count("{"), entry[1].path))
         for registry, spec in entries:
             routes.append(
@@ -336,19 +336,19 @@ async def _read_body(registry: ProviderRegistry, spec: OperationSpec, request: R
             raise RequestValidationError(
                 spec.qualified_name, [("(body)", "is not valid JSON")]
             ) from None
-    form = await request.form()
     properties = _properties(registry, spec.request_schema or {})
     body: dict[str, Any] = {}
-    for key in set(form.keys()):
-        values = form.getlist(key)
-        schema = properties.get(key, {})
-        converted = [
-            BINARY_PLACEHOLDER
-            if not isinstance(value, str)
-            else _coerce(value, _item_schema(schema))
-            for value in values
-        ]
-        body[key] = converted if schema.get("type") == "array" else converted[0]
+    async with request.form() as form:
+        for key in set(form.keys()):
+            values = form.getlist(key)
+            schema = properties.get(key, {})
+            converted = [
+                BINARY_PLACEHOLDER
+                if not isinstance(value, str)
+                else _coerce(value, _item_schema(schema))
+                for value in values
+            ]
+            body[key] = converted if schema.get("type") == "array" else converted[0]
     return body
 
 

@@ -29,7 +29,7 @@ _TASK_KINDS = frozenset({"task_fails", "task_never_finishes", "poll_not_found"})
 class Fault:
     """One injected misbehaviour.
 
-    `route` is a qualified operation name (`flux.generate`), a provider (`flux.*`) or
+    `route` is a qualified operation name (`acme.draw`), a provider (`acme.*`) or
     `*`; `times` limits how many matching requests it affects (None: all of them).
     """
 
@@ -93,7 +93,7 @@ class FaultPlan:
 
 
 def parse_fault(text: str) -> Fault:
-    """`ROUTE:KIND[,key=value...]`, e.g. `flux.generate:status,status=429,retry_after=1,times=2`."""
+    """`ROUTE:KIND[,key=value...]`, e.g. `acme.draw:status,status=429,retry_after=1,times=2`."""
     route, _, rest = text.partition(":")
     if not rest:
         raise ValueError(
