@@ -35,6 +35,7 @@ from ._errors import (
     UnprocessableEntityError,
     UnsupportedOperationError,
 )
+from ._journal import Journal, JournalEntry
 from ._plugins import PluginFailure, PluginHost, Provider
 from ._registry import OperationSpec
 from ._results import Asset, Normalized, Result, Usage
@@ -56,6 +57,8 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "InternalServerError",
+    "Journal",
+    "JournalEntry",
     "Normalized",
     "NotFoundError",
     "OperationSpec",

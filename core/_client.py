@@ -31,6 +31,7 @@ from ._constants import (
 )
 from ._engine import Engine, Prepared, Send
 from ._errors import ConfigurationError
+from ._journal import Journal
 from ._plugins import PluginHost, default_host
 from ._registry import ProviderRegistry
 from ._results import Result
@@ -63,6 +64,16 @@ def _resolve_base_url(base_url: str | None) -> str:
     return url
 
 
+def _journal(journal: Journal | str | os.PathLike[str] | bool | None) -> Journal | None:
+    if journal is None or journal is False:
+        return None
+    if journal is True:
+        return Journal()
+    if isinstance(journal, Journal):
+        return journal
+    return Journal(journal)
+
+
 def _timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
     if isinstance(timeout, httpx.Timeout):
         return timeout
@@ -81,6 +92,7 @@ class _BaseClient:
         base_url: str | None,
         max_retries: int,
         plugins: PluginHost | None,
+        journal: Journal | str | os.PathLike[str] | bool | None,
     ) -> None:
         if max_retries < 0:
             raise ConfigurationError("max_retries must be 0 or more")
@@ -89,7 +101,13 @@ class _BaseClient:
             api_key=_resolve_key(api_key),
             max_retries=max_retries,
             host=plugins if plugins is not None else default_host(),
+            journal=_journal(journal),
         )
+
+    @property
+    def journal(self) -> Journal | None:
+        """The task journal this client writes to, if any."""
+        return self._engine.journal
 
     @property
     def base_url(self) -> str:
@@ -113,7 +131,9 @@ class Client(SyncProviders, _BaseClient):
     `AI302_BASE_URL`, then https://api.302.ai. `timeout` (seconds) bounds each HTTP
     request; `max_retries` bounds resends (see `py302._retry` for what is resent).
     `http_client` replaces the httpx client (it is then yours to close); `sleep` is
-    what waits between polls and retries (tests pass a no-op).
+    what waits between polls and retries (tests pass a no-op). `journal` (a `Journal`,
+    a path, or True for the default file) records every submitted task so none is
+    lost; it is off by default for library use.
     """
 
     def __init__(
@@ -126,9 +146,14 @@ class Client(SyncProviders, _BaseClient):
         http_client: httpx.Client | None = None,
         plugins: PluginHost | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        journal: Journal | str | os.PathLike[str] | bool | None = None,
     ) -> None:
         super().__init__(
-            api_key=api_key, base_url=base_url, max_retries=max_retries, plugins=plugins
+            api_key=api_key,
+            base_url=base_url,
+            max_retries=max_retries,
+            plugins=plugins,
+            journal=journal,
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(timeout=_timeout(timeout), follow_redirects=True)
@@ -175,16 +200,22 @@ class Client(SyncProviders, _BaseClient):
     def _submit(self, namespace: type[Namespace[Any]], call: TaskCall[Any, Any]) -> Task[Any]:
         registry = self._engine.registry_of(namespace)
         prepared, pattern = self._engine.prepare_submit(registry, call)
-        response, payload = self._send(prepared)
-        core = self._engine.start_task(
-            registry,
-            prepared,
-            pattern,
-            payload,
-            response,
-            result_model=call.result_model,
-            downloader=self,
-        )
+        entry = self._engine.journal_begin(prepared.spec)
+        try:
+            response, payload = self._send(prepared)
+            core = self._engine.start_task(
+                registry,
+                prepared,
+                pattern,
+                payload,
+                response,
+                result_model=call.result_model,
+                downloader=self,
+            )
+        except BaseException as exc:
+            self._engine.journal_refused(entry, exc)
+            raise
+        self._engine.journal_follow(core, entry)
         return self._task(registry, core)
 
     def _task(self, registry: ProviderRegistry, core: _TaskCore) -> Task[Any]:
@@ -248,9 +279,14 @@ class AsyncClient(AsyncProviders, _BaseClient):
         http_client: httpx.AsyncClient | None = None,
         plugins: PluginHost | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        journal: Journal | str | os.PathLike[str] | bool | None = None,
     ) -> None:
         super().__init__(
-            api_key=api_key, base_url=base_url, max_retries=max_retries, plugins=plugins
+            api_key=api_key,
+            base_url=base_url,
+            max_retries=max_retries,
+            plugins=plugins,
+            journal=journal,
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(
@@ -299,16 +335,22 @@ class AsyncClient(AsyncProviders, _BaseClient):
     ) -> AsyncTask[Any]:
         registry = self._engine.registry_of(namespace)
         prepared, pattern = self._engine.prepare_submit(registry, call)
-        response, payload = await self._send(prepared)
-        core = self._engine.start_task(
-            registry,
-            prepared,
-            pattern,
-            payload,
-            response,
-            result_model=call.result_model,
-            downloader=self,
-        )
+        entry = self._engine.journal_begin(prepared.spec)
+        try:
+            response, payload = await self._send(prepared)
+            core = self._engine.start_task(
+                registry,
+                prepared,
+                pattern,
+                payload,
+                response,
+                result_model=call.result_model,
+                downloader=self,
+            )
+        except BaseException as exc:
+            self._engine.journal_refused(entry, exc)
+            raise
+        self._engine.journal_follow(core, entry)
         return self._task(registry, core)
 
     def _task(self, registry: ProviderRegistry, core: _TaskCore) -> AsyncTask[Any]:

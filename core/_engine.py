@@ -24,6 +24,7 @@ from ._errors import (
     ResponseShapeError,
     request_id_of,
 )
+from ._journal import Journal
 from ._plugins import PluginHost
 from ._registry import OperationSpec, ProviderRegistry, load_registry
 from ._results import Downloader, Normalized, Result
@@ -72,6 +73,7 @@ class Engine:
     api_key: Secret | None
     max_retries: int
     host: PluginHost
+    journal: Journal | None = None
 
     # -- building requests ------------------------------------------------------------
 
@@ -275,6 +277,47 @@ class Engine:
         core.options = prepared.options
         return core
 
+    # -- the journal ------------------------------------------------------------------------
+
+    def journal_begin(self, spec: OperationSpec) -> int | None:
+        """Write the submit down before it is sent (no journal: nothing)."""
+        return self.journal.begin(spec.qualified_name, self.base_url) if self.journal else None
+
+    def journal_refused(self, entry: int | None, error: BaseException) -> None:
+        """The submit failed: say whether a task may exist anyway."""
+        if self.journal is None or entry is None:
+            return
+        if isinstance(error, ResponseShapeError):
+            state = "lost"  # answered, but without an id we could use
+        elif _never_accepted(error):
+            state = "not_submitted"
+        else:
+            state = "uncertain"  # may have been accepted: check the provider's console
+        self.journal.refused(entry, state, str(error))
+
+    def journal_follow(self, core: _TaskCore, entry: int | None) -> None:
+        """Keep the journal row of `core` up to date as it is polled."""
+        journal = self.journal
+        if journal is None or entry is None:
+            return
+        core.journal_entry = entry
+        journal.submitted(entry, core.id, core.snapshot.status.value, core.snapshot.provider_status)
+
+        def record(task: _TaskCore, state: str) -> None:
+            urls = None
+            if task.result is not None:
+                urls = [asset.url for asset in task.result.assets if asset.url]
+            journal.update(
+                entry,
+                state=state,
+                provider_status=task.snapshot.provider_status,
+                progress=task.snapshot.progress,
+                message=task.snapshot.message,
+                result_urls=urls,
+            )
+
+        core.listeners.append(record)
+
     def resumed_task(
         self, operation: str, task_id: str, *, downloader: Downloader
     ) -> tuple[ProviderRegistry, _TaskCore]:
@@ -294,6 +337,10 @@ class Engine:
             result_model=Any,
             downloader=downloader,
         )
+        if self.journal is not None:
+            row = self.journal.find(task_id)
+            entry = row.entry if row is not None and row.operation == operation else None
+            self.journal_follow(core, entry)
         return registry, core
 
     def pattern_for(self, spec: OperationSpec) -> TaskPattern:
@@ -383,6 +430,14 @@ class Engine:
         cancel_spec = registry.get(spec.task.cancel)
         params = core.pattern.cancel_params(core.id, cancel_spec, spec.task)
         return self.prepare_poll(registry, spec.task.cancel, params, core.options)
+
+
+def _never_accepted(error: BaseException) -> bool:
+    """Whether a failed submit provably created no task."""
+    if isinstance(error, APIStatusError):
+        return error.status < 500 and error.status != 408 and error.status >= 400
+    cause = error.__cause__
+    return isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
 
 
 def _connection_error(spec: OperationSpec, error: Exception) -> APIConnectionError:

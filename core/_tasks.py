@@ -216,6 +216,13 @@ class _TaskCore:
     response: httpx.Response | None = None
     result: Any = None
     options: Mapping[str, Any] = attrs.field(factory=dict)
+    journal_entry: int | None = None
+    listeners: list[Callable[[_TaskCore, str], None]] = attrs.field(factory=list)
+
+    def notify(self, state: str) -> None:
+        """Tell the listeners (the journal) what just happened."""
+        for listener in self.listeners:
+            listener(self, state)
 
     def update(self, payload: Any, response: httpx.Response | None) -> TaskSnapshot:
         try:
@@ -229,6 +236,8 @@ class _TaskCore:
         self.snapshot = snapshot
         self.raw = payload
         self.response = response
+        if not snapshot.status.finished:
+            self.notify(snapshot.status.value)
         return snapshot
 
     def outcome(self) -> Any:
@@ -239,7 +248,9 @@ class _TaskCore:
                 self.result = self.finish(
                     self.poll_spec, self.raw, self.result_model, self.id, self.response
                 )
+                self.notify(status.value)
             return self.result
+        self.notify(status.value)
         reason = self.snapshot.message or self.snapshot.provider_status or status.value
         if status is TaskStatus.CANCELLED:
             raise TaskCancelledError(reason, task_id=self.id, operation=name, raw=self.raw)
@@ -278,6 +289,11 @@ class _TaskView:
     def raw(self) -> Any:
         """The provider's last answer about this task, as received."""
         return self._core.raw
+
+    @property
+    def journal_entry(self) -> int | None:
+        """The task's row in the client's journal, if it keeps one."""
+        return self._core.journal_entry
 
     def __repr__(self) -> str:
         progress = f", progress={self.progress:.0%}" if self.progress is not None else ""
@@ -340,6 +356,9 @@ class Task(_TaskView, Generic[M]):
                     step = steps.send(snapshot)
         except StopIteration:
             pass
+        except TaskTimeoutError:
+            self._core.notify("timed_out")
+            raise
         result: Result[M] = self._core.outcome()
         return result
 
@@ -397,6 +416,9 @@ class AsyncTask(_TaskView, Generic[M]):
                     step = steps.send(snapshot)
         except StopIteration:
             pass
+        except TaskTimeoutError:
+            self._core.notify("timed_out")
+            raise
         result: Result[M] = self._core.outcome()
         return result
 

@@ -6,7 +6,7 @@ import inspect
 
 import py302
 
-SUBMODULES = {"hookspecs", "binding", "codegen", "generated", "payloads", "plugins"}
+SUBMODULES = {"hookspecs", "binding", "codegen", "generated", "payloads", "plugins", "sandbox"}
 
 
 def test_all_matches_the_public_names() -> None:

@@ -1,0 +1,216 @@
+"""The task journal: every submitted task, written down before its id is handed back.
+
+A generation costs money, so a submitted task must never be lost: not when the
+caller forgets the handle, not when the process is killed while it waits. The
+journal is a SQLite file (by default in the user's data directory, or
+`PY302_JOURNAL`); a row is written *before* the submit request is sent, completed
+with the task id as soon as the answer arrives, and updated as the task runs and
+its files are saved. `py302 tasks resume` collects every unfinished task from it.
+It never holds the API key.
+
+States: `submitting` (sent, no answer yet: a task may exist), `not_submitted` (the
+request provably did not create a task), `queued`/`running`, `succeeded`, `failed`,
+`cancelled`, `timed_out` (our wait ended; the task goes on), `lost` (the answer
+arrived but carried no task id).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+__all__ = ["JOURNAL_ENV_VAR", "UNFINISHED", "Journal", "JournalEntry", "default_journal_path"]
+
+JOURNAL_ENV_VAR = "PY302_JOURNAL"
+UNFINISHED = ("submitting", "queued", "running", "timed_out")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tasks (
+    entry INTEGER PRIMARY KEY AUTOINCREMENT,
+    operation TEXT NOT NULL,
+    task_id TEXT,
+    base_url TEXT NOT NULL,
+    state TEXT NOT NULL,
+    provider_status TEXT,
+    progress REAL,
+    message TEXT,
+    submitted_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    result_urls TEXT NOT NULL DEFAULT '[]',
+    saved_paths TEXT NOT NULL DEFAULT '[]',
+    out_dir TEXT
+);
+CREATE INDEX IF NOT EXISTS tasks_by_task_id ON tasks (task_id);
+"""
+
+
+def default_journal_path() -> Path:
+    """`PY302_JOURNAL`, else `tasks.sqlite3` in the user's data directory for py302."""
+    configured = os.environ.get(JOURNAL_ENV_VAR)
+    if configured:
+        return Path(configured)
+    import platformdirs
+
+    return platformdirs.user_data_path("py302") / "tasks.sqlite3"
+
+
+@attrs.frozen(kw_only=True)
+class JournalEntry:
+    """One row of the journal."""
+
+    entry: int
+    operation: str
+    task_id: str | None
+    base_url: str
+    state: str
+    provider_status: str | None
+    progress: float | None
+    message: str | None
+    submitted_at: float
+    updated_at: float
+    result_urls: tuple[str, ...]
+    saved_paths: tuple[str, ...]
+    out_dir: str | None
+
+    @property
+    def unfinished(self) -> bool:
+        """Whether the task may still produce a result to collect."""
+        return self.state in UNFINISHED and self.task_id is not None
+
+    def as_json(self) -> dict[str, Any]:
+        """The row as plain data."""
+        return attrs.asdict(self)
+
+
+class Journal:
+    """A task journal in the SQLite file at `path` (created on first use)."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = Path(path) if path is not None else default_journal_path()
+
+    def __repr__(self) -> str:
+        return f"Journal({str(self.path)!r})"
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.executescript(_SCHEMA)
+            connection.row_factory = sqlite3.Row
+            yield connection
+        finally:
+            connection.close()
+
+    def _write(self, sql: str, values: Sequence[Any]) -> int:
+        with self._connect() as connection:
+            cursor = connection.execute(sql, values)
+            return int(cursor.lastrowid or 0)
+
+    # -- writing --------------------------------------------------------------------------
+
+    def begin(self, operation: str, base_url: str, *, out_dir: str | None = None) -> int:
+        """Record a submit about to be sent; returns the row's number."""
+        now = time.time()
+        return self._write(
+            "INSERT INTO tasks (operation, base_url, state, submitted_at, updated_at, out_dir)"
+            " VALUES (?, ?, 'submitting', ?, ?, ?)",
+            (operation, base_url, now, now, out_dir),
+        )
+
+    def submitted(self, entry: int, task_id: str, state: str, provider_status: str | None) -> None:
+        """The provider accepted the task: its id is now known."""
+        self._write(
+            "UPDATE tasks SET task_id = ?, state = ?, provider_status = ?, updated_at = ?"
+            " WHERE entry = ?",
+            (task_id, state, provider_status, time.time(), entry),
+        )
+
+    def refused(self, entry: int, state: str, message: str) -> None:
+        """The submit did not produce a usable task (`not_submitted` or `lost`)."""
+        self._write(
+            "UPDATE tasks SET state = ?, message = ?, updated_at = ? WHERE entry = ?",
+            (state, message[:2000], time.time(), entry),
+        )
+
+    def update(
+        self,
+        entry: int,
+        *,
+        state: str,
+        provider_status: str | None = None,
+        progress: float | None = None,
+        message: str | None = None,
+        result_urls: Sequence[str] | None = None,
+    ) -> None:
+        """A new state seen by a poll (or the end of a wait)."""
+        fields = "state = ?, provider_status = ?, progress = ?, message = ?, updated_at = ?"
+        values: list[Any] = [state, provider_status, progress, message, time.time()]
+        if result_urls is not None:
+            fields += ", result_urls = ?"
+            values.append(json.dumps(list(result_urls)))
+        self._write(f"UPDATE tasks SET {fields} WHERE entry = ?", (*values, entry))
+
+    def set_out_dir(self, entry: int, out_dir: str | os.PathLike[str]) -> None:
+        """Where the task's files should be saved (used by `py302 tasks resume`)."""
+        self._write("UPDATE tasks SET out_dir = ? WHERE entry = ?", (str(out_dir), entry))
+
+    def saved(self, entry: int, paths: Sequence[str | os.PathLike[str]]) -> None:
+        """Files of the result were written to `paths`."""
+        self._write(
+            "UPDATE tasks SET saved_paths = ?, updated_at = ? WHERE entry = ?",
+            (json.dumps([str(path) for path in paths]), time.time(), entry),
+        )
+
+    # -- reading --------------------------------------------------------------------------
+
+    def entries(self, *, limit: int | None = None, unfinished: bool = False) -> list[JournalEntry]:
+        """Rows, newest first; only unfinished ones if asked."""
+        sql = "SELECT * FROM tasks"
+        if unfinished:
+            sql += f" WHERE state IN ({', '.join('?' * len(UNFINISHED))}) AND task_id IS NOT NULL"
+        sql += " ORDER BY entry DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        with self._connect() as connection:
+            rows = connection.execute(sql, UNFINISHED if unfinished else ()).fetchall()
+        return [_entry(row) for row in rows]
+
+    def find(self, key: str) -> JournalEntry | None:
+        """The row for a task id (or a row number given as text)."""
+        with self._connect() as connection:
+            row = connection.execute(
+                "SELECT * FROM tasks WHERE task_id = ? ORDER BY entry DESC LIMIT 1", (key,)
+            ).fetchone()
+            if row is None and key.isdigit():
+                row = connection.execute(
+                    "SELECT * FROM tasks WHERE entry = ?", (int(key),)
+                ).fetchone()
+        return _entry(row) if row is not None else None
+
+
+def _entry(row: sqlite3.Row) -> JournalEntry:
+    return JournalEntry(
+        entry=row["entry"],
+        operation=row["operation"],
+        task_id=row["task_id"],
+        base_url=row["base_url"],
+        state=row["state"],
+        provider_status=row["provider_status"],
+        progress=row["progress"],
+        message=row["message"],
+        submitted_at=row["submitted_at"],
+        updated_at=row["updated_at"],
+        result_urls=tuple(json.loads(row["result_urls"])),
+        saved_paths=tuple(json.loads(row["saved_paths"])),
+        out_dir=row["out_dir"],
+    )
