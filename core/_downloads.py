@@ -17,6 +17,7 @@ __all__ = [
     "atomic_write",
     "atomic_write_async",
     "check_download_url",
+    "is_folder",
     "target_path",
 ]
 
@@ -42,11 +43,13 @@ def target_path(
 ) -> Path:
     """Where to save: `destination` itself, or a safe file name inside it if it is a folder.
 
+    `destination` is a folder when it exists as one, ends with a separator, or has no
+    file extension (`out`, `out/`); otherwise it is the file to write (`out/cat.png`).
     A server-supplied name is reduced to its last path segment and to safe characters,
     so it can never point outside the folder.
     """
     path = Path(destination)
-    if not (path.is_dir() or str(destination).endswith(("/", os.sep))):
+    if not is_folder(destination):
         return path
     name = _SAFE_NAME.sub("_", Path(unquote(urlsplit(suggested or "").path)).name).strip("._")
     if not name:
@@ -54,6 +57,12 @@ def target_path(
     if not Path(name).suffix and mime_type:
         name += mimetypes.guess_extension(mime_type) or ""
     return path / name
+
+
+def is_folder(destination: str | os.PathLike[str]) -> bool:
+    """Whether a save destination names a folder (see `target_path`)."""
+    path = Path(destination)
+    return path.is_dir() or str(destination).endswith(("/", os.sep)) or not path.suffix
 
 
 class _AtomicFile:

@@ -22,6 +22,7 @@ import pluggy
 
 from . import hookspecs
 from ._errors import ConfigurationError
+from ._version import __version__
 
 __all__ = [
     "DISABLE_ENV_VAR",
@@ -74,6 +75,7 @@ class PluginHost:
         self.pm.add_hookspecs(hookspecs)
         self.failures: list[PluginFailure] = []
         self.providers: dict[str, Provider] = {}
+        self.versions: dict[str, str] = {}
         if disabled is None:
             disabled = _disabled_from_env()
         self.disabled = frozenset(disabled)
@@ -81,11 +83,13 @@ class PluginHost:
             from py302.plugins import BUILTIN_PLUGINS
 
             for module in BUILTIN_PLUGINS:
-                self._load(
-                    module.rsplit(".", 1)[-1], lambda module=module: importlib.import_module(module)
-                )
+                name = module.rsplit(".", 1)[-1]
+                self.versions[name] = f"{__version__} (built in)"
+                self._load(name, lambda module=module: importlib.import_module(module))
         if entry_points:
             for point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+                dist = getattr(point, "dist", None)
+                self.versions[point.name] = getattr(dist, "version", None) or "unknown"
                 self._load(point.name, point.load)
         for name, plugin in plugins:
             self._load(name, lambda plugin=plugin: plugin)

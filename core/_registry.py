@@ -151,6 +151,31 @@ class ProviderRegistry:
         """The URI under which `document` is known to the schema validator."""
         return f"urn:py302:{self.provider}"
 
+    def resolve(self, schema: Mapping[str, Any]) -> Mapping[str, Any]:
+        """`schema` with a top-level `$ref` into this document followed."""
+        seen = 0
+        while "$ref" in schema and seen < 16:
+            pointer = str(schema["$ref"]).lstrip("#/").split("/")
+            target: Any = self.document
+            for part in pointer:
+                target = target.get(part, {}) if isinstance(target, Mapping) else {}
+            schema = target
+            seen += 1
+        return schema
+
+    def body_properties(self, spec: OperationSpec) -> dict[str, Mapping[str, Any]]:
+        """The request body's fields by wire name, each schema resolved (allOf merged)."""
+        if spec.request_schema is None:
+            return {}
+        return self._properties(spec.request_schema)
+
+    def _properties(self, schema: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+        schema = self.resolve(schema)
+        merged = {name: self.resolve(value) for name, value in schema.get("properties", {}).items()}
+        for part in schema.get("allOf", []):
+            merged.update(self._properties(part))
+        return merged
+
     def get(self, operation_id: str) -> OperationSpec:
         """The operation called `operation_id`; KeyError names the ones that exist."""
         try:

@@ -13,7 +13,13 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from ._downloads import atomic_write, atomic_write_async, check_download_url, target_path
+from ._downloads import (
+    atomic_write,
+    atomic_write_async,
+    check_download_url,
+    is_folder,
+    target_path,
+)
 
 __all__ = ["Asset", "Downloader", "Normalized", "Result", "Usage"]
 
@@ -167,7 +173,8 @@ class Result(Generic[M]):
         return self.assets[0]
 
     def save(self, destination: str | os.PathLike[str]) -> list[Path]:
-        """Save every asset: into the folder `destination`, or as that file if one asset."""
+        """Save every asset into the folder `destination` (created if needed), or as the
+        file `destination` when there is one asset and it has an extension."""
         return [
             asset.save(self._place(destination, i), index=i) for i, asset in enumerate(self.assets)
         ]
@@ -181,6 +188,7 @@ class Result(Generic[M]):
 
     def _place(self, destination: str | os.PathLike[str], index: int) -> str | os.PathLike[str]:
         path = Path(destination)
-        if len(self.assets) > 1 and not path.is_dir():
+        if len(self.assets) > 1 or is_folder(destination):
             path.mkdir(parents=True, exist_ok=True)
-        return path if path.is_dir() else destination
+            return path
+        return destination

@@ -15,10 +15,17 @@ CASSETTES = Path(__file__).parent / "cassettes"
 
 
 @pytest.fixture(autouse=True)
-def _no_ambient_config(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests never see a developer's real key or base URL."""
-    for name in ("AI302_API_KEY", "302AI_API_KEY", "AI302_BASE_URL", "PY302_DISABLE_PLUGINS"):
+def _no_ambient_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Tests never see a developer's real key or base URL, nor write to their journal."""
+    for name in (
+        "AI302_API_KEY",
+        "302AI_API_KEY",
+        "AI302_BASE_URL",
+        "PY302_DISABLE_PLUGINS",
+        "PY302_DEBUG",
+    ):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PY302_JOURNAL", str(tmp_path / "journal.sqlite3"))
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ import yaml
 from click.testing import CliRunner
 
 from py302 import AsyncClient, Client, PluginHost, Result
-from py302.__main__ import cli
+from py302._cli import cli
 from py302._contract import default_registries
 from py302._examples import FILE_MARKER, PNG_2X2
 from tests.support import TEST_KEY, no_sleep, no_sleep_async

@@ -1,0 +1,153 @@
+"""`py302 run <provider>.<operation>`: call anything, follow it, save what it made."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from py302._contract import default_registries
+from py302._registry import OperationSpec, ProviderRegistry
+from py302._results import Result
+from py302._tasks import Task
+
+from ._clients import cli_client
+from ._fields import field_options
+from ._output import emit_json, note
+from ._progress import follow
+
+__all__ = ["RunGroup", "run"]
+
+DEFAULT_OUT = "py302-output"
+
+
+def _operations() -> dict[str, tuple[ProviderRegistry, OperationSpec]]:
+    return {
+        spec.qualified_name: (registry, spec)
+        for registry in default_registries()
+        for spec in registry.operations.values()
+    }
+
+
+class RunGroup(click.Group):
+    """One subcommand per operation, built from its spec when asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_operations())
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = _operations().get(cmd_name)
+        if found is None:
+            return None
+        registry, spec = found
+        return _command(registry, spec)
+
+
+def _command(registry: ProviderRegistry, spec: OperationSpec) -> click.Command:
+    common = [
+        click.Option(
+            ["--out"],
+            type=click.Path(file_okay=False, path_type=Path),
+            default=DEFAULT_OUT,
+            show_default=True,
+            help="Folder for the files the call produces.",
+        ),
+        click.Option(
+            ["--timeout"],
+            type=float,
+            default=600.0,
+            show_default=True,
+            help="Seconds to wait for a task before giving up (it goes on; resume it later).",
+        ),
+        click.Option(
+            ["--no-wait"], is_flag=True, help="Submit a task and print its id without waiting."
+        ),
+        click.Option(["--json", "as_json"], is_flag=True, help="Print the outcome as JSON."),
+    ]
+    evidence = f"Evidence: {spec.evidence}. Docs: {', '.join(spec.doc_ids)}."
+    kind = f"Submits a task (polled by {spec.task.poll}). " if spec.task else ""
+
+    def callback(out: Path, timeout: float, no_wait: bool, as_json: bool, **fields: Any) -> None:
+        arguments = {name: value for name, value in fields.items() if value is not None}
+        _run(spec, arguments, out=out, timeout=timeout, no_wait=no_wait, as_json=as_json)
+
+    return click.Command(
+        spec.qualified_name,
+        params=[*field_options(registry, spec), *common],
+        callback=callback,
+        help=f"{spec.summary}\n\n{spec.method} {spec.path}. {kind}{evidence}",
+        short_help=spec.summary,
+    )
+
+
+def _run(
+    spec: OperationSpec,
+    arguments: dict[str, Any],
+    *,
+    out: Path,
+    timeout: float,
+    no_wait: bool,
+    as_json: bool,
+) -> None:
+    with cli_client() as client:
+        outcome = getattr(client.provider(spec.provider), spec.operation_id)(**arguments)
+        if isinstance(outcome, Task):
+            journal = client.journal
+            if journal is not None and outcome.journal_entry is not None:
+                journal.set_out_dir(outcome.journal_entry, out)
+            note(f"submitted {spec.qualified_name} task {outcome.id}")
+            if no_wait:
+                _report(spec.qualified_name, outcome.id, outcome.status.value, [], [], as_json)
+                return
+            result = follow(outcome, timeout=timeout, quiet=as_json)
+        else:
+            result = outcome
+        saved = result.save(out) if result.assets else []
+        if isinstance(outcome, Task) and client.journal is not None and outcome.journal_entry:
+            client.journal.saved(outcome.journal_entry, saved)
+        _report(
+            spec.qualified_name, result.task_id, "succeeded", _urls(result), saved, as_json, result
+        )
+
+
+def _urls(result: Result[Any]) -> list[str]:
+    return [asset.url for asset in result.assets if asset.url]
+
+
+def _report(  # noqa: PLR0917 - one private caller, each argument a field of the report
+    operation: str,
+    task_id: str | None,
+    status: str,
+    urls: list[str],
+    saved: list[Path],
+    as_json: bool,
+    result: Result[Any] | None = None,
+) -> None:
+    if as_json:
+        emit_json(
+            {
+                "operation": operation,
+                "task_id": task_id,
+                "status": status,
+                "urls": urls,
+                "saved": [str(path) for path in saved],
+                "text": result.text if result else None,
+            }
+        )
+        return
+    if result is not None and result.text:
+        click.echo(result.text)
+    for path in saved:
+        click.echo(str(path))
+    if not saved and status == "succeeded":
+        note("the call produced no files")
+
+
+run = RunGroup(
+    "run",
+    help="Call an operation: `py302 run PROVIDER.OPERATION --field value ...` "
+    "(`py302 ops` lists them). "
+    "Fields come from the spec (`py302 run OPERATION --help`); files are given as paths. "
+    "Without AI302_API_KEY this runs against the built-in sandbox.",
+)

@@ -1,0 +1,51 @@
+"""`py302 sandbox serve`: the local stand-in API on a port."""
+
+from __future__ import annotations
+
+import click
+
+from ._output import note
+
+__all__ = ["sandbox"]
+
+
+@click.group()
+def sandbox() -> None:
+    """The built-in sandbox: the 302.AI API, answered locally from the specs."""
+
+
+@sandbox.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=8302, show_default=True, help="Port to listen on.")
+@click.option(
+    "--task-seconds",
+    type=float,
+    default=3.0,
+    show_default=True,
+    help="How long each task runs before it finishes.",
+)
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    metavar="ROUTE:KIND[,key=value...]",
+    help="Inject a fault, e.g. PROVIDER.OPERATION:status,status=429,retry_after=2,times=1 "
+    "(kinds: latency, status, html, reset, truncate, malformed, task_fails, "
+    "task_never_finishes, poll_not_found).",
+)
+def serve(host: str, port: int, task_seconds: float, faults: tuple[str, ...]) -> None:
+    """Serve every operation in the specs until interrupted. Point clients at it with
+    AI302_BASE_URL=http://HOST:PORT (no key needed)."""
+    try:
+        from py302.sandbox import Sandbox, parse_fault
+    except ImportError as exc:
+        raise click.ClickException(
+            "the sandbox needs its extra: pip install 'py302[sandbox]'"
+        ) from exc
+    try:
+        parsed = [parse_fault(text) for text in faults]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--fault") from exc
+    server = Sandbox(host=host, port=port, task_seconds=task_seconds, faults=parsed)
+    note(f"py302 sandbox on http://{host}:{port} (Ctrl-C to stop)")
+    server.serve_forever()
