@@ -9,7 +9,6 @@ third-party ones included.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import time
@@ -278,7 +277,7 @@ class AsyncClient(AsyncProviders, _BaseClient):
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx.AsyncClient | None = None,
         plugins: PluginHost | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
         journal: Journal | str | os.PathLike[str] | bool | None = None,
     ) -> None:
         super().__init__(
@@ -292,7 +291,7 @@ class AsyncClient(AsyncProviders, _BaseClient):
         self._http = http_client or httpx.AsyncClient(
             timeout=_timeout(timeout), follow_redirects=True
         )
-        self._sleep = sleep
+        self._sleep = sleep or _asyncio_sleep
 
     def provider(self, name: str) -> Namespace[Async]:
         """The operations of any registered provider, by name (untyped access)."""
@@ -400,6 +399,13 @@ class AsyncClient(AsyncProviders, _BaseClient):
         async with self._http.stream("GET", url) as response:
             response.raise_for_status()
             yield response.aiter_bytes()
+
+
+async def _asyncio_sleep(seconds: float) -> None:
+    # asyncio costs ~50 ms to import: only async users should pay for it.
+    import asyncio
+
+    await asyncio.sleep(seconds)
 
 
 def _namespace_class(bindings: str, provider: str) -> type[Namespace[Any]]:
