@@ -15,6 +15,7 @@ __all__ = [
     "MAX_RETRY_AFTER",
     "MAX_RETRY_DELAY",
     "MIN_RETRY_DELAY",
+    "NOT_FOUND_GRACE_POLLS",
 ]
 
 DEFAULT_BASE_URL = "https://api.302.ai"
@@ -37,3 +38,6 @@ DEFAULT_POLL_INTERVAL = 1.0
 MAX_POLL_INTERVAL = 10.0
 # Every wait has a deadline; generations documented by 302.AI finish well within it.
 DEFAULT_TASK_TIMEOUT = 600.0
+# Some task stores are eventually consistent: a task just submitted may answer 404 to
+# its first polls. This many 404s in a row are taken as "not visible yet".
+NOT_FOUND_GRACE_POLLS = 6

@@ -94,6 +94,10 @@ class _AtomicFile:
             self._out.close()
         if exc_type is None:
             os.replace(self._temp, self._path)
+            # Leftovers of earlier attempts at this file (a killed process) go too.
+            for stale in self._path.parent.glob(f".{self._path.name}.*.part"):
+                with contextlib.suppress(FileNotFoundError):
+                    stale.unlink()
         else:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self._temp)

@@ -82,8 +82,13 @@ class JournalEntry:
 
     @property
     def unfinished(self) -> bool:
-        """Whether the task may still produce a result to collect."""
-        return self.state in UNFINISHED and self.task_id is not None
+        """Whether there is a result still to collect: the task may still be running, or
+        it finished but the files meant for `out_dir` were never saved."""
+        if self.task_id is None:
+            return False
+        return self.state in UNFINISHED or (
+            self.state == "succeeded" and self.out_dir is not None and not self.saved_paths
+        )
 
     def as_json(self) -> dict[str, Any]:
         """The row as plain data."""
@@ -175,15 +180,12 @@ class Journal:
 
     def entries(self, *, limit: int | None = None, unfinished: bool = False) -> list[JournalEntry]:
         """Rows, newest first; only unfinished ones if asked."""
-        sql = "SELECT * FROM tasks"
-        if unfinished:
-            sql += f" WHERE state IN ({', '.join('?' * len(UNFINISHED))}) AND task_id IS NOT NULL"
-        sql += " ORDER BY entry DESC"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
+        sql = "SELECT * FROM tasks ORDER BY entry DESC"
         with self._connect() as connection:
-            rows = connection.execute(sql, UNFINISHED if unfinished else ()).fetchall()
-        return [_entry(row) for row in rows]
+            rows = [_entry(row) for row in connection.execute(sql).fetchall()]
+        if unfinished:
+            rows = [row for row in rows if row.unfinished]
+        return rows[:limit] if limit is not None else rows
 
     def find(self, key: str) -> JournalEntry | None:
         """The row for a task id (or a row number given as text)."""

@@ -84,6 +84,8 @@ class OperationSpec:
     task: TaskSpec | None
     extensions: Mapping[str, Any]
     arguments: tuple[ArgumentSpec, ...] = ()
+    is_poll: bool = False
+    """Whether some task operation polls (or cancels) its tasks with this operation."""
 
     @property
     def qualified_name(self) -> str:
@@ -218,8 +220,15 @@ def load_registry(bindings: str) -> ProviderRegistry:
 def registry_from_data(data: Mapping[str, Any]) -> ProviderRegistry:
     """Build a registry from its JSON form (as written by the generator)."""
     provider = data["provider"]
+    polls = {
+        raw["task"][key]
+        for raw in data["operations"].values()
+        if raw.get("task")
+        for key in ("poll", "cancel")
+        if raw["task"].get(key)
+    }
     operations = {
-        op_id: _operation_from_data(provider, op_id, raw)
+        op_id: attrs.evolve(_operation_from_data(provider, op_id, raw), is_poll=op_id in polls)
         for op_id, raw in data["operations"].items()
     }
     return ProviderRegistry(

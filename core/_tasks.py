@@ -16,8 +16,15 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import attrs
 import httpx
 
-from ._constants import DEFAULT_POLL_INTERVAL, DEFAULT_TASK_TIMEOUT, MAX_POLL_INTERVAL
+from ._constants import (
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_TASK_TIMEOUT,
+    MAX_POLL_INTERVAL,
+    NOT_FOUND_GRACE_POLLS,
+)
 from ._errors import (
+    APIStatusError,
+    NotFoundError,
     ResponseShapeError,
     TaskCancelledError,
     TaskFailedError,
@@ -218,6 +225,38 @@ class _TaskCore:
     options: Mapping[str, Any] = attrs.field(factory=dict)
     journal_entry: int | None = None
     listeners: list[Callable[[_TaskCore, str], None]] = attrs.field(factory=list)
+    not_found_polls: int = 0
+
+    def poll_refused(self, error: APIStatusError) -> TaskSnapshot:
+        """A poll got an error answer: decide whether the task is over.
+
+        404 right after submit can mean "not visible yet": polling goes on for
+        `NOT_FOUND_GRACE_POLLS` answers. A 404 after that, or another 4xx that is not
+        about the key or the rate, means the provider will not report this task again:
+        it failed. Anything else (5xx that outlived the retries, 401, 429) is raised
+        as it is; the task may be fine, and can be waited for again.
+        """
+        if isinstance(error, NotFoundError):
+            self.not_found_polls += 1
+            if self.not_found_polls <= NOT_FOUND_GRACE_POLLS:
+                logger.debug(
+                    "%s task %s: poll answered 404, polling on", self.spec.qualified_name, self.id
+                )
+                return self.snapshot
+        elif not (400 <= error.status < 500) or error.status in {401, 403, 408, 429}:
+            raise error
+        self.snapshot = TaskSnapshot(
+            status=TaskStatus.FAILED,
+            message=f"the provider no longer reports it (HTTP {error.status}: {error.message})",
+            provider_status=str(error.status),
+        )
+        self.notify(TaskStatus.FAILED.value)
+        raise TaskFailedError(
+            self.snapshot.message or "",
+            task_id=self.id,
+            operation=self.spec.qualified_name,
+            raw=error.body,
+        ) from error
 
     def notify(self, state: str) -> None:
         """Tell the listeners (the journal) what just happened."""
@@ -225,6 +264,7 @@ class _TaskCore:
             listener(self, state)
 
     def update(self, payload: Any, response: httpx.Response | None) -> TaskSnapshot:
+        self.not_found_polls = 0
         try:
             snapshot = self.pattern.snapshot(payload, response)
         except (KeyError, TypeError, ValueError) as exc:
@@ -350,7 +390,10 @@ class Task(_TaskView, Generic[M]):
                     self._sleep(step.seconds)
                     step = steps.send(None)
                 else:
-                    snapshot = self.refresh()
+                    try:
+                        snapshot = self.refresh()
+                    except APIStatusError as refused:
+                        snapshot = self._core.poll_refused(refused)
                     if on_progress is not None:
                         on_progress(self)
                     step = steps.send(snapshot)
@@ -410,7 +453,10 @@ class AsyncTask(_TaskView, Generic[M]):
                     await self._sleep(step.seconds)
                     step = steps.send(None)
                 else:
-                    snapshot = await self.refresh()
+                    try:
+                        snapshot = await self.refresh()
+                    except APIStatusError as refused:
+                        snapshot = self._core.poll_refused(refused)
                     if on_progress is not None:
                         on_progress(self)
                     step = steps.send(snapshot)

@@ -6,6 +6,7 @@ Importing this package imports none of them.
 """
 
 BUILTIN_PLUGINS = (
+    "py302.plugins.gateway",
     "py302.plugins.flux",
     "py302.plugins.gongji",
     "py302.plugins.kling",

@@ -144,7 +144,9 @@ def py302_response_error(
     """A 2xx generic envelope that reports a failure is an error, not an empty result."""
     if operation.provider != PROVIDER or response.status_code >= 300:
         return None
-    if not isinstance(payload, Mapping) or "images" in payload or operation.task is not None:
+    if not isinstance(payload, Mapping) or "images" in payload:
+        return None
+    if operation.task is not None or operation.is_poll:  # task answers: the pattern judges
         return None
     status = str(payload.get("status") or "").lower()
     error = payload.get("error")

@@ -125,7 +125,7 @@ def py302_response_error(
     """A content-filtered synchronous answer is an error (task polls: see the pattern)."""
     if operation.provider != PROVIDER or response.status_code >= 300:
         return None
-    if "202" in operation.responses:  # a result operation: its pattern judges the answer
+    if operation.is_poll:  # a result operation: its pattern judges the answer
         return None
     if _is_output(payload) and _finish_reason(payload, response) == FILTERED:
         return APIStatusError.from_response(

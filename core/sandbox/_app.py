@@ -56,6 +56,7 @@ class SandboxApp:
         self.files: dict[str, tuple[str, str]] = {}  # name -> (prompt, extension)
         self._names = itertools.count(1)
         self.requests: list[str] = []  # "METHOD path" of every request, for tests
+        self.file_headers: list[dict[str, str]] = []  # headers of every file download
         self.app = Starlette(routes=self._routes())
 
     def _routes(self) -> list[Route]:
@@ -226,6 +227,17 @@ class SandboxApp:
         return JSONResponse(rewrite_urls(answer.value, local), status_code=answer.status)
 
     async def _file(self, request: Request) -> Response:
+        self.requests.append(f"GET {request.url.path}")
+        self.file_headers.append(dict(request.headers))
+        fault = self.faults.take("files", task_level=False)
+        if fault is not None and fault.kind == "latency":
+            await asyncio.sleep(fault.seconds)
+        elif fault is not None:
+            return (
+                _BrokenResponse(reset=True)
+                if fault.kind in {"reset", "truncate"}
+                else _error_plain(fault.status)
+            )
         name = request.path_params["name"]
         if name not in self.files:
             return JSONResponse({"error": {"message": "no such file"}}, status_code=404)
@@ -268,6 +280,10 @@ def _first_type(accept: str) -> str:
     return accept.split(",", maxsplit=1)[0].split(";", maxsplit=1)[0].strip().lower()
 
 
+def _error_plain(status: int) -> Response:
+    return JSONResponse({"error": {"err_code": status, "message": "injected"}}, status_code=status)
+
+
 def _error(spec: OperationSpec, status: int, message: str) -> Response:
     """The provider's declared error body for `status` if the spec has one, else 302's."""
     declared = spec.responses.get(str(status)) or spec.responses.get(f"{str(status)[0]}XX")
@@ -298,6 +314,8 @@ async def _faulty_answer(
             f"<body><h1>{fault.status} Bad Gateway</h1></body></html>"
         )
         return HTMLResponse(page, status_code=fault.status)
+    if fault.kind == "body":
+        return JSONResponse(fault.body, status_code=fault.status)
     if fault.kind == "malformed":
         return Response(b'{"images": [{"url": ', media_type="application/json")
     return _BrokenResponse(reset=fault.kind == "reset")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 
@@ -17,6 +17,7 @@ FaultKind = Literal[
     "reset",  # start the answer, then drop the connection
     "truncate",  # promise a body, send half of it, close
     "malformed",  # 200 with a body that is not JSON
+    "body",  # answer `status` with the JSON `body` given (an in-band error envelope, say)
     "task_fails",  # the submitted task ends in the provider's failed state
     "task_never_finishes",  # the submitted task stays running
     "poll_not_found",  # polls answer 404 (the provider's not-found body) a while after submit
@@ -29,8 +30,9 @@ _TASK_KINDS = frozenset({"task_fails", "task_never_finishes", "poll_not_found"})
 class Fault:
     """One injected misbehaviour.
 
-    `route` is a qualified operation name (`acme.draw`), a provider (`acme.*`) or
-    `*`; `times` limits how many matching requests it affects (None: all of them).
+    `route` is a qualified operation name (`acme.draw`), a provider (`acme.*`),
+    `files` (downloads of result files) or `*`; `times` limits how many matching
+    requests it affects (None: all of them).
     """
 
     kind: FaultKind
@@ -39,6 +41,7 @@ class Fault:
     status: int = 500
     retry_after: float | None = None
     seconds: float = 0.0
+    body: Any = None
     used: int = 0
 
     def matches(self, operation: str) -> bool:
