@@ -153,6 +153,8 @@ def structure(payload: Any, model: Any, *, operation: str) -> Any:
         raise ResponseShapeError(operation, ["body: expected JSON, got a binary answer"], payload)
     if bytes in members:
         rest = tuple(member for member in members if member is not bytes)
+        if not rest:
+            raise ResponseShapeError(operation, ["body: expected a binary answer"], payload)
         model = rest[0] if len(rest) == 1 else typing.Union[rest]  # noqa: UP007
     import cattrs
 

@@ -41,7 +41,7 @@ def validate_request(
                 problems.append((param.name, f"is required ({param.location} parameter)"))
             continue
         problems.extend(
-            (param.name + sub if sub != "(request)" else param.name, rule)
+            (param.name if sub == "(body)" else f"{param.name}.{sub}", rule)
             for sub, rule in schema_problems(registry, param.schema, values[param.name])
         )
     for location, values in given.items():

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -112,3 +112,134 @@ def test_sigkill_while_waiting_then_resume(sandbox_server: str, tmp_path: Path) 
     assert again.returncode == 0
     assert "no unfinished tasks" in again.stderr
     assert list(out.iterdir()) == [saved], "resuming twice saves nothing twice"
+
+
+def start_sandbox(*extra: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "py302",
+            "sandbox",
+            "serve",
+            "--port",
+            str(port),
+            "--task-seconds",
+            "1",
+            *extra,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return server, f"http://127.0.0.1:{port}"
+        except OSError:
+            assert time.monotonic() < deadline, "sandbox did not start in time"
+            assert server.poll() is None, "sandbox exited"
+            time.sleep(0.05)
+
+
+def kill_when(process: subprocess.Popen[bytes], ready: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 30
+    while not ready():
+        assert time.monotonic() < deadline, "the moment to kill never came"
+        assert process.poll() is None, "the CLI ended before it could be killed"
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+
+
+def test_sigkill_during_download_then_resume(tmp_path: Path) -> None:
+    server, url = start_sandbox("--fault", "files:latency,seconds=4")
+    try:
+        journal_path, out = tmp_path / "journal.sqlite3", tmp_path / "out"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AI302_", "302AI_"))}
+        env.update({"AI302_BASE_URL": url, "PY302_JOURNAL": str(journal_path)})
+        cli = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "py302",
+                "run",
+                "flux.generate",
+                "--model",
+                "flux-dev",
+                "--prompt",
+                "p",
+                "--out",
+                str(out),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        journal = Journal(journal_path)
+        kill_when(
+            cli,
+            lambda: (
+                journal_path.exists() and any(r.state == "succeeded" for r in journal.entries())
+            ),
+        )
+        (row,) = journal.entries()
+        assert row.unfinished, "finished but not saved: still to collect"
+        assert not out.exists() or not [p for p in out.iterdir() if not p.name.startswith(".")]
+
+        resumed = subprocess.run(
+            [sys.executable, "-m", "py302", "tasks", "resume"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert resumed.returncode == 0, resumed.stderr
+        (saved,) = [Path(line) for line in resumed.stdout.splitlines()]
+        assert saved.read_bytes()[:3] == b"\xff\xd8\xff"
+        assert list(out.iterdir()) == [saved], "no half-written file is left beside it"
+        assert journal.entries()[0].saved_paths == (str(saved),)
+    finally:
+        server.kill()
+        server.wait()
+
+
+def test_sigkill_during_submit_leaves_an_honest_row(tmp_path: Path) -> None:
+    server, url = start_sandbox("--fault", "flux.generate:latency,seconds=5")
+    try:
+        journal_path = tmp_path / "journal.sqlite3"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AI302_", "302AI_"))}
+        env.update({"AI302_BASE_URL": url, "PY302_JOURNAL": str(journal_path)})
+        cli = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "py302",
+                "run",
+                "flux.generate",
+                "--model",
+                "flux-dev",
+                "--prompt",
+                "p",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        journal = Journal(journal_path)
+        kill_when(cli, lambda: journal_path.exists() and bool(journal.entries()))
+        (row,) = journal.entries()
+        assert (row.state, row.task_id) == ("submitting", None), "sent, no id known: shown as such"
+        listed = subprocess.run(
+            [sys.executable, "-m", "py302", "tasks", "list", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert '"state": "submitting"' in listed.stdout
+    finally:
+        server.kill()
+        server.wait()
