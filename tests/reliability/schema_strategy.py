@@ -17,7 +17,7 @@ from py302._registry import ProviderRegistry
 __all__ = ["values_for"]
 
 
-def values_for(  # noqa: PLR0911, PLR0912 - one branch per schema keyword
+def values_for(  # noqa: PLR0912 - one branch per schema keyword
     registry: ProviderRegistry, schema: Mapping[str, Any], depth: int = 0
 ) -> st.SearchStrategy[Any]:
     """Values that should satisfy `schema` (references resolved in `registry`)."""
