@@ -7,6 +7,7 @@ __all__ = [
     "BASE_URL_ENV_VAR",
     "DEFAULT_BASE_URL",
     "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_MAX_CONNECTIONS",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_POLL_INTERVAL",
     "DEFAULT_TASK_TIMEOUT",
@@ -29,6 +30,9 @@ DEFAULT_TIMEOUT = 120.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
 
 DEFAULT_MAX_RETRIES = 2
+# Connections per client; all of them kept alive, so a burst of polls reuses them
+# instead of opening (and closing) a connection per request.
+DEFAULT_MAX_CONNECTIONS = 100
 MIN_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 8.0
 # A server asking us to wait longer than this is treated as "give up now".

@@ -57,6 +57,7 @@ class SandboxApp:
         self._names = itertools.count(1)
         self.requests: list[str] = []  # "METHOD path" of every request, for tests
         self.file_headers: list[dict[str, str]] = []  # headers of every file download
+        self.peers: set[tuple[str, int]] = set()  # client connections seen (host, port)
         self.app = Starlette(routes=self._routes())
 
     def _routes(self) -> list[Route]:
@@ -90,6 +91,8 @@ class SandboxApp:
 
         async def endpoint(request: Request) -> Response:
             self.requests.append(f"{request.method} {request.url.path}")
+            if request.client is not None:
+                self.peers.add((request.client.host, request.client.port))
             fault = self.faults.take(spec.qualified_name, task_level=False)
             if fault is not None:
                 faulty = await _faulty_answer(fault, registry, spec)
