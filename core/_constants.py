@@ -15,6 +15,7 @@ __all__ = [
     "MAX_POLL_INTERVAL",
     "MAX_RETRY_AFTER",
     "MAX_RETRY_DELAY",
+    "MIN_POLL_HINT",
     "MIN_RETRY_DELAY",
     "NOT_FOUND_GRACE_POLLS",
 ]
@@ -40,6 +41,8 @@ MAX_RETRY_AFTER = 60.0
 
 DEFAULT_POLL_INTERVAL = 1.0
 MAX_POLL_INTERVAL = 10.0
+# The shortest wait a server's Retry-After can ask of a poll loop.
+MIN_POLL_HINT = 0.1
 # Every wait has a deadline; generations documented by 302.AI finish well within it.
 DEFAULT_TASK_TIMEOUT = 600.0
 # Some task stores are eventually consistent: a task just submitted may answer 404 to

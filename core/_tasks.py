@@ -20,6 +20,7 @@ from ._constants import (
     DEFAULT_POLL_INTERVAL,
     DEFAULT_TASK_TIMEOUT,
     MAX_POLL_INTERVAL,
+    MIN_POLL_HINT,
     NOT_FOUND_GRACE_POLLS,
 )
 from ._errors import (
@@ -80,6 +81,8 @@ class TaskSnapshot:
     progress: float | None = None
     message: str | None = None
     provider_status: str | None = None
+    poll_after: float | None = None
+    """Seconds the server asked us to wait before the next poll (`Retry-After`)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -143,6 +146,18 @@ class TaskPattern:
         return min(MAX_POLL_INTERVAL, DEFAULT_POLL_INTERVAL * 1.5 ** max(0, attempt - 2))
 
 
+def _retry_after(response: httpx.Response) -> float | None:
+    """A poll answer's `Retry-After` (seconds), kept within the poll interval bounds."""
+    from ._retry import parse_retry_after
+
+    try:
+        asked = parse_retry_after(response.headers)
+    except (TypeError, ValueError):
+        return None
+    # Floor: a server that keeps answering "Retry-After: 0" must not make us spin.
+    return None if asked is None else min(max(asked, MIN_POLL_HINT), MAX_POLL_INTERVAL)
+
+
 def _id_parameter(spec: OperationSpec, name: str | None) -> Any:
     params = [p for p in spec.parameters if p.location in {"path", "query"}]
     if name is not None:
@@ -198,7 +213,9 @@ def wait_steps(
                 task_id=task_id,
                 operation=operation,
             )
-        delay = min(max(0.0, pattern.poll_delay(attempt, snapshot)), remaining)
+        asked = snapshot.poll_after
+        delay = asked if asked is not None else pattern.poll_delay(attempt, snapshot)
+        delay = min(max(0.0, delay), remaining)
         yield Sleep(delay)
         slept += delay
         received = yield Poll()
@@ -271,6 +288,9 @@ class _TaskCore:
             raise ResponseShapeError(
                 self.poll_spec.qualified_name, [f"task status unreadable: {exc}"], payload
             ) from exc
+        hint = _retry_after(response) if response is not None else None
+        if hint is not None and not snapshot.status.finished:
+            snapshot = attrs.evolve(snapshot, poll_after=hint)
         if snapshot.message and snapshot.status is TaskStatus.RUNNING and snapshot.provider_status:
             logger.debug("%s task %s: %s", self.spec.qualified_name, self.id, snapshot.message)
         self.snapshot = snapshot

@@ -33,7 +33,10 @@ def sandbox() -> None:
     "(kinds: latency, status, html, reset, truncate, malformed, task_fails, "
     "task_never_finishes, poll_not_found).",
 )
-def serve(host: str, port: int, task_seconds: float, faults: tuple[str, ...]) -> None:
+@click.option(
+    "--hints", is_flag=True, help="Send Retry-After with the time a running task has left."
+)
+def serve(host: str, port: int, task_seconds: float, faults: tuple[str, ...], hints: bool) -> None:
     """Serve every operation in the specs until interrupted. Point clients at it with
     AI302_BASE_URL=http://HOST:PORT (no key needed)."""
     try:
@@ -46,6 +49,6 @@ def serve(host: str, port: int, task_seconds: float, faults: tuple[str, ...]) ->
         parsed = [parse_fault(text) for text in faults]
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--fault") from exc
-    server = Sandbox(host=host, port=port, task_seconds=task_seconds, faults=parsed)
+    server = Sandbox(host=host, port=port, task_seconds=task_seconds, faults=parsed, hints=hints)
     note(f"py302 sandbox on http://{host}:{port} (Ctrl-C to stop)")
     server.serve_forever()

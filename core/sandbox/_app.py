@@ -48,7 +48,9 @@ class SandboxApp:
         tasks: TaskStore,
         faults: FaultPlan,
         task_seconds: float,
+        hints: bool = False,
     ) -> None:
+        self.hints = hints
         self.registries = list(registries)
         self.tasks = tasks
         self.faults = faults
@@ -201,7 +203,11 @@ class SandboxApp:
                 answer.status,
                 answer.media,
             )
-        return self._respond(poll, answer, task.prompt, base, accept, task=task)
+        response = self._respond(poll, answer, task.prompt, base, accept, task=task)
+        if self.hints and state == "running" and task.outcome != "never":
+            remaining = max(0.0, task.submitted_at + task.seconds - now)
+            response.headers["Retry-After"] = f"{remaining:.3f}"
+        return response
 
     def _respond(  # noqa: PLR0917 - internal, called with positional pieces of one answer
         self,

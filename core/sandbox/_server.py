@@ -23,7 +23,8 @@ class Sandbox:
 
     `sandbox.base_url` is what to point a client at; `sandbox.faults` takes new faults
     while it runs; `clock` (seconds, monotonic) decides when tasks finish, so a test
-    can drive time by hand. `port=0` picks a free port.
+    can drive time by hand. `port=0` picks a free port. `hints` makes running tasks
+    answer with `Retry-After` set to the time they have left.
     """
 
     def __init__(
@@ -35,6 +36,7 @@ class Sandbox:
         task_seconds: float = DEFAULT_TASK_SECONDS,
         clock: Callable[[], float] = time.monotonic,
         faults: Iterable[Fault] = (),
+        hints: bool = False,
     ) -> None:
         if registries is None:
             from py302._contract import default_registries
@@ -43,7 +45,7 @@ class Sandbox:
         self.faults = FaultPlan(faults)
         self.tasks = TaskStore(clock)
         self.state = SandboxApp(
-            registries, tasks=self.tasks, faults=self.faults, task_seconds=task_seconds
+            registries, tasks=self.tasks, faults=self.faults, task_seconds=task_seconds, hints=hints
         )
         self.host = host
         self.port = port

@@ -31,7 +31,7 @@ class SandboxTask:
 
     def state(self, now: float) -> str:
         """`running`, `succeeded` or `failed` at time `now`."""
-        if self.outcome == "never" or self.progress(now) < 1.0:
+        if self.outcome == "never" or now < self.submitted_at + self.seconds - 1e-9:
             return "running"
         return self.outcome
 

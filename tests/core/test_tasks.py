@@ -162,3 +162,15 @@ def test_async_task_waits_the_same_way() -> None:
 
     assert asyncio.run(main()) == "https://x/t.jpg"
     assert len(api.sent(POLL)) == 2
+
+
+def test_server_poll_hints_are_followed_but_never_spin() -> None:
+    hinted = [
+        httpx.Response(200, headers={"Retry-After": "4"}, json={"id": "t-1", "status": "Pending"}),
+        httpx.Response(200, headers={"Retry-After": "0"}, json={"id": "t-1", "status": "Pending"}),
+        httpx.Response(200, headers={"Retry-After": "0"}, json={"id": "t-1", "status": "Pending"}),
+    ]
+    api = MockAPI().on("POST", SUBMIT, TICKET).on("GET", POLL, *hinted, READY)
+    with api.client() as client:
+        client.flux.generate(model="flux-pro-1.1", prompt="x").wait()
+    assert api.sleeps[1:] == [4.0, 0.1, 0.1], "Retry-After drives the next poll; 0 is floored"
