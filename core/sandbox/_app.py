@@ -159,9 +159,12 @@ class SandboxApp:
         value = put(example.value, spec.task.id_path, task.id)
         if isinstance(template_id, str):
             value = replace_strings(value, template_id, task.id)
-        return self._respond(
+        response = self._respond(
             spec, Body(value, example.source, example.status), prompt, base, accept
         )
+        if self.hints and outcome != "never":
+            response.headers["Retry-After"] = f"{task.seconds:.3f}"
+        return response
 
     def _poll(  # noqa: PLR0917 - one call site, every argument a different thing
         self,
