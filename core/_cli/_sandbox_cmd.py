@@ -36,7 +36,16 @@ def sandbox() -> None:
 @click.option(
     "--hints", is_flag=True, help="Send Retry-After with the time a running task has left."
 )
-def serve(host: str, port: int, task_seconds: float, faults: tuple[str, ...], hints: bool) -> None:
+@click.option(
+    "--image-px",
+    type=int,
+    default=256,
+    show_default=True,
+    help="Side of the images it serves (large ones are noise, as big as photographs).",
+)
+def serve(  # noqa: PLR0917 - click passes the options by keyword
+    host: str, port: int, task_seconds: float, faults: tuple[str, ...], hints: bool, image_px: int
+) -> None:
     """Serve every operation in the specs until interrupted. Point clients at it with
     AI302_BASE_URL=http://HOST:PORT (no key needed)."""
     try:
@@ -49,6 +58,13 @@ def serve(host: str, port: int, task_seconds: float, faults: tuple[str, ...], hi
         parsed = [parse_fault(text) for text in faults]
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--fault") from exc
-    server = Sandbox(host=host, port=port, task_seconds=task_seconds, faults=parsed, hints=hints)
+    server = Sandbox(
+        host=host,
+        port=port,
+        task_seconds=task_seconds,
+        faults=parsed,
+        hints=hints,
+        image_px=image_px,
+    )
     note(f"py302 sandbox on http://{host}:{port} (Ctrl-C to stop)")
     server.serve_forever()

@@ -15,7 +15,14 @@ from py302._validation import rebase_refs
 
 from ._errors import CodegenError
 
-__all__ = ["EVIDENCE_LEVELS", "Fragment", "discover", "load_fragments", "read_inventory"]
+__all__ = [
+    "EVIDENCE_LEVELS",
+    "Fragment",
+    "discover",
+    "fragment_digests",
+    "load_fragments",
+    "read_inventory",
+]
 
 EVIDENCE_LEVELS = ("recorded", "doc", "sdk", "upstream", "inferred")
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
@@ -50,6 +57,19 @@ def read_inventory(specs_dir: Path) -> set[str] | None:
         return None
     with path.open(encoding="utf-8", newline="") as handle:
         return {row["id"] for row in csv.DictReader(handle, delimiter="\t")}
+
+
+def fragment_digests(specs_dir: Path, display_root: Path | None = None) -> dict[str, str]:
+    """Display name -> content hash of every fragment, without parsing anything."""
+    root = display_root or specs_dir.parent
+    digests = {}
+    for path in discover(specs_dir):
+        files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+        digest = hashlib.sha256()
+        for file in files:
+            digest.update(file.name.encode() + b"\0" + file.read_bytes())
+        digests[_display(path, root)] = digest.hexdigest()
+    return digests
 
 
 def load_fragments(specs_dir: Path, display_root: Path | None = None) -> list[Fragment]:

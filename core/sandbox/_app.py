@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -49,8 +50,10 @@ class SandboxApp:
         faults: FaultPlan,
         task_seconds: float,
         hints: bool = False,
+        image_px: int = 256,
     ) -> None:
         self.hints = hints
+        self.image_px = image_px
         self.registries = list(registries)
         self.tasks = tasks
         self.faults = faults
@@ -63,7 +66,10 @@ class SandboxApp:
         self.app = Starlette(routes=self._routes())
 
     def _routes(self) -> list[Route]:
-        routes = [Route("/sandbox/files/{name}", self._file, methods=["GET"])]
+        routes = [
+            Route("/sandbox/files/{name}", self._file, methods=["GET"]),
+            Route("/sandbox/blob/{mib:int}", self._blob, methods=["GET"]),
+        ]
         entries = [
             (registry, spec)
             for registry in self.registries
@@ -254,7 +260,21 @@ class SandboxApp:
         if name not in self.files:
             return JSONResponse({"error": {"message": "no such file"}}, status_code=404)
         prompt, extension = self.files[name]
-        return Response(render(prompt, extension), media_type=MEDIA_TYPES[extension])
+        return Response(render(prompt, extension, self.image_px), media_type=MEDIA_TYPES[extension])
+
+    async def _blob(self, request: Request) -> Response:
+        """`/sandbox/blob/{mib}`: that many MiB of bytes, streamed (download benchmarks)."""
+        from starlette.responses import StreamingResponse
+
+        mib = int(request.path_params["mib"])
+        chunk = os.urandom(1024 * 1024)
+
+        async def chunks() -> Any:
+            for _ in range(mib):
+                yield chunk
+
+        headers = {"content-length": str(mib * 1024 * 1024)}
+        return StreamingResponse(chunks(), media_type="application/octet-stream", headers=headers)
 
 
 def _choose(

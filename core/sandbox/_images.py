@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import os
 import struct
 import textwrap
 
@@ -21,12 +22,19 @@ MEDIA_TYPES = {
 
 @functools.lru_cache(maxsize=256)
 def render(prompt: str, extension: str, size: int = 256) -> bytes:
-    """An image of `size` pixels square showing `prompt`, or a GLB for `glb`."""
+    """An image of `size` pixels square showing `prompt`, or a GLB for `glb`.
+
+    Above 256 pixels the background is noise, so the file is as large as real
+    photographs of that size (benchmarks ask for multi-megabyte answers this way).
+    """
     if extension == "glb":
         return _glb()
     from PIL import Image, ImageDraw
 
-    image = Image.new("RGB", (size, size), _colour(prompt))
+    if size > 256:
+        image = Image.frombytes("RGB", (size, size), os.urandom(size * size * 3))
+    else:
+        image = Image.new("RGB", (size, size), _colour(prompt))
     draw = ImageDraw.Draw(image)
     draw.rectangle((4, 4, size - 5, size - 5), outline=(255, 255, 255), width=2)
     text = "\n".join(textwrap.wrap(prompt or "(no prompt)", 30)[:12])

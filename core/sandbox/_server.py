@@ -37,6 +37,7 @@ class Sandbox:
         clock: Callable[[], float] = time.monotonic,
         faults: Iterable[Fault] = (),
         hints: bool = False,
+        image_px: int = 256,
     ) -> None:
         if registries is None:
             from py302._contract import default_registries
@@ -45,7 +46,12 @@ class Sandbox:
         self.faults = FaultPlan(faults)
         self.tasks = TaskStore(clock)
         self.state = SandboxApp(
-            registries, tasks=self.tasks, faults=self.faults, task_seconds=task_seconds, hints=hints
+            registries,
+            tasks=self.tasks,
+            faults=self.faults,
+            task_seconds=task_seconds,
+            hints=hints,
+            image_px=image_px,
         )
         self.host = host
         self.port = port

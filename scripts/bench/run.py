@@ -1,0 +1,349 @@
+"""py302 benchmarks: every figure a median of repeated runs, every comparison a ratio
+measured in the same run, so the numbers hold on a noisy machine.
+
+    python scripts/bench/run.py                # full sizes, table + scripts/bench/results.json
+    python scripts/bench/run.py --quick        # tiny sizes (what the smoke test runs)
+
+Sections: import time, per-call overhead (vs raw httpx), polling (vs the minimum),
+concurrency, download memory, code generation (vs datamodel-code-generator's CLI and
+openapi-python-client). Tools that are not installed are reported as such.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+PY = sys.executable
+
+
+def median_time(action: Callable[[], Any], repeats: int) -> float:
+    """Median seconds of `action` over `repeats` runs."""
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+@contextmanager
+def sandbox_process(*extra: str) -> Iterator[str]:
+    """`py302 sandbox serve` in its own process: the server never competes for our GIL."""
+    sys.path.insert(0, str(ROOT))
+    from tests.support import start_sandbox_process
+
+    server, url = start_sandbox_process(*extra)
+    try:
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+# -- import --------------------------------------------------------------------------------
+
+
+def bench_import(repeats: int) -> dict[str, Any]:
+    def cost(module: str) -> float | None:
+        probe = subprocess.run([PY, "-c", f"import {module}"], capture_output=True, check=False)
+        if probe.returncode != 0:
+            return None
+        baseline = median_time(lambda: subprocess.run([PY, "-c", "pass"], check=True), repeats)
+        return (
+            median_time(lambda: subprocess.run([PY, "-c", f"import {module}"], check=True), repeats)
+            - baseline
+        )
+
+    found = {name: cost(name) for name in ("py302", "httpx", "openai")}
+    out: dict[str, Any] = {f"{name}_s": value for name, value in found.items()}
+    out["py302_over_httpx"] = (
+        found["py302"] / found["httpx"] if found["httpx"] and found["py302"] else None
+    )
+    out["openai_over_httpx"] = (
+        found["openai"] / found["httpx"] if found["httpx"] and found["openai"] else None
+    )
+    return out
+
+
+# -- per-call overhead ---------------------------------------------------------------------
+
+
+def bench_calls(url: str, repeats: int) -> dict[str, Any]:
+    from py302 import AsyncClient, Client, PluginHost
+
+    host = PluginHost(entry_points=False)
+    auth = {"Authorization": "Bearer bench"}
+    out: dict[str, Any] = {}
+    with (
+        Client(api_key="bench", base_url=url, plugins=host) as client,
+        httpx.Client(base_url=url) as raw,
+    ):
+        client.flux.dev(prompt="warm up")
+        raw.post("/302/submit/flux-dev", json={"prompt": "warm up"}, headers=auth)
+        py302_json = median_time(lambda: client.flux.dev(prompt="x"), repeats)
+        raw_json = median_time(
+            lambda: raw.post("/302/submit/flux-dev", json={"prompt": "x"}, headers=auth).json(),
+            repeats,
+        )
+
+        def big() -> Any:
+            return client.stability.erase(image=b"\x89PNG", output="bytes")
+
+        def raw_big() -> bytes:
+            return raw.post(
+                "/sd/v2beta/stable-image/edit/erase",
+                files={"image": ("i.png", b"\x89PNG")},
+                headers={**auth, "Accept": "image/*"},
+            ).content
+
+        size = len(raw_big())
+        py302_binary = median_time(big, max(3, repeats // 10))
+        raw_binary = median_time(raw_big, max(3, repeats // 10))
+    out.update(
+        sync_json_py302_ms=py302_json * 1000,
+        sync_json_httpx_ms=raw_json * 1000,
+        sync_json_overhead=(py302_json - raw_json) / raw_json,
+        binary_bytes=size,
+        sync_binary_py302_ms=py302_binary * 1000,
+        sync_binary_httpx_ms=raw_binary * 1000,
+        sync_binary_overhead=(py302_binary - raw_binary) / raw_binary,
+    )
+
+    async def async_pair() -> tuple[float, float]:
+        async with (
+            AsyncClient(api_key="bench", base_url=url, plugins=host) as client,
+            httpx.AsyncClient(base_url=url) as raw,
+        ):
+            await client.flux.dev(prompt="warm up")
+
+            async def timed(action: Callable[[], Any]) -> float:
+                samples = []
+                for _ in range(repeats):
+                    started = time.perf_counter()
+                    await action()
+                    samples.append(time.perf_counter() - started)
+                return statistics.median(samples)
+
+            ours = await timed(lambda: client.flux.dev(prompt="x"))
+            theirs = await timed(
+                lambda: raw.post("/302/submit/flux-dev", json={"prompt": "x"}, headers=auth)
+            )
+            return ours, theirs
+
+    ours, theirs = asyncio.run(async_pair())
+    out.update(
+        async_json_py302_ms=ours * 1000,
+        async_json_httpx_ms=theirs * 1000,
+        async_json_overhead=(ours - theirs) / theirs,
+    )
+    out["openai_chat"] = "not measured: the specs have no chat-completions operation yet"
+    return out
+
+
+# -- polling -------------------------------------------------------------------------------
+
+
+def bench_polling(task_seconds: float) -> dict[str, Any]:
+    from py302 import Client, PluginHost
+    from py302.sandbox import Sandbox
+
+    class Clock:
+        now = 0.0
+
+        def __call__(self) -> float:
+            return self.now
+
+        def sleep(self, seconds: float) -> None:
+            self.now += seconds
+
+    calls: dict[str, tuple[str, str, dict[str, Any]]] = {
+        "flux.bfl": ("flux", "generate", {"model": "flux-dev", "prompt": "x"}),
+        "kling.images": ("kling", "images_generations", {"model_name": "kling-v2", "prompt": "x"}),
+        "stability.async": ("stability", "upscale_creative", {"image": b"x", "prompt": "x"}),
+        "gongji.task": ("gongji", "create_flux_dev_task", {"prompt": "x"}),
+    }
+    out: dict[str, Any] = {"task_seconds": task_seconds, "minimum_polls": 1}
+    for hints in (False, True):
+        clock = Clock()
+        sandbox = Sandbox(task_seconds=task_seconds, clock=clock, hints=hints)
+        with sandbox:
+            client = Client(
+                api_key="b",
+                base_url=sandbox.base_url,
+                plugins=PluginHost(entry_points=False),
+                sleep=clock.sleep,
+            )
+            with client:
+                for pattern, (provider, op, kwargs) in calls.items():
+                    sandbox.state.requests.clear()
+                    started = clock.now
+                    getattr(client.provider(provider), op)(**kwargs).wait()
+                    polls = len(sandbox.state.requests) - 1
+                    key = f"{pattern}{'+hints' if hints else ''}"
+                    out[key] = {
+                        "polls": polls,
+                        "ratio": polls / 1,
+                        "seconds_to_result": clock.now - started,
+                    }
+    return out
+
+
+# -- concurrency ---------------------------------------------------------------------------
+
+
+def bench_concurrency(url: str, sizes: list[int], task_seconds: float) -> dict[str, Any]:
+    from py302 import AsyncClient, PluginHost
+
+    async def run(n: int) -> None:
+        async with AsyncClient(
+            api_key="b", base_url=url, plugins=PluginHost(entry_points=False)
+        ) as client:
+
+            async def one(i: int) -> None:
+                task = await client.flux.generate(model="flux-dev", prompt=f"{i}")
+                await task.wait(timeout=300)
+
+            await asyncio.gather(*(one(i) for i in range(n)))
+
+    out: dict[str, Any] = {"task_seconds": task_seconds}
+    for n in sizes:
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        started = time.perf_counter()
+        asyncio.run(run(n))
+        wall = time.perf_counter() - started
+        grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+        out[str(n)] = {
+            "wall_s": wall,
+            "over_one_task": wall / task_seconds,
+            "target_s": 1.2 * task_seconds + 2,
+            "peak_rss_growth_mib": grown,
+        }
+    return out
+
+
+# -- downloads -----------------------------------------------------------------------------
+
+
+def bench_download(url: str, mib: int) -> dict[str, Any]:
+    from py302 import Asset, Client, PluginHost
+
+    with (
+        Client(api_key="b", base_url=url, plugins=PluginHost(entry_points=False)) as client,
+        tempfile.TemporaryDirectory() as folder,
+    ):
+        asset = Asset(url=f"{url}/sandbox/blob/{mib}", downloader=client)
+        tracemalloc.start()
+        started = time.perf_counter()
+        saved = asset.save(Path(folder) / "blob.bin")
+        seconds = time.perf_counter() - started
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        size = saved.stat().st_size
+    return {"mib": mib, "bytes": size, "seconds": seconds, "peak_python_alloc_mib": peak / 2**20}
+
+
+# -- codegen -------------------------------------------------------------------------------
+
+
+def bench_codegen() -> dict[str, Any]:
+    from py302.codegen import generate
+
+    out: dict[str, Any] = {}
+    specs = ROOT / "specs"
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "gen"
+        started = time.perf_counter()
+        generate(specs, target, package="bench_gen", force=True)
+        out["py302_full_s"] = time.perf_counter() - started
+        started = time.perf_counter()
+        generate(specs, target, package="bench_gen")
+        out["py302_noop_s"] = time.perf_counter() - started
+        fragments = sorted(specs.glob("*.yaml"))
+        dmc = shutil.which("datamodel-codegen")
+        if dmc:
+            started = time.perf_counter()
+            for fragment in fragments:
+                subprocess.run(
+                    [
+                        dmc,
+                        "--input",
+                        str(fragment),
+                        "--input-file-type",
+                        "openapi",
+                        "--output",
+                        str(Path(folder) / f"{fragment.stem}_dmc.py"),
+                        "--output-model-type",
+                        "dataclasses.dataclass",
+                        "--formatters",
+                        "ruff-format",
+                    ],
+                    capture_output=True,
+                    check=False,
+                )
+            out["datamodel_codegen_cli_s"] = time.perf_counter() - started
+        opc = shutil.which("openapi-python-client")
+        if opc:
+            failures = 0
+            started = time.perf_counter()
+            for fragment in fragments:
+                done = subprocess.run(
+                    [
+                        opc,
+                        "generate",
+                        "--path",
+                        str(fragment),
+                        "--output-path",
+                        str(Path(folder) / f"{fragment.stem}_opc"),
+                        "--overwrite",
+                    ],
+                    capture_output=True,
+                    check=False,
+                )
+                failures += done.returncode != 0
+            out["openapi_python_client_s"] = time.perf_counter() - started
+            out["openapi_python_client_failed_fragments"] = failures
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, for the smoke test")
+    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("results.json"))
+    args = parser.parse_args()
+    quick = args.quick
+    results: dict[str, Any] = {
+        "quick": quick,
+        "python": sys.version.split()[0],
+        "cpus": os.cpu_count(),
+    }
+    results["import"] = bench_import(3 if quick else 15)
+    with sandbox_process("--task-seconds", "2", "--image-px", "64" if quick else "1300") as url:
+        results["calls"] = bench_calls(url, 5 if quick else 200)
+        results["concurrency"] = bench_concurrency(url, [5] if quick else [100, 1000], 2.0)
+        results["download"] = bench_download(url, 1 if quick else 100)
+    results["polling"] = bench_polling(7.3)
+    results["codegen"] = bench_codegen()
+    args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    print(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
