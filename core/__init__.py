@@ -12,36 +12,103 @@ return a `Task` whose `wait()` gives the `Result`. Errors are in `py302` too
 `TaskPattern`, `TaskSnapshot`, `TaskStatus` and `Normalized`.
 """
 
-from ._client import AsyncClient, Client
-from ._errors import (
-    APIConnectionError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    ConfigurationError,
-    ConflictError,
-    InternalServerError,
-    NotFoundError,
-    PermissionDeniedError,
-    Py302Error,
-    RateLimitError,
-    RequestValidationError,
-    ResponseShapeError,
-    TaskCancelledError,
-    TaskError,
-    TaskFailedError,
-    TaskTimeoutError,
-    UnprocessableEntityError,
-    UnsupportedOperationError,
-)
-from ._journal import Journal, JournalEntry
-from ._plugins import PluginFailure, PluginHost, Provider
-from ._registry import OperationSpec
-from ._results import Asset, Normalized, Result, Usage
-from ._tasks import AsyncTask, PollParams, Task, TaskPattern, TaskSnapshot, TaskStatus
-from ._version import __version__
-from .hookspecs import PLUGIN_API_VERSION, hookimpl
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._client import AsyncClient, Client
+    from ._errors import (
+        APIConnectionError,
+        APIStatusError,
+        APITimeoutError,
+        AuthenticationError,
+        BadRequestError,
+        ConfigurationError,
+        ConflictError,
+        InternalServerError,
+        NotFoundError,
+        PermissionDeniedError,
+        Py302Error,
+        RateLimitError,
+        RequestValidationError,
+        ResponseShapeError,
+        TaskCancelledError,
+        TaskError,
+        TaskFailedError,
+        TaskTimeoutError,
+        UnprocessableEntityError,
+        UnsupportedOperationError,
+    )
+    from ._journal import Journal, JournalEntry
+    from ._plugins import PluginFailure, PluginHost, Provider
+    from ._registry import OperationSpec
+    from ._results import Asset, Normalized, Result, Usage
+    from ._tasks import AsyncTask, PollParams, Task, TaskPattern, TaskSnapshot, TaskStatus
+    from ._version import __version__
+    from .hookspecs import PLUGIN_API_VERSION, hookimpl
+
+# Names are imported on first use (PEP 562): `import py302` stays cheap for code that
+# needs one corner of it (the CLI, plugins reading `py302.payloads`), and the cost of
+# httpx, attrs and pluggy is paid by the first `from py302 import Client`.
+_EXPORTS: dict[str, str] = {
+    "APIConnectionError": "._errors",
+    "APIStatusError": "._errors",
+    "APITimeoutError": "._errors",
+    "Asset": "._results",
+    "AsyncClient": "._client",
+    "AsyncTask": "._tasks",
+    "AuthenticationError": "._errors",
+    "BadRequestError": "._errors",
+    "Client": "._client",
+    "ConfigurationError": "._errors",
+    "ConflictError": "._errors",
+    "InternalServerError": "._errors",
+    "Journal": "._journal",
+    "JournalEntry": "._journal",
+    "Normalized": "._results",
+    "NotFoundError": "._errors",
+    "OperationSpec": "._registry",
+    "PLUGIN_API_VERSION": ".hookspecs",
+    "PermissionDeniedError": "._errors",
+    "PluginFailure": "._plugins",
+    "PluginHost": "._plugins",
+    "PollParams": "._tasks",
+    "Provider": "._plugins",
+    "Py302Error": "._errors",
+    "RateLimitError": "._errors",
+    "RequestValidationError": "._errors",
+    "ResponseShapeError": "._errors",
+    "Result": "._results",
+    "Task": "._tasks",
+    "TaskCancelledError": "._errors",
+    "TaskError": "._errors",
+    "TaskFailedError": "._errors",
+    "TaskPattern": "._tasks",
+    "TaskSnapshot": "._tasks",
+    "TaskStatus": "._tasks",
+    "TaskTimeoutError": "._errors",
+    "UnprocessableEntityError": "._errors",
+    "UnsupportedOperationError": "._errors",
+    "Usage": "._results",
+    "__version__": "._version",
+    "hookimpl": ".hookspecs",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'py302' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    if isinstance(value, type):
+        value.__module__ = "py302"
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "PLUGIN_API_VERSION",
@@ -86,9 +153,3 @@ __all__ = [
     "__version__",
     "hookimpl",
 ]
-
-for _name in __all__:
-    _value = globals()[_name]
-    if hasattr(_value, "__module__") and isinstance(_value, type):
-        _value.__module__ = "py302"
-del _name, _value

@@ -10,8 +10,6 @@ default host unless it is given its own (tests build one per test).
 from __future__ import annotations
 
 import functools
-import importlib
-import importlib.metadata
 import logging
 import os
 from collections.abc import Iterable
@@ -87,6 +85,8 @@ class PluginHost:
                 self.versions[name] = f"{__version__} (built in)"
                 self._load(name, lambda module=module: importlib.import_module(module))
         if entry_points:
+            import importlib.metadata  # only hosts that look for third-party plugins pay for it
+
             for point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
                 dist = getattr(point, "dist", None)
                 self.versions[point.name] = getattr(dist, "version", None) or "unknown"

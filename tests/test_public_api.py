@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import inspect
 
+import pytest
+
 import py302
 
 SUBMODULES = {"hookspecs", "binding", "codegen", "generated", "payloads", "plugins", "sandbox"}
 
 
 def test_all_matches_the_public_names() -> None:
-    public = {name for name in vars(py302) if not name.startswith("_")} - SUBMODULES
+    public = {name for name in dir(py302) if not name.startswith("_")} - SUBMODULES
     assert len(py302.__all__) == len(set(py302.__all__))  # ruff (RUF022) keeps it sorted
     assert set(py302.__all__) == public | {"__version__"}
 
@@ -23,6 +25,13 @@ def test_public_names_have_docstrings() -> None:
         and not inspect.getdoc(getattr(py302, name))
     ]
     assert undocumented == []
+
+
+def test_names_load_on_first_use_and_all_resolve() -> None:
+    for name in py302.__all__:
+        assert getattr(py302, name) is not None
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        _ = py302.Nope
 
 
 def test_errors_share_one_base() -> None:

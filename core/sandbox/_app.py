@@ -234,7 +234,9 @@ class SandboxApp:
                 (ext for ext, media in MEDIA_TYPES.items() if media == answer.media), "png"
             )
             return Response(
-                render(prompt, extension), status_code=answer.status, media_type=answer.media
+                render(prompt, extension, self.image_px),
+                status_code=answer.status,
+                media_type=answer.media,
             )
 
         def local(extension: str) -> str:

@@ -73,7 +73,11 @@ def bench_import(repeats: int) -> dict[str, Any]:
         )
 
     found = {name: cost(name) for name in ("py302", "httpx", "openai")}
+    found["py302_client"] = cost("py302; py302.Client")  # what a program that calls the API pays
     out: dict[str, Any] = {f"{name}_s": value for name, value in found.items()}
+    out["py302_client_over_httpx"] = (
+        found["py302_client"] / found["httpx"] if found["httpx"] and found["py302_client"] else None
+    )
     out["py302_over_httpx"] = (
         found["py302"] / found["httpx"] if found["httpx"] and found["py302"] else None
     )
