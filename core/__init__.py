@@ -12,10 +12,11 @@ return a `Task` whose `wait()` gives the `Result`. Errors are in `py302` too
 `TaskPattern`, `TaskSnapshot`, `TaskStatus` and `Normalized`.
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+import importlib as _importlib
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
-if TYPE_CHECKING:
+if _TYPE_CHECKING:
     from ._client import AsyncClient, Client
     from ._errors import (
         APIConnectionError,
@@ -95,11 +96,11 @@ _EXPORTS: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'py302' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
+    value = getattr(_importlib.import_module(module, __name__), name)
     if isinstance(value, type):
         value.__module__ = "py302"
     globals()[name] = value

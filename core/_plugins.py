@@ -10,6 +10,7 @@ default host unless it is given its own (tests build one per test).
 from __future__ import annotations
 
 import functools
+import importlib
 import logging
 import os
 from collections.abc import Iterable
@@ -85,9 +86,10 @@ class PluginHost:
                 self.versions[name] = f"{__version__} (built in)"
                 self._load(name, lambda module=module: importlib.import_module(module))
         if entry_points:
-            import importlib.metadata  # only hosts that look for third-party plugins pay for it
+            # Only hosts that look for third-party plugins pay for importing this.
+            from importlib import metadata
 
-            for point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            for point in metadata.entry_points(group=ENTRY_POINT_GROUP):
                 dist = getattr(point, "dist", None)
                 self.versions[point.name] = getattr(dist, "version", None) or "unknown"
                 self._load(point.name, point.load)
