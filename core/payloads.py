@@ -15,7 +15,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["collect", "dig", "sniff_mime", "urls_in_text"]
+__all__ = ["collect", "dig", "fraction", "sniff_mime", "urls_in_text"]
 
 _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
@@ -63,6 +63,13 @@ def collect(payload: Any, path: str) -> list[Any]:
     for value in values:
         flat.extend(value if isinstance(value, list) else [value])
     return [value for value in flat if value is not None]
+
+
+def fraction(value: Any) -> float | None:
+    """A progress figure as 0.0-1.0, whether the provider sent a fraction or a percentage."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    return float(value) / 100 if value > 1 else float(value)
 
 
 def urls_in_text(value: Any) -> list[str]:

@@ -28,7 +28,7 @@ from py302 import (
     Usage,
     hookimpl,
 )
-from py302.payloads import urls_in_text
+from py302.payloads import fraction, urls_in_text
 
 PROVIDER = "flux"
 
@@ -57,7 +57,7 @@ class BflPattern(TaskPattern):
         if not isinstance(payload, Mapping):
             return TaskSnapshot(status=TaskStatus.RUNNING, message="unreadable status answer")
         status = payload.get("status")
-        progress = _fraction(payload.get("progress"))
+        progress = fraction(payload.get("progress"))
         if status is None:  # the submit ticket carries no status yet
             return TaskSnapshot(status=TaskStatus.QUEUED, progress=progress)
         text = str(status)
@@ -195,12 +195,6 @@ def _bfl_sample(payload: Mapping[str, Any]) -> list[Asset]:
     if isinstance(result, Mapping) and isinstance(result.get("sample"), str):
         return [Asset(url=result["sample"])]
     return []
-
-
-def _fraction(value: Any) -> float | None:
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        return None
-    return float(value) / 100 if value > 1 else float(value)
 
 
 def _detail(details: Any) -> str | None:

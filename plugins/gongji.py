@@ -30,7 +30,7 @@ from py302 import (
     TaskStatus,
     hookimpl,
 )
-from py302.payloads import collect, dig
+from py302.payloads import collect, dig, fraction
 
 PROVIDER = "gongji"
 PATTERN = "gongji.task"
@@ -70,7 +70,7 @@ class DeclaredTaskPattern(TaskPattern):
     def snapshot(self, payload: Any, response: httpx.Response | None) -> TaskSnapshot:
         """Map an answer through the declared paths and values."""
         raw = dig(payload, self.status_path)
-        progress = _fraction(dig(payload, self.progress_path)) if self.progress_path else None
+        progress = fraction(dig(payload, self.progress_path)) if self.progress_path else None
         if not isinstance(raw, str | int) or isinstance(raw, bool):
             # No status (yet): the create answer, which only carries the task id.
             return TaskSnapshot(status=TaskStatus.QUEUED, progress=progress)
@@ -92,12 +92,6 @@ class DeclaredTaskPattern(TaskPattern):
     def poll_delay(self, attempt: int, snapshot: TaskSnapshot) -> float:
         """Unknown cadence: start at 2 s, back off to 10 s."""
         return min(10.0, 2.0 * 1.3**attempt)
-
-
-def _fraction(value: Any) -> float | None:
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        return None
-    return float(value) / 100 if value > 1 else float(value)
 
 
 @hookimpl

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,44 +13,14 @@ from pathlib import Path
 import pytest
 
 from py302 import Journal
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.support import start_sandbox_process
 
 
 @pytest.fixture
 def sandbox_server() -> Iterator[str]:
     """`py302 sandbox serve` in its own process, so it outlives the CLI we kill."""
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "py302",
-            "sandbox",
-            "serve",
-            "--port",
-            str(port),
-            "--task-seconds",
-            "4",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                raise RuntimeError("the sandbox server did not start") from None
-            time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
+    server, url = start_sandbox_process("--task-seconds", "4")
+    yield url
     server.send_signal(signal.SIGTERM)
     try:
         server.wait(timeout=10)
@@ -115,32 +84,8 @@ def test_sigkill_while_waiting_then_resume(sandbox_server: str, tmp_path: Path) 
 
 
 def start_sandbox(*extra: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "py302",
-            "sandbox",
-            "serve",
-            "--port",
-            str(port),
-            "--task-seconds",
-            "1",
-            *extra,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return server, f"http://127.0.0.1:{port}"
-        except OSError:
-            assert time.monotonic() < deadline, "sandbox did not start in time"
-            assert server.poll() is None, "sandbox exited"
-            time.sleep(0.05)
+    server, url = start_sandbox_process("--task-seconds", "1", *extra)
+    return server, url
 
 
 def kill_when(process: subprocess.Popen[bytes], ready: Callable[[], bool]) -> None:
