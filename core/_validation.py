@@ -84,16 +84,32 @@ def _validator_cached(registry: ProviderRegistry, schema_key: str) -> Validator:
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT202012
 
-    schema = json.loads(schema_key)
+    # Follow a top-level reference once here, not on every validation.
+    schema = registry.resolve(json.loads(schema_key))
     resource = Resource.from_contents(dict(registry.document), default_specification=DRAFT202012)
     store = Registry().with_resource(registry.schema_uri, resource)
     rooted = {"$id": registry.schema_uri + "/request", **rebase_refs(schema, registry.schema_uri)}
     return Draft202012Validator(rooted, registry=store, format_checker=None)
 
 
+_BY_IDENTITY: dict[tuple[int, int], tuple[Mapping[str, Any], Validator]] = {}
+
+
 def validator_for(registry: ProviderRegistry, schema: Mapping[str, Any]) -> Validator:
-    """A cached 2020-12 validator for a schema that may refer into `registry`'s document."""
-    return _validator_cached(registry, json.dumps(schema, sort_keys=True))
+    """A cached 2020-12 validator for a schema that may refer into `registry`'s document.
+
+    Registry schemas live as long as their registry, so the hot path looks them up by
+    identity (the schema is kept in the entry, so its id cannot be reused) and only
+    new schemas pay for serialising a cache key.
+    """
+    key = (id(registry), id(schema))
+    found = _BY_IDENTITY.get(key)
+    if found is not None and found[0] is schema:
+        return found[1]
+    validator = _validator_cached(registry, json.dumps(schema, sort_keys=True))
+    if len(_BY_IDENTITY) < 4096:
+        _BY_IDENTITY[key] = (schema, validator)
+    return validator
 
 
 def rebase_refs(schema: Any, uri: str) -> Any:

@@ -34,6 +34,22 @@ ROOT = Path(__file__).resolve().parents[2]
 PY = sys.executable
 
 
+def paired_times(
+    ours: Callable[[], Any], theirs: Callable[[], Any], repeats: int
+) -> tuple[float, float]:
+    """Median seconds of two actions measured alternately, so drift hits both alike."""
+    first: list[float] = []
+    second: list[float] = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        ours()
+        first.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        theirs()
+        second.append(time.perf_counter() - started)
+    return statistics.median(first), statistics.median(second)
+
+
 def median_time(action: Callable[[], Any], repeats: int) -> float:
     """Median seconds of `action` over `repeats` runs."""
     times = []
@@ -102,8 +118,8 @@ def bench_calls(url: str, repeats: int) -> dict[str, Any]:
     ):
         client.flux.dev(prompt="warm up")
         raw.post("/302/submit/flux-dev", json={"prompt": "warm up"}, headers=auth)
-        py302_json = median_time(lambda: client.flux.dev(prompt="x"), repeats)
-        raw_json = median_time(
+        py302_json, raw_json = paired_times(
+            lambda: client.flux.dev(prompt="x"),
             lambda: raw.post("/302/submit/flux-dev", json={"prompt": "x"}, headers=auth).json(),
             repeats,
         )
@@ -119,8 +135,7 @@ def bench_calls(url: str, repeats: int) -> dict[str, Any]:
             ).content
 
         size = len(raw_big())
-        py302_binary = median_time(big, max(3, repeats // 10))
-        raw_binary = median_time(raw_big, max(3, repeats // 10))
+        py302_binary, raw_binary = paired_times(big, raw_big, max(3, repeats // 10))
     out.update(
         sync_json_py302_ms=py302_json * 1000,
         sync_json_httpx_ms=raw_json * 1000,
@@ -138,18 +153,16 @@ def bench_calls(url: str, repeats: int) -> dict[str, Any]:
         ):
             await client.flux.dev(prompt="warm up")
 
-            async def timed(action: Callable[[], Any]) -> float:
-                samples = []
-                for _ in range(repeats):
-                    started = time.perf_counter()
-                    await action()
-                    samples.append(time.perf_counter() - started)
-                return statistics.median(samples)
-
-            ours = await timed(lambda: client.flux.dev(prompt="x"))
-            theirs = await timed(
-                lambda: raw.post("/302/submit/flux-dev", json={"prompt": "x"}, headers=auth)
-            )
+            mine: list[float] = []
+            raws: list[float] = []
+            for _ in range(repeats):
+                started = time.perf_counter()
+                await client.flux.dev(prompt="x")
+                mine.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                await raw.post("/302/submit/flux-dev", json={"prompt": "x"}, headers=auth)
+                raws.append(time.perf_counter() - started)
+            ours, theirs = statistics.median(mine), statistics.median(raws)
             return ours, theirs
 
     ours, theirs = asyncio.run(async_pair())
