@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import mimetypes
 import os
 import re
@@ -93,6 +94,8 @@ class _AtomicFile:
         finally:
             self._out.close()
         if exc_type is None:
+            # mkstemp makes files private (0600); a saved result gets the usual mode.
+            os.chmod(self._temp, 0o666 & ~_umask())
             os.replace(self._temp, self._path)
             # Leftovers of earlier attempts at this file (a killed process) go too.
             for stale in self._path.parent.glob(f".{self._path.name}.*.part"):
@@ -101,6 +104,14 @@ class _AtomicFile:
         else:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self._temp)
+
+
+@functools.lru_cache(maxsize=1)
+def _umask() -> int:
+    # The only portable way to read the umask is to set it; done once, at first save.
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
 
 
 def atomic_write(path: Path, chunks: Iterable[bytes], *, limit: int = MAX_DOWNLOAD_BYTES) -> Path:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import stat
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -51,6 +53,13 @@ def test_target_path_never_leaves_the_folder(tmp_path: Path, name: str) -> None:
     path = target_path(tmp_path, suggested=name, mime_type="image/png", index=3)
     assert path.parent == tmp_path
     assert path.name not in {"", ".", ".."}
+
+
+def test_saved_files_get_the_usual_permissions(tmp_path: Path) -> None:
+    saved = Asset(data=b"PNG", mime_type="image/png").save(tmp_path / "a.png")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o666 & ~umask
 
 
 def test_failed_download_leaves_the_old_file_untouched(tmp_path: Path) -> None:
