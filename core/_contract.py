@@ -18,7 +18,7 @@ import attrs
 
 from ._registry import OperationSpec, ProviderRegistry, load_registry
 from ._transport import is_json_type
-from ._validation import schema_problems
+from ._validation import coerce_text, schema_problems
 
 __all__ = ["DEFAULT_API_HOSTS", "InteractionReport", "check_cassette", "default_registries"]
 
@@ -168,7 +168,7 @@ def _request_problems(
             if param.required:
                 problems.append(f"request: query parameter {param.name} is missing")
             continue
-        value = _coerce(values[param.name], param.schema)
+        value = coerce_text(values[param.name], param.schema)
         problems += [
             f"request: query {param.name}: {rule}"
             for _, rule in schema_problems(registry, param.schema, value)
@@ -223,17 +223,3 @@ def _json_body(raw: Any) -> Any:
         return json.loads(raw)
     except ValueError:
         return _NOT_JSON
-
-
-def _coerce(value: str, schema: Mapping[str, Any]) -> Any:
-    kind = schema.get("type")
-    try:
-        if kind == "integer":
-            return int(value)
-        if kind == "number":
-            return float(value)
-    except ValueError:
-        return value
-    if kind == "boolean":
-        return {"true": True, "false": False}.get(value, value)
-    return value

@@ -266,8 +266,7 @@ def synthesize(
     if depth > 8:
         return None
     if "$ref" in schema:
-        target = dig(registry.document, schema["$ref"].lstrip("#/").replace("/", "."))
-        return synthesize(registry, target or {}, depth + 1, full=full)
+        return synthesize(registry, registry.resolve(schema), depth + 1, full=full)
     for key in ("example", "default", "const"):
         if key in schema:
             return schema[key]

@@ -16,7 +16,14 @@ from ._registry import OperationSpec, ProviderRegistry
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
 
-__all__ = ["iter_refs", "rebase_refs", "schema_problems", "validate_request", "validator_for"]
+__all__ = [
+    "coerce_text",
+    "iter_refs",
+    "rebase_refs",
+    "schema_problems",
+    "validate_request",
+    "validator_for",
+]
 
 BINARY_PLACEHOLDER = "<binary>"
 
@@ -193,3 +200,24 @@ def iter_refs(schema: Any) -> Iterable[str]:
     elif isinstance(schema, list):
         for item in schema:
             yield from iter_refs(item)
+
+
+def coerce_text(value: str, schema: Mapping[str, Any]) -> Any:
+    """A query, path or form value (always text on the wire) as its schema's type."""
+    kind = schema.get("type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    try:
+        if "integer" in kinds:
+            return int(value)
+        if "number" in kinds:
+            return float(value)
+    except ValueError:
+        return value
+    if "boolean" in kinds:
+        return {"true": True, "false": False}.get(value.lower(), value)
+    if "object" in kinds or "array" in kinds:
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value

@@ -26,7 +26,7 @@ from py302._errors import RequestValidationError
 from py302._examples import Body, ExampleError, final_answer, media_example, named_answer
 from py302._registry import OperationSpec, ProviderRegistry
 from py302._tasks import _id_parameter
-from py302._validation import BINARY_PLACEHOLDER, validate_request
+from py302._validation import BINARY_PLACEHOLDER, coerce_text, validate_request
 from py302.payloads import dig
 
 from ._answers import patch_progress, put, replace_strings, rewrite_urls
@@ -129,11 +129,11 @@ class SandboxApp:
         self, registry: ProviderRegistry, spec: OperationSpec, request: Request
     ) -> tuple[Any, str]:
         path = {
-            name: _coerce(value, _param_schema(spec, name))
+            name: coerce_text(value, _param_schema(spec, name))
             for name, value in request.path_params.items()
         }
         query = {
-            name: _coerce(value, _param_schema(spec, name))
+            name: coerce_text(value, _param_schema(spec, name))
             for name, value in request.query_params.items()
         }
         body: Any = None
@@ -388,7 +388,7 @@ async def _read_body(registry: ProviderRegistry, spec: OperationSpec, request: R
             raise RequestValidationError(
                 spec.qualified_name, [("(body)", "is not valid JSON")]
             ) from None
-    properties = _properties(registry, spec.request_schema or {})
+    properties = registry.body_properties(spec)
     body: dict[str, Any] = {}
     async with request.form() as form:
         for key in set(form.keys()):
@@ -397,20 +397,11 @@ async def _read_body(registry: ProviderRegistry, spec: OperationSpec, request: R
             converted = [
                 BINARY_PLACEHOLDER
                 if not isinstance(value, str)
-                else _coerce(value, _item_schema(schema))
+                else coerce_text(value, _item_schema(schema))
                 for value in values
             ]
             body[key] = converted if schema.get("type") == "array" else converted[0]
     return body
-
-
-def _properties(registry: ProviderRegistry, schema: Mapping[str, Any]) -> Mapping[str, Any]:
-    if "$ref" in schema:
-        schema = dig(registry.document, schema["$ref"].lstrip("#/").replace("/", ".")) or {}
-    merged: dict[str, Any] = dict(schema.get("properties", {}))
-    for part in schema.get("allOf", []):
-        merged.update(_properties(registry, part))
-    return merged
 
 
 def _item_schema(schema: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -419,26 +410,6 @@ def _item_schema(schema: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def _param_schema(spec: OperationSpec, name: str) -> Mapping[str, Any]:
     return next((p.schema for p in spec.parameters if p.name == name), {})
-
-
-def _coerce(value: str, schema: Mapping[str, Any]) -> Any:
-    kind = schema.get("type")
-    kinds = kind if isinstance(kind, list) else [kind]
-    try:
-        if "integer" in kinds:
-            return int(value)
-        if "number" in kinds:
-            return float(value)
-    except ValueError:
-        return value
-    if "boolean" in kinds:
-        return {"true": True, "false": False}.get(value.lower(), value)
-    if "object" in kinds or "array" in kinds:
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
 
 
 def _prompt_of(body: Any) -> str:

@@ -16,6 +16,13 @@ from py302 import Journal
 from tests.support import start_sandbox_process
 
 
+def cli_env(base_url: str, journal: Path) -> dict[str, str]:
+    """The environment of a CLI pointed at a sandbox, with its own journal and no key."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AI302_", "302AI_"))}
+    env.update({"AI302_BASE_URL": base_url, "PY302_JOURNAL": str(journal)})
+    return env
+
+
 @pytest.fixture
 def sandbox_server() -> Iterator[str]:
     """`py302 sandbox serve` in its own process, so it outlives the CLI we kill."""
@@ -31,8 +38,7 @@ def sandbox_server() -> Iterator[str]:
 def test_sigkill_while_waiting_then_resume(sandbox_server: str, tmp_path: Path) -> None:
     journal_path = tmp_path / "journal.sqlite3"
     out = tmp_path / "out"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AI302_", "302AI_"))}
-    env.update({"AI302_BASE_URL": sandbox_server, "PY302_JOURNAL": str(journal_path)})
+    env = cli_env(sandbox_server, journal_path)
     command = [sys.executable, "-m", "py302", "run", "flux.generate", "--model", "flux-pro-1.1"]
     waiting = subprocess.Popen(
         [*command, "--prompt", "a lighthouse at dawn", "--out", str(out)],
@@ -102,8 +108,7 @@ def test_sigkill_during_download_then_resume(tmp_path: Path) -> None:
     server, url = start_sandbox("--fault", "files:latency,seconds=4")
     try:
         journal_path, out = tmp_path / "journal.sqlite3", tmp_path / "out"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AI302_", "302AI_"))}
-        env.update({"AI302_BASE_URL": url, "PY302_JOURNAL": str(journal_path)})
+        env = cli_env(url, journal_path)
         cli = subprocess.Popen(
             [
                 sys.executable,
@@ -155,8 +160,7 @@ def test_sigkill_during_submit_leaves_an_honest_row(tmp_path: Path) -> None:
     server, url = start_sandbox("--fault", "flux.generate:latency,seconds=5")
     try:
         journal_path = tmp_path / "journal.sqlite3"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AI302_", "302AI_"))}
-        env.update({"AI302_BASE_URL": url, "PY302_JOURNAL": str(journal_path)})
+        env = cli_env(url, journal_path)
         cli = subprocess.Popen(
             [
                 sys.executable,
