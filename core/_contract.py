@@ -8,7 +8,6 @@ downloads) are reported as skipped. Used by `py302 cassette check` and the tests
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,11 +15,18 @@ from urllib.parse import parse_qsl, urlsplit
 
 import attrs
 
+from ._cassettes import NOT_JSON, CassetteError, is_recorded, json_body, read_cassette
 from ._registry import OperationSpec, ProviderRegistry, load_registry
 from ._transport import is_json_type
 from ._validation import coerce_text, schema_problems
 
-__all__ = ["DEFAULT_API_HOSTS", "InteractionReport", "check_cassette", "default_registries"]
+__all__ = [
+    "DEFAULT_API_HOSTS",
+    "InteractionReport",
+    "check_cassette",
+    "default_registries",
+    "find_operation",
+]
 
 DEFAULT_API_HOSTS = frozenset({"api.302.ai"})
 _SECRET_HEADERS = frozenset({"authorization", "x-api-key", "x-key", "api-key", "x-goog-api-key"})
@@ -71,17 +77,22 @@ def check_cassette(
     registries: Sequence[ProviderRegistry] | None = None,
     *,
     api_hosts: Iterable[str] = DEFAULT_API_HOSTS,
+    strict: bool | None = None,
 ) -> list[InteractionReport]:
-    """Check every interaction of the cassette at `path`."""
-    import yaml
+    """Check every interaction of the cassette at `path`.
 
+    With `strict`, drift counts too: a field the spec does not declare, a value
+    outside its listed values, an undeclared status (errors included) is a problem,
+    for recorded traffic that shows the spec is incomplete. By default a cassette is
+    checked strictly when its `provenance` says it was recorded; cassettes built from
+    the specs' examples (whose running states may be illustrative) are not.
+    """
     registries = list(registries) if registries is not None else default_registries()
     hosts = frozenset(api_hosts)
     name = path.as_posix()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        interactions = data["interactions"]
-    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
+        cassette = read_cassette(path)
+    except CassetteError as exc:
         return [
             InteractionReport(
                 cassette=name,
@@ -90,12 +101,14 @@ def check_cassette(
                 url="?",
                 status=None,
                 operation=None,
-                problems=(f"not a readable cassette: {exc}",),
+                problems=(str(exc),),
             )
         ]
+    if strict is None:
+        strict = is_recorded(cassette)
     return [
-        _check_interaction(name, index, item, registries, hosts)
-        for index, item in enumerate(interactions)
+        _check_interaction(name, index, item, registries, hosts, strict=strict)
+        for index, item in enumerate(cassette["interactions"])
     ]
 
 
@@ -105,6 +118,8 @@ def _check_interaction(
     item: Mapping[str, Any],
     registries: Sequence[ProviderRegistry],
     hosts: frozenset[str],
+    *,
+    strict: bool,
 ) -> InteractionReport:
     request, response = item["request"], item["response"]
     method = str(request["method"]).upper()
@@ -127,7 +142,7 @@ def _check_interaction(
             skipped=skipped,
         )
 
-    found = _find(registries, method, parts.path)
+    found = find_operation(registries, method, url)
     if found is None:
         if parts.hostname not in hosts:
             return report(None, problems, skipped="not an API host (a download)")
@@ -135,12 +150,19 @@ def _check_interaction(
     registry, spec = found
     problems += _request_problems(registry, spec, request, parts.query)
     problems += _response_problems(registry, spec, status, response)
+    if strict:
+        from ._drift import interaction_findings
+
+        drift = interaction_findings(registry, spec, request, response)
+        problems += [f"drift: {f.where} {f.path or '(body)'}: {f.detail}" for f in drift]
     return report(spec.qualified_name, problems)
 
 
-def _find(
-    registries: Sequence[ProviderRegistry], method: str, path: str
+def find_operation(
+    registries: Sequence[ProviderRegistry], method: str, url: str
 ) -> tuple[ProviderRegistry, OperationSpec] | None:
+    """The registry and operation that serve `method url` (literal paths first)."""
+    method, path = method.upper(), urlsplit(url).path
     matches = [
         (registry, spec) for registry in registries if (spec := registry.match(method, path))
     ]
@@ -178,8 +200,8 @@ def _request_problems(
         and spec.request_content_type
         and is_json_type(spec.request_content_type)
     ):
-        body = _json_body(request.get("body"))
-        if body is _NOT_JSON:
+        body = json_body(request.get("body"))
+        if body is NOT_JSON:
             problems.append("request: body is not JSON")
         else:
             problems += [
@@ -205,21 +227,7 @@ def _response_problems(
     schema = media.get("schema")
     if schema is None or not is_json_type(content_type):
         return []
-    body = _json_body((response.get("body") or {}).get("string"))
-    if body is _NOT_JSON:
+    body = json_body((response.get("body") or {}).get("string"))
+    if body is NOT_JSON:
         return ["response: body is not JSON"]
     return [f"response: {field}: {rule}" for field, rule in schema_problems(registry, schema, body)]
-
-
-_NOT_JSON = object()
-
-
-def _json_body(raw: Any) -> Any:
-    if raw is None or raw in ("", b""):
-        return None
-    if isinstance(raw, bytes):
-        raw = raw.decode("utf-8", errors="replace")
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return _NOT_JSON

@@ -25,6 +25,7 @@ __all__ = [
     "ProviderRegistry",
     "TaskSpec",
     "load_registry",
+    "registry_from_data",
     "registry_path",
 ]
 

@@ -3,7 +3,8 @@
     py302 run PROVIDER.OPERATION --prompt "a lighthouse"                  # call anything
     py302 tasks list | show | resume | cancel                               # the task journal
     py302 sandbox serve                                                     # the local stand-in
-    py302 ops | specs report | cassette check | codegen | plugins           # for maintainers
+    py302 record CASSETTE PROVIDER.OPERATION ...                           # real traffic, scrubbed
+    py302 ops | specs report|drift|learn|diff | cassette check | codegen    # for maintainers
 
 Errors are one line with the remedy; `--debug` shows the traceback.
 """
@@ -17,6 +18,7 @@ from collections.abc import Sequence
 import click
 
 from ._output import fail
+from ._record import record
 from ._run import run
 from ._sandbox_cmd import sandbox
 from ._tasks_cmd import tasks
@@ -40,7 +42,7 @@ def cli(debug: bool) -> None:
         os.environ[_DEBUG_ENV] = "1"
 
 
-for command in (run, tasks, sandbox, ops, specs, cassette, codegen, plugins):
+for command in (run, tasks, sandbox, ops, specs, cassette, record, codegen, plugins):
     cli.add_command(command)
 
 

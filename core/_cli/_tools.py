@@ -9,6 +9,9 @@ from typing import Any
 
 import click
 
+from ._learning import drift, learn
+from ._specs_diff import diff as specs_diff
+
 __all__ = ["cassette", "codegen", "ops", "plugins", "specs"]
 
 
@@ -198,6 +201,11 @@ def specs_report(as_json: bool, inventory: Path | None) -> None:
     console.print(table)
     if rows is not None:
         console.print(f"inventory: {len(rows & covered)} of {len(rows)} rows covered ({inventory})")
+
+
+specs.add_command(specs_diff)
+specs.add_command(drift)
+specs.add_command(learn)
 
 
 @click.command()

@@ -31,13 +31,19 @@ class RenderedFile:
     text: str
 
 
+_OUTPUT_MODULES = ("_load.py", "_models.py", "_operations.py", "_render.py")
+
+
 def fingerprint() -> str:
     """Hash of everything besides the fragment that decides the output."""
     import datamodel_code_generator
 
     digest = hashlib.sha256()
     here = Path(__file__).parent
-    for path in sorted([*here.glob("*.py"), *TEMPLATES.glob("*.jinja2")]):
+    # Only the modules that shape generated files: tools living beside them (learn,
+    # diff) must not make every banner stale when they change.
+    modules = [here / name for name in _OUTPUT_MODULES]
+    for path in sorted([*modules, *TEMPLATES.glob("*.jinja2")]):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     digest.update(datamodel_code_generator.get_version().encode())
     digest.update(_ruff_version().encode())

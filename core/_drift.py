@@ -1,0 +1,479 @@
+"""Drift: where recorded traffic and the specs disagree, finding by finding.
+
+Validation (`py302._contract`) answers "is this interaction allowed by the spec?";
+drift answers "what does the traffic show that the spec does not say?". It walks
+each recorded JSON body alongside its schema and notes:
+
+* `unknown_field`   a field was seen that the schema does not declare;
+* `unseen_field`    a declared field never appeared in any recording of it;
+* `type_mismatch`   a value's JSON type is not one the schema allows;
+* `unknown_value`   a value outside the schema's listed values (open enums included);
+* `undocumented_status`  an HTTP status the operation does not declare.
+
+Every finding carries the JSON pointer, into the fragment, of the schema that would
+have to change, which is what `py302 specs learn` edits.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import attrs
+
+from ._cassettes import NOT_JSON, json_body, read_interactions
+from ._registry import OperationSpec, ProviderRegistry
+from ._transport import is_json_type
+
+__all__ = [
+    "FINDING_KINDS",
+    "DriftReport",
+    "Finding",
+    "find_drift",
+    "interaction_findings",
+    "operation_pointer",
+]
+
+FindingKind = Literal[
+    "unknown_field", "unseen_field", "type_mismatch", "unknown_value", "undocumented_status"
+]
+FINDING_KINDS: tuple[str, ...] = FindingKind.__args__  # type: ignore[attr-defined]
+_MAX_VALUES = 50  # enough for a schema to be inferred, small enough to print
+
+
+@attrs.frozen(kw_only=True)
+class Finding:
+    """One disagreement between recordings and an operation's spec.
+
+    `where` is `request` or `response <status>`; `path` the place in the body
+    (`result.seed`, `images[].url`, `*` for a map's values, empty for the body);
+    `pointer` the JSON pointer of the schema in the fragment that lacks the fact;
+    `values` what was recorded there.
+    """
+
+    operation: str
+    kind: FindingKind
+    where: str
+    path: str
+    detail: str
+    pointer: str | None = None
+    values: tuple[Any, ...] = ()
+    cassettes: tuple[str, ...] = ()
+    count: int = 1
+
+    @property
+    def key(self) -> tuple[str, str, str, str, str | None]:
+        """What identifies the finding when merging many recordings."""
+        return (self.operation, self.kind, self.where, self.path, self.pointer)
+
+    def line(self) -> str:
+        """One line for people."""
+        seen = f" (x{self.count})" if self.count > 1 else ""
+        return f"{self.kind:<20} {self.where:<13} {self.path or '(body)'}: {self.detail}{seen}"
+
+    def as_json(self) -> dict[str, Any]:
+        """The finding as plain JSON."""
+        return {
+            "operation": self.operation,
+            "kind": self.kind,
+            "where": self.where,
+            "path": self.path,
+            "detail": self.detail,
+            "pointer": self.pointer,
+            "values": list(self.values),
+            "cassettes": list(self.cassettes),
+            "count": self.count,
+        }
+
+
+@attrs.frozen(kw_only=True)
+class DriftReport:
+    """The findings over some cassettes, and how many interactions each operation had."""
+
+    findings: tuple[Finding, ...]
+    interactions: Mapping[str, int]
+    cassettes: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
+    """Operation -> the cassettes that hold its interactions."""
+    unmatched: tuple[str, ...] = ()
+
+    def for_operation(self, operation: str) -> list[Finding]:
+        """The findings of one operation (`provider.operation`)."""
+        return [f for f in self.findings if f.operation == operation]
+
+    def as_json(self) -> dict[str, Any]:
+        """The report as plain JSON, findings grouped by operation."""
+        operations: dict[str, Any] = {
+            name: {"interactions": count, "findings": []}
+            for name, count in sorted(self.interactions.items())
+        }
+        for finding in self.findings:
+            operations[finding.operation]["findings"].append(finding.as_json())
+        return {"operations": operations, "unmatched": list(self.unmatched)}
+
+
+def operation_pointer(spec: OperationSpec) -> str:
+    """The JSON pointer of the operation object in its fragment."""
+    return f"/paths/{_escape(spec.path)}/{spec.method.lower()}"
+
+
+def response_key(spec: OperationSpec, status: int) -> str | None:
+    """The key under `responses` that declares `status`, as `response_for` chooses it."""
+    for key in (str(status), f"{str(status)[0]}XX", "default"):
+        if key in spec.responses:
+            return key
+    return None
+
+
+def interaction_findings(
+    registry: ProviderRegistry,
+    spec: OperationSpec,
+    request: Mapping[str, Any],
+    response: Mapping[str, Any],
+    *,
+    cassette: str = "",
+) -> list[Finding]:
+    """The drift one interaction shows (no `unseen_field`: that needs them all)."""
+    walker = _Walker(registry, spec.qualified_name, cassette)
+    walker.interaction(spec, request, response)
+    return walker.findings
+
+
+def find_drift(
+    paths: Iterable[Path], registries: Sequence[ProviderRegistry], *, operation: str | None = None
+) -> DriftReport:
+    """Drift over every interaction of the cassettes at `paths` (optionally one operation)."""
+    from ._contract import find_operation
+
+    merged: dict[tuple[str, str, str, str, str | None], Finding] = {}
+    declared: dict[tuple[str, str], dict[str, str | None]] = {}
+    seen: dict[tuple[str, str], set[str]] = {}
+    counts: dict[str, int] = {}
+    used: dict[str, dict[str, None]] = {}
+    unmatched: list[str] = []
+    for path in paths:
+        name = path.as_posix()
+        for index, item in enumerate(read_interactions(path)):
+            request, response = item["request"], item["response"]
+            found = find_operation(registries, str(request["method"]), str(request["uri"]))
+            if found is None:
+                unmatched.append(f"{name}#{index} {request['method']} {request['uri']}")
+                continue
+            registry, spec = found
+            if operation is not None and spec.qualified_name != operation:
+                continue
+            counts[spec.qualified_name] = counts.get(spec.qualified_name, 0) + 1
+            used.setdefault(spec.qualified_name, {})[name] = None
+            walker = _Walker(registry, spec.qualified_name, name)
+            walker.interaction(spec, request, response)
+            for finding in walker.findings:
+                _merge(merged, finding)
+            for where, paths_declared in walker.declared.items():
+                declared.setdefault((spec.qualified_name, where), {}).update(paths_declared)
+            for where, paths_seen in walker.seen.items():
+                seen.setdefault((spec.qualified_name, where), set()).update(paths_seen)
+    findings = list(merged.values())
+    for (op_name, where), fields in sorted(declared.items()):
+        observed = seen.get((op_name, where), set())
+        for field, pointer in sorted(fields.items()):
+            if field not in observed:
+                findings.append(
+                    Finding(
+                        operation=op_name,
+                        kind="unseen_field",
+                        where=where,
+                        path=field,
+                        detail="declared but never seen in these recordings",
+                        pointer=pointer,
+                        count=counts[op_name],
+                    )
+                )
+    findings.sort(key=lambda f: (f.operation, FINDING_KINDS.index(f.kind), f.where, f.path))
+    return DriftReport(
+        findings=tuple(findings),
+        interactions=counts,
+        cassettes={op_name: tuple(names) for op_name, names in used.items()},
+        unmatched=tuple(unmatched),
+    )
+
+
+def _merge(merged: dict[tuple[str, str, str, str, str | None], Finding], new: Finding) -> None:
+    old = merged.get(new.key)
+    if old is None:
+        merged[new.key] = new
+        return
+    values = list(old.values)
+    known = {_fingerprint(v) for v in values}
+    for value in new.values:
+        if len(values) < _MAX_VALUES and _fingerprint(value) not in known:
+            values.append(value)
+            known.add(_fingerprint(value))
+    cassettes = tuple(dict.fromkeys(old.cassettes + new.cassettes))
+    detail = old.detail if old.kind != "unknown_value" else _values_detail(values, old.detail)
+    merged[new.key] = attrs.evolve(
+        old, values=tuple(values), cassettes=cassettes, count=old.count + 1, detail=detail
+    )
+
+
+def _values_detail(values: list[Any], detail: str) -> str:
+    known = detail.split("(known:", 1)[-1] if "(known:" in detail else ""
+    shown = ", ".join(json.dumps(v, ensure_ascii=False) for v in values)
+    return f"unknown value {shown}" + (f" (known:{known}" if known else "")
+
+
+def _fingerprint(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+class _Walker:
+    """Walks bodies alongside schemas, collecting findings and declared/seen fields."""
+
+    def __init__(self, registry: ProviderRegistry, operation: str, cassette: str) -> None:
+        self.registry = registry
+        self.operation = operation
+        self.cassette = cassette
+        self.findings: list[Finding] = []
+        self.declared: dict[str, dict[str, str | None]] = {}
+        self.seen: dict[str, set[str]] = {}
+        self._where = ""
+
+    def interaction(
+        self, spec: OperationSpec, request: Mapping[str, Any], response: Mapping[str, Any]
+    ) -> None:
+        base = operation_pointer(spec)
+        if spec.request_schema is not None and _is_json(spec.request_content_type):
+            body = json_body(request.get("body"))
+            if body is not NOT_JSON and body is not None:
+                media = _escape(str(spec.request_content_type))
+                self._where = "request"
+                self.walk(
+                    spec.request_schema, body, "", f"{base}/requestBody/content/{media}/schema"
+                )
+        status = int(response["status"]["code"])
+        key = response_key(spec, status)
+        self._where = f"response {status}"
+        if key is None:
+            self._add(
+                "undocumented_status",
+                "",
+                f"status {status} is not declared",
+                f"{base}/responses",
+                _response_value(response),
+            )
+            return
+        headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
+        content_type = str((headers.get("content-type") or [""])[0])
+        media_entry = spec.media_for(status, content_type)
+        if media_entry is None or not is_json_type(content_type):
+            return
+        schema = media_entry.get("schema")
+        body = json_body((response.get("body") or {}).get("string"))
+        if schema is None or body is NOT_JSON:
+            return
+        media = _escape(content_type.split(";", 1)[0].strip().lower())
+        self.walk(schema, body, "", f"{base}/responses/{key}/content/{media}/schema")
+
+    # -- the walk -----------------------------------------------------------------------
+
+    def walk(self, schema: Any, value: Any, path: str, pointer: str) -> None:
+        schema, pointer = self._follow(schema, pointer)
+        if not isinstance(schema, Mapping) or not schema:
+            return
+        for keyword in ("anyOf", "oneOf"):
+            if keyword in schema:
+                branches = [
+                    self._follow(branch, f"{pointer}/{keyword}/{i}")
+                    for i, branch in enumerate(schema[keyword])
+                ]
+                self._walk_branches(schema, branches, value, path, pointer)
+                return
+        if not _type_fits(schema, value):
+            self._mismatch(schema, value, path, pointer)
+            return
+        if "enum" in schema and value not in schema["enum"]:
+            self._unknown_value(value, path, pointer, schema["enum"])
+        self._descend([(schema, pointer)], value, path)
+
+    def _walk_branches(
+        self,
+        schema: Mapping[str, Any],
+        branches: list[tuple[Any, str]],
+        value: Any,
+        path: str,
+        pointer: str,
+    ) -> None:
+        fitting = [(s, p) for s, p in branches if isinstance(s, Mapping) and _type_fits(s, value)]
+        if not fitting:
+            self._mismatch(schema, value, path, pointer, branches)
+            return
+        listed = [(s, p) for s, p in fitting if "enum" in s]
+        if listed and not any(value in s["enum"] for s, _ in listed):
+            known = [v for s, _ in listed for v in s["enum"]]
+            self._unknown_value(value, path, listed[0][1], known)
+        self._descend(fitting, value, path)
+
+    def _descend(self, parts: list[tuple[Any, str]], value: Any, path: str) -> None:
+        if isinstance(value, dict):
+            self._object(parts, value, path)
+        elif isinstance(value, list):
+            for schema, pointer in parts:
+                if isinstance(schema, Mapping) and "items" in schema:
+                    for item in value:
+                        self.walk(schema["items"], item, f"{path}[]", f"{pointer}/items")
+                    return
+
+    def _object(self, parts: list[tuple[Any, str]], value: dict[str, Any], path: str) -> None:
+        expanded: list[tuple[Mapping[str, Any], str]] = []
+        for schema, pointer in parts:
+            expanded.append((schema, pointer))
+            for i, member in enumerate(schema.get("allOf", [])):
+                followed = self._follow(member, f"{pointer}/allOf/{i}")
+                if isinstance(followed[0], Mapping):
+                    expanded.append(followed)
+        properties: dict[str, tuple[Any, str]] = {}
+        owner: str | None = None
+        additional: Any = None
+        for schema, pointer in expanded:
+            declared = schema.get("properties") or {}
+            if declared and owner is None:
+                owner = pointer
+            for name, sub in declared.items():
+                properties.setdefault(name, (sub, f"{pointer}/properties/{_escape(name)}"))
+            if additional is None and "additionalProperties" in schema:
+                additional = schema["additionalProperties"]
+        fields = self.declared.setdefault(self._where, {})
+        for name, (_, pointer) in properties.items():
+            fields.setdefault(_join(path, name), pointer)
+        seen = self.seen.setdefault(self._where, set())
+        for name, item in value.items():
+            child = _join(path, name)
+            seen.add(child)
+            if name in properties:
+                self.walk(properties[name][0], item, child, properties[name][1])
+            elif isinstance(additional, Mapping) and additional:
+                self.walk(
+                    additional, item, _join(path, "*"), f"{expanded[0][1]}/additionalProperties"
+                )
+            elif owner is not None or additional is False:
+                self._add(
+                    "unknown_field",
+                    child,
+                    f"field {name!r} is not in the spec",
+                    owner or expanded[0][1],
+                    item,
+                )
+            # An object schema that lists no properties is free-form: nothing to learn.
+
+    # -- findings -------------------------------------------------------------------------
+
+    def _mismatch(
+        self,
+        schema: Mapping[str, Any],
+        value: Any,
+        path: str,
+        pointer: str,
+        branches: list[tuple[Any, str]] | None = None,
+    ) -> None:
+        allowed = sorted(
+            {t for s, _ in (branches or [(schema, pointer)]) for t in _declared_types(s)}
+        )
+        self._add(
+            "type_mismatch",
+            path,
+            f"{_json_type(value)} where the spec allows {' | '.join(allowed) or 'other types'}",
+            pointer,
+            value,
+        )
+
+    def _unknown_value(self, value: Any, path: str, pointer: str, known: Sequence[Any]) -> None:
+        listed = ", ".join(json.dumps(v, ensure_ascii=False) for v in known)
+        self._add(
+            "unknown_value",
+            path,
+            f"unknown value {json.dumps(value, ensure_ascii=False)} (known: {listed})",
+            pointer,
+            value,
+        )
+
+    def _add(self, kind: FindingKind, path: str, detail: str, pointer: str, value: Any) -> None:
+        self.findings.append(
+            Finding(
+                operation=self.operation,
+                kind=kind,
+                where=self._where,
+                path=path,
+                detail=detail,
+                pointer=pointer,
+                values=(value,),
+                cassettes=(self.cassette,) if self.cassette else (),
+            )
+        )
+
+    def _follow(self, schema: Any, pointer: str) -> tuple[Any, str]:
+        hops = 0
+        while isinstance(schema, Mapping) and "$ref" in schema and hops < 16:
+            ref = str(schema["$ref"])
+            pointer = ref[1:] if ref.startswith("#") else ref
+            schema = self.registry.resolve({"$ref": ref})
+            hops += 1
+        return schema, pointer
+
+
+def _response_value(response: Mapping[str, Any]) -> Any:
+    body = json_body((response.get("body") or {}).get("string"))
+    return None if body is NOT_JSON else body
+
+
+def _is_json(content_type: str | None) -> bool:
+    return bool(content_type) and is_json_type(str(content_type))
+
+
+_TYPE_OF = {bool: "boolean", int: "integer", float: "number", str: "string"}
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    return _TYPE_OF.get(type(value), type(value).__name__)
+
+
+def _declared_types(schema: Any) -> list[str]:
+    if not isinstance(schema, Mapping):
+        return []
+    declared = schema.get("type")
+    if isinstance(declared, str):
+        return [declared]
+    if isinstance(declared, list):
+        return [str(t) for t in declared]
+    if "const" in schema:
+        return [_json_type(schema["const"])]
+    if "enum" in schema:
+        return sorted({_json_type(v) for v in schema["enum"]})
+    return []
+
+
+def _type_fits(schema: Mapping[str, Any], value: Any) -> bool:
+    if "const" in schema:
+        return bool(schema["const"] == value)
+    declared = _declared_types(schema) if "type" in schema else []
+    if not declared:
+        return True
+    actual = _json_type(value)
+    if actual in declared:
+        return True
+    if actual == "integer" and "number" in declared:
+        return True
+    return actual == "number" and "integer" in declared and float(value).is_integer()
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")

@@ -1,0 +1,248 @@
+"""pytest support for testing code built on py302, provider plugins above all.
+
+Load it with `-p py302.testing` (in `addopts`) or `pytest_plugins = ["py302.testing"]`
+in a conftest. Needs the `testing` extra (`pip install 'py302[testing]'`: pytest,
+pytest-recording, vcrpy; the sandbox fixtures also need the `sandbox` extra).
+
+Fixtures:
+
+* `py302_client`, `py302_async_client` — clients for cassette tests
+  (`@pytest.mark.vcr`). Replaying, they use a dummy key and never sleep between
+  polls; recording (`--record-mode=once` or `all` with `AI302_API_KEY` set) they
+  talk to the real API with your key.
+* `py302_sandbox` — a local sandbox built from every installed provider's specs,
+  third-party plugins included, on a simulated clock;
+  `py302_sandbox_client` / `py302_sandbox_async_client` — clients of it whose
+  waiting moves that clock instead of sleeping, so a task that "takes" minutes
+  finishes at once.
+* `py302_secrets` — strings that must never reach a cassette (the keys in the
+  environment by default); override it to add your own.
+
+Behaviour:
+
+* Every cassette recorded in the session is saved through py302's scrubber:
+  credentials in headers, query strings, JSON and multipart bodies and signed-URL
+  parameters become `REDACTED`, binary bodies their sha256 and size, repeated polls
+  collapse to one per state, and the file is written atomically.
+* After each `vcr`-marked test, every interaction must have been played and must
+  agree with the specs (`assert_contract`); recorded cassettes are checked strictly
+  (no field, value or status the spec does not declare). Set the ini option
+  `py302_contract = off` to turn this off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from py302._constants import DEFAULT_BASE_URL
+
+from ._recording import ambient_secrets, configure_vcr, record_cassette, save_recording
+
+if TYPE_CHECKING:
+    from py302 import AsyncClient, Client
+    from py302._registry import ProviderRegistry
+    from py302.sandbox import Sandbox
+
+__all__ = [
+    "REPLAY_KEY",
+    "SimulatedClock",
+    "assert_contract",
+    "record_cassette",
+    "save_recording",
+]
+
+#: The key clients use when replaying (cassettes never hold the real one).
+REPLAY_KEY = "py302-replay-key"
+
+
+class SimulatedClock:
+    """A monotonic clock that only moves when told to (thread-safe)."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self._now = start
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self._now
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward by `seconds` (negative values are ignored)."""
+        with self._lock:
+            self._now += max(0.0, seconds)
+
+    async def advance_async(self, seconds: float) -> None:
+        """`advance` for an async client's `sleep`; yields to the loop once."""
+        self.advance(seconds)
+        await asyncio.sleep(0)
+
+
+def assert_contract(
+    path: str | os.PathLike[str],
+    registries: Sequence[ProviderRegistry] | None = None,
+    *,
+    strict: bool | None = None,
+) -> None:
+    """Fail unless every interaction of the cassette at `path` agrees with the specs.
+
+    `strict` (default: whether the cassette says it was recorded) also fails on
+    drift: fields, values or statuses the spec does not declare.
+    """
+    from py302._contract import check_cassette
+
+    reports = check_cassette(Path(path), registries, strict=strict)
+    failures = [report.line() for report in reports if not report.ok]
+    if failures:
+        raise AssertionError(
+            f"{len(failures)} interaction(s) of {path} disagree with the specs:\n"
+            + "\n".join(failures)
+        )
+
+
+# -- pytest hooks -------------------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The ini option that turns the contract check off."""
+    parser.addini(
+        "py302_contract",
+        "check every vcr-marked test's cassette against the specs: on (default) or off",
+        default="on",
+    )
+
+
+def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
+    """Every cassette pytest-recording saves goes through py302's scrubber."""
+    configure_vcr(vcr, ambient_secrets())
+
+
+# -- fixtures -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def py302_secrets() -> list[str]:
+    """Strings that must never be written to a cassette (the environment's keys)."""
+    return ambient_secrets()
+
+
+@pytest.fixture
+def py302_recording(request: pytest.FixtureRequest) -> bool:
+    """Whether this test records real traffic (a record mode other than `none`)."""
+    if request.node.get_closest_marker("vcr") is None:
+        return False
+    mode = request.getfixturevalue("record_mode")
+    return mode not in (None, "none")
+
+
+def _client_settings(recording: bool, secrets: list[str]) -> dict[str, Any]:
+    if not recording:
+        return {"api_key": REPLAY_KEY, "base_url": DEFAULT_BASE_URL}
+    if not secrets:
+        pytest.fail(
+            "recording needs a real key: set AI302_API_KEY (it is scrubbed from cassettes)",
+            pytrace=False,
+        )
+    return {"api_key": secrets[0], "base_url": os.environ.get("AI302_BASE_URL") or None}
+
+
+@pytest.fixture
+def py302_client(py302_recording: bool, py302_secrets: list[str]) -> Iterator[Client]:
+    """A client for cassette tests: replays without sleeping, records with your key."""
+    from py302 import Client
+
+    settings = _client_settings(py302_recording, py302_secrets)
+    sleep = time.sleep if py302_recording else _no_sleep
+    client = Client(**settings, journal=False, sleep=sleep)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def py302_async_client(py302_recording: bool, py302_secrets: list[str]) -> Iterator[AsyncClient]:
+    """The async twin of `py302_client` (use it inside `asyncio.run`)."""
+    from py302 import AsyncClient
+
+    settings = _client_settings(py302_recording, py302_secrets)
+    sleep = None if py302_recording else _no_sleep_async
+    client = AsyncClient(**settings, journal=False, sleep=sleep)
+    yield client
+    asyncio.run(client.aclose())
+
+
+@pytest.fixture
+def py302_clock() -> SimulatedClock:
+    """The simulated clock the sandbox fixtures share."""
+    return SimulatedClock()
+
+
+@pytest.fixture
+def py302_sandbox(py302_clock: SimulatedClock) -> Iterator[Sandbox]:
+    """A sandbox of every installed provider on the simulated clock (tasks take 10 s)."""
+    from py302.sandbox import Sandbox
+
+    with Sandbox(task_seconds=10.0, clock=py302_clock) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def py302_sandbox_client(py302_sandbox: Sandbox, py302_clock: SimulatedClock) -> Iterator[Client]:
+    """A client of `py302_sandbox` whose waits move the simulated clock."""
+    from py302 import Client
+
+    client = Client(
+        api_key=REPLAY_KEY,
+        base_url=py302_sandbox.base_url,
+        sleep=py302_clock.advance,
+        journal=False,
+    )
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def py302_sandbox_async_client(
+    py302_sandbox: Sandbox, py302_clock: SimulatedClock
+) -> Iterator[AsyncClient]:
+    """The async twin of `py302_sandbox_client` (use it inside `asyncio.run`)."""
+    from py302 import AsyncClient
+
+    client = AsyncClient(
+        api_key=REPLAY_KEY,
+        base_url=py302_sandbox.base_url,
+        sleep=py302_clock.advance_async,
+        journal=False,
+    )
+    yield client
+    asyncio.run(client.aclose())
+
+
+@pytest.fixture(autouse=True)
+def _py302_contract(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a vcr-marked test: all interactions played, all agree with the specs."""
+    enabled = str(request.config.getini("py302_contract")).lower() not in {"off", "false", "0"}
+    if not enabled or request.node.get_closest_marker("vcr") is None:
+        yield
+        return
+    cassette = request.getfixturevalue("vcr")
+    yield
+    path = Path(cassette._path)
+    if not path.exists():
+        return  # nothing was recorded or replayed: the test itself says what happened
+    assert cassette.all_played, f"interactions of {path} were never played"
+    assert_contract(path)
+
+
+def _no_sleep(seconds: float) -> None:
+    """Replayed answers need no waiting."""
+
+
+async def _no_sleep_async(seconds: float) -> None:
+    """Replayed answers need no waiting (async)."""

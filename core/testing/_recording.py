@@ -1,0 +1,132 @@
+"""Saving recorded traffic so that it is safe to commit and quick to replay.
+
+Every cassette py302 records goes through `save_recording`, whatever the caller
+configured: secrets and signed URLs are scrubbed (`py302._scrub`), binary bodies are
+replaced by their hash and size, runs of identical polls are collapsed to one per
+state, and a `provenance` block says that this is recorded traffic, from where and
+when. The file is written to a temporary name and renamed, so a failed save never
+replaces a good cassette.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from py302._constants import API_KEY_ENV_VARS
+from py302._scrub import collapse_polls, scrub_interactions
+from py302._version import __version__
+
+__all__ = ["ambient_secrets", "make_persister", "record_cassette", "save_recording"]
+
+#: Request headers vcrpy must not even keep in memory (the scrubber removes more).
+FILTERED_HEADERS = ("authorization", "x-api-key", "x-key", "api-key", "cookie")
+
+
+def ambient_secrets() -> list[str]:
+    """The API keys in the environment, to be scrubbed wherever they appear."""
+    return [value for name in API_KEY_ENV_VARS if (value := os.environ.get(name, "").strip())]
+
+
+def save_recording(
+    path: Path, interactions: list[dict[str, Any]], *, secrets: Iterable[str] = ()
+) -> dict[str, Any]:
+    """Scrub, collapse and atomically write `interactions` as the cassette at `path`."""
+    import yaml
+
+    cleaned = collapse_polls(scrub_interactions(interactions, secrets=secrets))
+    hosts = sorted(
+        {
+            f"{parts.scheme}://{parts.netloc}"
+            for item in cleaned
+            if (parts := urlsplit(str(item["request"]["uri"]))).netloc
+        }
+    )
+    data = {
+        "provenance": {
+            "recorded": True,
+            "recorded_at": datetime.datetime.now(datetime.timezone.utc).strftime(
+                "%Y-%m-%dT%H:%M:%SZ"
+            ),
+            "hosts": hosts,
+            "tool": f"py302 {__version__}",
+            "summary": (
+                "Recorded traffic. Credentials and signed-URL parameters are replaced by "
+                "REDACTED, binary bodies by their sha256 and size, and repeated identical "
+                "polls are collapsed to one per state."
+            ),
+            "interactions_recorded": len(interactions),
+        },
+        "interactions": cleaned,
+        "version": 1,
+    }
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return data
+
+
+def _interactions(cassette_dict: Mapping[str, Any]) -> list[dict[str, Any]]:
+    from vcr.serializers import compat
+
+    return [
+        {
+            "request": compat.convert_to_unicode(request._to_dict()),
+            "response": compat.convert_to_unicode(response),
+        }
+        for request, response in zip(
+            cassette_dict["requests"], cassette_dict["responses"], strict=True
+        )
+    ]
+
+
+def make_persister(previous: Any, secrets: Iterable[str] = ()) -> type:
+    """A vcrpy persister that loads as `previous` does and saves through `save_recording`."""
+    kept = tuple(secrets)
+
+    class ScrubbingPersister:
+        """Loads cassettes unchanged; saves them scrubbed, collapsed and atomically."""
+
+        @staticmethod
+        def load_cassette(cassette_path: Any, serializer: Any) -> Any:
+            return previous.load_cassette(cassette_path, serializer=serializer)
+
+        @staticmethod
+        def save_cassette(cassette_path: Any, cassette_dict: Any, serializer: Any) -> None:
+            save_recording(
+                Path(cassette_path),
+                _interactions(cassette_dict),
+                secrets=(*kept, *ambient_secrets()),
+            )
+
+    return ScrubbingPersister
+
+
+def configure_vcr(vcr: Any, secrets: Iterable[str] = ()) -> None:
+    """Make a vcrpy `VCR` save through py302's scrubbing persister."""
+    vcr.register_persister(make_persister(vcr.persister, secrets))
+    vcr.filter_headers = tuple({*vcr.filter_headers, *FILTERED_HEADERS})
+    vcr.decode_compressed_response = True
+
+
+@contextlib.contextmanager
+def record_cassette(path: Path, *, secrets: Iterable[str] = ()) -> Iterator[Any]:
+    """Record every HTTP exchange made inside the block into the cassette at `path`
+    (replacing it), scrubbed as described in this module."""
+    import vcr as vcrpy
+
+    recorder = vcrpy.VCR(record_mode="all")
+    configure_vcr(recorder, secrets)
+    with recorder.use_cassette(str(path)) as cassette:
+        yield cassette
