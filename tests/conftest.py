@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from py302 import PluginHost
-from py302._contract import check_cassette
+
+# The same pytest plugin third-party plugin authors use: recordings are scrubbed, and
+# every vcr-marked test's cassette is checked against the specs afterwards.
+pytest_plugins = ["py302.testing"]
 
 CASSETTES = Path(__file__).parent / "cassettes"
 
@@ -48,18 +50,3 @@ def vcr_config() -> dict[str, Any]:
 def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
     """tests/cassettes/<test module>/"""
     return str(CASSETTES / request.module.__name__.rsplit(".", 1)[-1])
-
-
-@pytest.fixture(autouse=True)
-def _cassette_contract(request: pytest.FixtureRequest) -> Iterator[None]:
-    """After a cassette test: every interaction was played and agrees with the specs."""
-    marker = request.node.get_closest_marker("vcr")
-    if marker is None:
-        yield
-        return
-    cassette = request.getfixturevalue("vcr")
-    yield
-    assert cassette.all_played, f"unplayed interactions left in {cassette._path}"
-    reports = check_cassette(Path(cassette._path))
-    failures = [report.line() for report in reports if not report.ok]
-    assert not failures, "\n".join(failures)

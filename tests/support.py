@@ -41,3 +41,12 @@ def start_sandbox_process(*extra: str) -> tuple[Any, str]:
                 server.kill()
                 raise RuntimeError("the sandbox server did not start") from None
             time.sleep(0.05)
+
+
+def project_registries() -> list[Any]:
+    """The registries of this repository's own providers (not of installed plugins,
+    such as the example plugin, which its own tests cover)."""
+    from py302._registry import load_registry
+    from py302.generated import PROVIDER_MODULES
+
+    return [load_registry(module) for _, module in sorted(PROVIDER_MODULES.items())]

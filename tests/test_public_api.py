@@ -8,7 +8,16 @@ import pytest
 
 import py302
 
-SUBMODULES = {"hookspecs", "binding", "codegen", "generated", "payloads", "plugins", "sandbox"}
+SUBMODULES = {
+    "hookspecs",
+    "binding",
+    "codegen",
+    "generated",
+    "payloads",
+    "plugins",
+    "sandbox",
+    "testing",
+}
 
 
 def test_all_matches_the_public_names() -> None:

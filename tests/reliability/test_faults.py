@@ -27,11 +27,11 @@ from py302 import (
     TaskFailedError,
     TaskTimeoutError,
 )
-from py302._contract import default_registries
 from py302._examples import FILE_MARKER, PNG_2X2
 from py302._registry import OperationSpec
 from py302.sandbox import Fault, Sandbox
 from tests.sandbox.conftest import ManualClock
+from tests.support import project_registries
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "cassettes" / "test_examples"
 GATEWAY_ERROR = {
@@ -134,7 +134,7 @@ def arguments_for(provider: str, op_id: str) -> dict[str, Any]:
 
 
 def spec_of(provider: str, op_id: str) -> OperationSpec:
-    registry = next(r for r in default_registries() if r.provider == provider)
+    registry = next(r for r in project_registries() if r.provider == provider)
     return registry.get(op_id)
 
 

@@ -22,16 +22,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from py302 import Client, PluginHost, RequestValidationError, ResponseShapeError, TaskSnapshot
-from py302._contract import default_registries
 from py302._convert import structure
 from py302._examples import FILE_MARKER, PNG_2X2
 from py302._registry import OperationSpec, ProviderRegistry
 from py302._validation import schema_problems
 from py302.sandbox import Sandbox
 from tests.reliability.schema_strategy import values_for
+from tests.support import project_registries
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "cassettes" / "test_examples"
-REGISTRIES = {registry.provider: registry for registry in default_registries()}
+REGISTRIES = {registry.provider: registry for registry in project_registries()}
 OPERATIONS = sorted((p, op) for p, r in REGISTRIES.items() for op in r.operations)
 IDS = [f"{p}.{o}" for p, o in OPERATIONS]
 CANDIDATES: list[Any] = [7, 2.5, "text", True, [1, "a"], {"k": 1}, -1, 10**12, ""]

@@ -22,13 +22,13 @@ from py302 import (
     TaskStatus,
     TaskTimeoutError,
 )
-from py302._contract import default_registries
 from py302._examples import FILE_MARKER, PNG_2X2
 from py302.sandbox import Fault, Sandbox, parse_fault
 from tests.sandbox.conftest import TASK_SECONDS, ManualClock
+from tests.support import project_registries
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "cassettes" / "test_examples"
-OPERATIONS = sorted((r.provider, op) for r in default_registries() for op in r.operations)
+OPERATIONS = sorted((r.provider, op) for r in project_registries() for op in r.operations)
 
 
 def arguments_for(provider: str, op_id: str) -> dict[str, Any]:
@@ -39,7 +39,7 @@ def arguments_for(provider: str, op_id: str) -> dict[str, Any]:
 
 def poll_target(provider: str, op_id: str) -> str | None:
     """For a poll operation: the submit operation whose task it polls."""
-    registry = next(r for r in default_registries() if r.provider == provider)
+    registry = next(r for r in project_registries() if r.provider == provider)
     return next(
         (s.operation_id for s in registry.operations.values() if s.task and s.task.poll == op_id),
         None,
@@ -62,7 +62,7 @@ def test_every_operation_answers(provider: str, op_id: str, client: Client, tmp_
 
 
 def _id_argument(provider: str, op_id: str) -> str:
-    registry = next(r for r in default_registries() if r.provider == provider)
+    registry = next(r for r in project_registries() if r.provider == provider)
     spec = registry.get(op_id)
     return next(a.name for a in spec.arguments if a.required and a.location in {"path", "query"})
 
