@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from py302._registry import ProviderRegistry
 
 TEST_KEY = "test-key-0000-not-a-real-key"
 
@@ -43,7 +46,7 @@ def start_sandbox_process(*extra: str) -> tuple[Any, str]:
             time.sleep(0.05)
 
 
-def project_registries() -> list[Any]:
+def project_registries() -> list[ProviderRegistry]:
     """The registries of this repository's own providers (not of installed plugins,
     such as the example plugin, which its own tests cover)."""
     from py302._registry import load_registry

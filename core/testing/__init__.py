@@ -33,6 +33,7 @@ Behaviour:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
 import time
@@ -167,14 +168,15 @@ def py302_client(py302_recording: bool, py302_secrets: list[str]) -> Iterator[Cl
 
 @pytest.fixture
 def py302_async_client(py302_recording: bool, py302_secrets: list[str]) -> Iterator[AsyncClient]:
-    """The async twin of `py302_client` (use it inside `asyncio.run`)."""
+    """The async twin of `py302_client`: `async with py302_async_client as client:`
+    inside the test's event loop, so it is closed in that loop."""
     from py302 import AsyncClient
 
     settings = _client_settings(py302_recording, py302_secrets)
     sleep = None if py302_recording else _no_sleep_async
     client = AsyncClient(**settings, journal=False, sleep=sleep)
     yield client
-    asyncio.run(client.aclose())
+    _close_async(client)
 
 
 @pytest.fixture
@@ -211,7 +213,7 @@ def py302_sandbox_client(py302_sandbox: Sandbox, py302_clock: SimulatedClock) ->
 def py302_sandbox_async_client(
     py302_sandbox: Sandbox, py302_clock: SimulatedClock
 ) -> Iterator[AsyncClient]:
-    """The async twin of `py302_sandbox_client` (use it inside `asyncio.run`)."""
+    """The async twin of `py302_sandbox_client` (`async with` it inside the test's loop)."""
     from py302 import AsyncClient
 
     client = AsyncClient(
@@ -221,7 +223,7 @@ def py302_sandbox_async_client(
         journal=False,
     )
     yield client
-    asyncio.run(client.aclose())
+    _close_async(client)
 
 
 @pytest.fixture(autouse=True)
@@ -238,6 +240,15 @@ def _py302_contract(request: pytest.FixtureRequest) -> Iterator[None]:
         return  # nothing was recorded or replayed: the test itself says what happened
     assert cassette.all_played, f"interactions of {path} were never played"
     assert_contract(path)
+
+
+def _close_async(client: AsyncClient) -> None:
+    """Close a client the test did not close itself (`async with client:` in the test's
+    own loop is the better way: connections belong to the loop that opened them)."""
+    if client._http.is_closed:
+        return
+    with contextlib.suppress(RuntimeError):  # its loop is gone; so are its connections
+        asyncio.run(client.aclose())
 
 
 def _no_sleep(seconds: float) -> None:
