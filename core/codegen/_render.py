@@ -20,7 +20,7 @@ from ._operations import collect_operations, registry_entry
 
 __all__ = ["RenderedFile", "fingerprint", "render_fragment", "render_index"]
 
-GENERATOR_NAME = "scripts/generate.py"
+GENERATOR_NAME = "py302 codegen"  # what plugin authors run too (scripts/generate.py wraps it)
 
 
 @attrs.frozen(kw_only=True)
