@@ -103,6 +103,8 @@ def learn(cassettes: tuple[Path, ...], operation: str, specs_dir: Path, write: b
         return
     if write:
         proposal.write()
-        click.echo(f"wrote {proposal.display}; now regenerate the bindings (py302 codegen)", err=True)
+        click.echo(
+            f"wrote {proposal.display}; now regenerate the bindings (py302 codegen)", err=True
+        )
     else:
         click.echo(proposal.patch(), nl=False)
