@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ._errors import CassetteError
+
 __all__ = [
     "NOT_JSON",
     "CassetteError",
@@ -17,10 +19,6 @@ __all__ = [
 
 NOT_JSON: Any = object()
 """What `json_body` returns for a body that is not JSON."""
-
-
-class CassetteError(ValueError):
-    """A file that is not a readable VCR cassette."""
 
 
 def read_cassette(path: Path) -> dict[str, Any]:

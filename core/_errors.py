@@ -16,6 +16,7 @@
     │   ├── RateLimitError              429
     │   └── InternalServerError         5xx
     ├── ResponseShapeError          a 2xx body does not fit the operation's model
+    ├── CassetteError               a file is not a readable VCR cassette
     └── TaskError                   a submitted task did not produce a result
         ├── TaskFailedError         ... the provider says it failed
         ├── TaskCancelledError      ... it was cancelled
@@ -39,6 +40,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "CassetteError",
     "ConfigurationError",
     "ConflictError",
     "InternalServerError",
@@ -210,6 +212,11 @@ def status_error_class(status: int) -> type[APIStatusError]:
     if status >= 500:
         return InternalServerError
     return _STATUS_CLASSES.get(status, APIStatusError)
+
+
+class CassetteError(Py302Error, ValueError):
+    """Raised when a file given as a cassette cannot be read as one (contract checks,
+    `py302 specs drift` and `learn`); the message names the file."""
 
 
 class ResponseShapeError(Py302Error):

@@ -85,7 +85,8 @@ def learn(cassettes: tuple[Path, ...], operation: str, specs_dir: Path, write: b
     from py302._cassettes import CassetteError
 
     try:
-        from py302.codegen._learn import LearnError, propose
+        from py302.codegen._errors import LearnError
+        from py302.codegen._learn import propose
     except ModuleNotFoundError as exc:
         raise _Refused(
             f"{exc.name} is missing; install the tools: pip install 'py302[codegen]'"

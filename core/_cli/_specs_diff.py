@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from py302.codegen._diff import ApiSurface
+    from py302.codegen._surface import ApiSurface
 
 __all__ = ["diff"]
 
@@ -58,8 +58,8 @@ def diff(old: str, new: str, as_json: bool) -> None:
 
 
 def _load(spec: str) -> ApiSurface:
-    from py302.codegen._diff import SpecTreeError, load_tree
-    from py302.codegen._errors import CodegenError
+    from py302.codegen._errors import CodegenError, SpecTreeError
+    from py302.codegen._surface import load_tree
 
     try:
         return load_tree(spec)

@@ -32,17 +32,13 @@ from py302._cassettes import is_recorded, read_cassette
 from py302._drift import Finding, find_drift, operation_pointer
 from py302._registry import ProviderRegistry, registry_from_data
 
-from ._errors import CodegenError
+from ._errors import CodegenError, LearnError
 from ._load import Fragment, discover, load_fragments
 from ._yaml_edit import EditableYaml
 
-__all__ = ["LearnError", "Proposal", "propose"]
+__all__ = ["Proposal", "propose"]
 
 _NEW_FIELD_NOTE = "Seen in recorded traffic; not in the documentation."
-
-
-class LearnError(ValueError):
-    """The proposal cannot be made; the message says what to change."""
 
 
 @attrs.frozen(kw_only=True)

@@ -207,3 +207,60 @@ def test_learn_refuses_clearly(workdir: Path, operation: str, message: str) -> N
     assert done.returncode == 2
     assert message in done.stderr
     assert done.stderr.count("\n") == 1
+
+
+def _hand_cassette(path: Path, *interactions: dict[str, object]) -> Path:
+    """A cassette written by the test (so marked as not recorded)."""
+    data = {"provenance": {"recorded": False, "summary": "written by the test"}}
+    path.write_text(
+        yaml.safe_dump({**data, "interactions": list(interactions), "version": 1}),
+        encoding="utf-8",
+    )
+    return path
+
+
+def _exchange(
+    method: str, uri: str, request: object, status: int, answer: object
+) -> dict[str, object]:
+    return {
+        "request": {
+            "method": method,
+            "uri": uri,
+            "body": None if request is None else json.dumps(request),
+            "headers": {"Content-Type": ["application/json"]},
+        },
+        "response": {
+            "status": {"code": status, "message": ""},
+            "headers": {"Content-Type": ["application/json"]},
+            "body": {"string": json.dumps(answer)},
+        },
+    }
+
+
+def test_learn_widens_a_type_declares_a_status_and_adds_request_fields(
+    workdir: Path, tmp_path: Path
+) -> None:
+    poll = "https://api.302.ai/flux/v1/get_result?id=a"
+    submit = "https://api.302.ai/flux/v1/flux-pro-1.1"
+    cassette = _hand_cassette(
+        workdir / "hand.yaml",
+        _exchange("GET", poll, None, 200, {"id": "a", "status": "Pending", "progress": "50%"}),
+        _exchange("GET", poll, None, 429, {"error": {"message": "slow down"}}),
+        _exchange("POST", submit, {"prompt": "x", "style_preset": "ink"}, 200, {"id": "a"}),
+    )
+    for operation in ("flux.get_result", "flux.generate"):
+        done = _py302(
+            "specs", "learn", cassette.name, "--operation", operation, "--write", cwd=workdir
+        )
+        assert done.returncode == 0, done.stderr
+        assert "evidence not raised" in done.stderr
+    after = _registries(workdir / "specs", tmp_path / "after")
+    flux = next(r for r in after if r.provider == "flux")
+    progress = flux.resolve(flux.document["components"]["schemas"]["BflResultResponse"])[
+        "properties"
+    ]["progress"]
+    assert progress["type"] == ["number", "null", "string"]
+    assert "429" in flux.operations["get_result"].responses
+    assert "style_preset" in flux.body_properties(flux.operations["generate"])
+    assert flux.operations["get_result"].evidence == "sdk"  # the traffic was not recorded
+    assert [r.problems for r in check_cassette(cassette, after, strict=True)] == [(), (), ()]
