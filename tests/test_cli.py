@@ -87,3 +87,14 @@ def test_specs_report_counts_evidence_per_provider() -> None:
     )
     assert "stability" in table.output
     assert "rows covered" in table.output
+
+
+def test_cassette_check_strict_counts_drift_loose_does_not() -> None:
+    # An example cassette whose running answer uses an illustrative status value that
+    # the spec does not list: fine by default (not recorded), drift when strict.
+    path = ROOT / "tests" / "cassettes" / "test_examples" / "flux" / "lora_training.yaml"
+    default = CliRunner().invoke(cli, ["cassette", "check", str(path)])
+    strict = CliRunner().invoke(cli, ["cassette", "check", "--strict", str(path)])
+    assert default.exit_code == 0, default.output
+    assert strict.exit_code == 1
+    assert 'drift: response 200 status: unknown value "starting"' in strict.output

@@ -41,7 +41,15 @@ def cassette() -> None:
     "--api-host", "api_hosts", multiple=True, help="Host of the API (default api.302.ai)."
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per interaction.")
-def cassette_check(paths: tuple[Path, ...], api_hosts: tuple[str, ...], as_json: bool) -> None:
+@click.option(
+    "--strict/--loose",
+    default=None,
+    help="Count drift (fields, values, statuses the spec lacks) as a mismatch, or not. "
+    "Default: strict for cassettes whose provenance says they were recorded.",
+)
+def cassette_check(
+    paths: tuple[Path, ...], api_hosts: tuple[str, ...], as_json: bool, strict: bool | None
+) -> None:
     """Check every interaction of the cassettes against the specs; exit 1 on a mismatch."""
     from py302._contract import DEFAULT_API_HOSTS, check_cassette
 
@@ -50,7 +58,7 @@ def cassette_check(paths: tuple[Path, ...], api_hosts: tuple[str, ...], as_json:
     ]
     failed = 0
     for file in files:
-        for report in check_cassette(file, api_hosts=api_hosts or DEFAULT_API_HOSTS):
+        for report in check_cassette(file, api_hosts=api_hosts or DEFAULT_API_HOSTS, strict=strict):
             failed += not report.ok
             if as_json:
                 click.echo(json.dumps(_report_json(report), ensure_ascii=False))
