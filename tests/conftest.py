@@ -11,7 +11,7 @@ from py302 import PluginHost
 
 # The same pytest plugin third-party plugin authors use: recordings are scrubbed, and
 # every vcr-marked test's cassette is checked against the specs afterwards.
-pytest_plugins = ["py302.testing"]
+pytest_plugins = ["py302.testing", "pytester"]
 
 CASSETTES = Path(__file__).parent / "cassettes"
 

@@ -17,6 +17,9 @@ Fixtures:
   finishes at once.
 * `py302_secrets` — strings that must never reach a cassette (the keys in the
   environment by default); override it to add your own.
+* `py302_base_url` — where cassette clients send requests (`AI302_BASE_URL`, else
+  https://api.302.ai); `py302_recording` — whether this test records; `py302_clock`
+  — the sandbox fixtures' simulated clock.
 
 Behaviour:
 
@@ -143,23 +146,32 @@ def py302_recording(request: pytest.FixtureRequest) -> bool:
     return mode not in (None, "none")
 
 
-def _client_settings(recording: bool, secrets: list[str]) -> dict[str, Any]:
+@pytest.fixture
+def py302_base_url() -> str:
+    """Where cassette tests' clients send requests: `AI302_BASE_URL`, else the real API.
+    Cassettes replay against the base URL they were recorded with."""
+    return os.environ.get("AI302_BASE_URL") or DEFAULT_BASE_URL
+
+
+def _client_settings(recording: bool, secrets: list[str], base_url: str) -> dict[str, Any]:
     if not recording:
-        return {"api_key": REPLAY_KEY, "base_url": DEFAULT_BASE_URL}
+        return {"api_key": REPLAY_KEY, "base_url": base_url}
     if not secrets:
         pytest.fail(
             "recording needs a real key: set AI302_API_KEY (it is scrubbed from cassettes)",
             pytrace=False,
         )
-    return {"api_key": secrets[0], "base_url": os.environ.get("AI302_BASE_URL") or None}
+    return {"api_key": secrets[0], "base_url": base_url}
 
 
 @pytest.fixture
-def py302_client(py302_recording: bool, py302_secrets: list[str]) -> Iterator[Client]:
+def py302_client(
+    py302_recording: bool, py302_secrets: list[str], py302_base_url: str
+) -> Iterator[Client]:
     """A client for cassette tests: replays without sleeping, records with your key."""
     from py302 import Client
 
-    settings = _client_settings(py302_recording, py302_secrets)
+    settings = _client_settings(py302_recording, py302_secrets, py302_base_url)
     sleep = time.sleep if py302_recording else _no_sleep
     client = Client(**settings, journal=False, sleep=sleep)
     yield client
@@ -167,12 +179,14 @@ def py302_client(py302_recording: bool, py302_secrets: list[str]) -> Iterator[Cl
 
 
 @pytest.fixture
-def py302_async_client(py302_recording: bool, py302_secrets: list[str]) -> Iterator[AsyncClient]:
+def py302_async_client(
+    py302_recording: bool, py302_secrets: list[str], py302_base_url: str
+) -> Iterator[AsyncClient]:
     """The async twin of `py302_client`: `async with py302_async_client as client:`
     inside the test's event loop, so it is closed in that loop."""
     from py302 import AsyncClient
 
-    settings = _client_settings(py302_recording, py302_secrets)
+    settings = _client_settings(py302_recording, py302_secrets, py302_base_url)
     sleep = None if py302_recording else _no_sleep_async
     client = AsyncClient(**settings, journal=False, sleep=sleep)
     yield client
