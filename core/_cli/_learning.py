@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from py302._registry import ProviderRegistry
+
 __all__ = ["drift", "learn"]
 
 _CASSETTES = click.argument(
@@ -29,8 +31,17 @@ class _Refused(click.ClickException):
 @click.command("drift")
 @_CASSETTES
 @click.option("--operation", help="Only this operation (provider.operation).")
+@click.option(
+    "--specs",
+    "specs_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Compare with the fragments in this folder (compiled in memory; needs the "
+    "codegen extra) instead of the installed bindings.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def drift(cassettes: tuple[Path, ...], operation: str | None, as_json: bool) -> None:
+def drift(
+    cassettes: tuple[Path, ...], operation: str | None, specs_dir: Path | None, as_json: bool
+) -> None:
     """Compare recorded interactions with the specs, per operation.
 
     Reports fields seen but not in the spec, spec fields never seen, type
@@ -38,11 +49,15 @@ def drift(cassettes: tuple[Path, ...], operation: str | None, as_json: bool) -> 
     codes. Exit status 1 if anything but never-seen fields was found.
     """
     from py302._cassettes import CassetteError
-    from py302._contract import default_registries
     from py302._drift import find_drift
 
+    registries = _registries(specs_dir)
+    if operation is not None and operation not in {
+        spec.qualified_name for registry in registries for spec in registry.operations.values()
+    }:
+        raise _Refused(f"no operation {operation!r} in the specs; see `py302 ops`")
     try:
-        report = find_drift(cassette_files(cassettes), default_registries(), operation=operation)
+        report = find_drift(cassette_files(cassettes), registries, operation=operation)
     except CassetteError as exc:
         raise _Refused(str(exc)) from None
     if as_json:
@@ -60,6 +75,24 @@ def drift(cassettes: tuple[Path, ...], operation: str | None, as_json: bool) -> 
             click.secho(f"no operation matches {line}", fg="yellow")
     drifted = any(f.kind != "unseen_field" for f in report.findings)
     sys.exit(1 if drifted else 0)
+
+
+def _registries(specs_dir: Path | None) -> list[ProviderRegistry]:
+    if specs_dir is None:
+        from py302._contract import default_registries
+
+        return default_registries()
+    try:
+        from py302.codegen._errors import LearnError
+        from py302.codegen._learn import compile_registries
+    except ModuleNotFoundError as exc:
+        raise _Refused(
+            f"{exc.name} is missing; install the tools: pip install 'py302[codegen]'"
+        ) from None
+    try:
+        return compile_registries(specs_dir)
+    except LearnError as exc:
+        raise _Refused(str(exc)) from None
 
 
 @click.command("learn")

@@ -36,7 +36,7 @@ from ._errors import CodegenError, LearnError
 from ._load import Fragment, discover, load_fragments
 from ._yaml_edit import EditableYaml
 
-__all__ = ["Proposal", "propose"]
+__all__ = ["Proposal", "compile_registries", "propose"]
 
 _NEW_FIELD_NOTE = "Seen in recorded traffic; not in the documentation."
 
@@ -153,6 +153,15 @@ def _raise_evidence(
             sources.append(shown)
             changes.append(f"source added: {shown}")
     return (before, "recorded")
+
+
+def compile_registries(specs_dir: Path) -> list[ProviderRegistry]:
+    """The registries of the fragments in `specs_dir`, compiled in memory."""
+    try:
+        fragments = load_fragments(specs_dir)
+    except CodegenError as exc:
+        raise LearnError(f"the fragments in {specs_dir} do not compile: {exc}") from exc
+    return [_compile(fragment) for fragment in fragments]
 
 
 def _compile(fragment: Fragment) -> ProviderRegistry:

@@ -264,3 +264,28 @@ def test_learn_widens_a_type_declares_a_status_and_adds_request_fields(
     assert "style_preset" in flux.body_properties(flux.operations["generate"])
     assert flux.operations["get_result"].evidence == "sdk"  # the traffic was not recorded
     assert [r.problems for r in check_cassette(cassette, after, strict=True)] == [(), (), ()]
+
+
+def test_drift_against_a_specs_folder_sees_the_learned_fix(workdir: Path) -> None:
+    args = ("specs", "drift", "get_result.yaml", "--specs", "specs")
+    assert _py302(*args, cwd=workdir).returncode == 1
+    learned = _py302(
+        "specs",
+        "learn",
+        "get_result.yaml",
+        "--operation",
+        "flux.get_result",
+        "--write",
+        cwd=workdir,
+    )
+    assert learned.returncode == 0, learned.stderr
+    after = _py302(*args, "--operation", "flux.get_result", cwd=workdir)
+    assert after.returncode == 0, after.stdout
+    assert "unseen_field" in after.stdout  # what one recording cannot show is still listed
+    assert "unknown_" not in after.stdout
+
+
+def test_drift_refuses_an_unknown_operation(workdir: Path) -> None:
+    done = _py302("specs", "drift", "get_result.yaml", "--operation", "flux.nope", cwd=workdir)
+    assert done.returncode == 2
+    assert "no operation 'flux.nope' in the specs" in done.stderr
