@@ -9,8 +9,10 @@ from typing import Any
 from ._errors import CassetteError
 
 __all__ = [
+    "FILE_PART",
     "NOT_JSON",
     "CassetteError",
+    "form_fields",
     "is_recorded",
     "json_body",
     "read_cassette",
@@ -19,6 +21,9 @@ __all__ = [
 
 NOT_JSON: Any = object()
 """What `json_body` returns for a body that is not JSON."""
+
+FILE_PART = "(file)"
+"""What `form_fields` gives for an uploaded file's value (its bytes are not kept)."""
 
 
 def read_cassette(path: Path) -> dict[str, Any]:
@@ -56,3 +61,37 @@ def json_body(raw: Any) -> Any:
         return json.loads(raw)
     except (TypeError, ValueError):
         return NOT_JSON
+
+
+def form_fields(raw: Any, content_type: str) -> dict[str, str] | None:
+    """The fields of a recorded form body (multipart or URL-encoded), or None if the
+    body is not one; uploaded files read as `FILE_PART`."""
+    import email
+    import email.policy
+    from urllib.parse import parse_qsl
+
+    kind = content_type.split(";", 1)[0].strip().lower()
+    if raw is None:
+        return None
+    data = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)
+    if kind == "application/x-www-form-urlencoded":
+        return dict(parse_qsl(data.decode("utf-8", errors="replace"), keep_blank_values=True))
+    if kind != "multipart/form-data":
+        return None
+    head = f"Content-Type: {content_type}\r\n\r\n".encode()
+    message = email.message_from_bytes(head + data, policy=email.policy.HTTP)
+    if not message.is_multipart():
+        return None
+    fields: dict[str, str] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            continue
+        if part.get_filename() is not None:
+            fields[name] = FILE_PART
+        else:
+            payload = part.get_payload(decode=True)
+            fields[name] = (
+                payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else ""
+            )
+    return fields

@@ -23,9 +23,10 @@ from typing import Any, Literal
 
 import attrs
 
-from ._cassettes import NOT_JSON, json_body, read_interactions
+from ._cassettes import FILE_PART, NOT_JSON, form_fields, json_body, read_interactions
 from ._registry import OperationSpec, ProviderRegistry
 from ._transport import is_json_type
+from ._validation import coerce_text
 
 __all__ = [
     "FINDING_KINDS",
@@ -242,14 +243,11 @@ class _Walker:
         self, spec: OperationSpec, request: Mapping[str, Any], response: Mapping[str, Any]
     ) -> None:
         base = operation_pointer(spec)
-        if spec.request_schema is not None and _is_json(spec.request_content_type):
-            body = json_body(request.get("body"))
-            if body is not NOT_JSON and body is not None:
-                media = _escape(str(spec.request_content_type))
-                self._where = "request"
-                self.walk(
-                    spec.request_schema, body, "", f"{base}/requestBody/content/{media}/schema"
-                )
+        body = self._request_body(spec, request)
+        if spec.request_schema is not None and body is not None:
+            media = _escape(str(spec.request_content_type))
+            self._where = "request"
+            self.walk(spec.request_schema, body, "", f"{base}/requestBody/content/{media}/schema")
         status = int(response["status"]["code"])
         key = response_key(spec, status)
         self._where = f"response {status}"
@@ -273,6 +271,24 @@ class _Walker:
             return
         media = _escape(content_type.split(";", 1)[0].strip().lower())
         self.walk(schema, body, "", f"{base}/responses/{key}/content/{media}/schema")
+
+    def _request_body(self, spec: OperationSpec, request: Mapping[str, Any]) -> Any:
+        """The request body as JSON, or a form's fields typed by their schemas."""
+        if _is_json(spec.request_content_type):
+            body = json_body(request.get("body"))
+            return None if body is NOT_JSON else body
+        headers = {k.lower(): v for k, v in (request.get("headers") or {}).items()}
+        sent_type = str((headers.get("content-type") or [spec.request_content_type or ""])[0])
+        fields = form_fields(request.get("body"), sent_type)
+        if fields is None:
+            return None
+        properties = self.registry.body_properties(spec)
+        return {
+            name: value
+            if value == FILE_PART or name not in properties
+            else coerce_text(value, properties[name])
+            for name, value in fields.items()
+        }
 
     # -- the walk -----------------------------------------------------------------------
 

@@ -7,6 +7,8 @@ signature and no binary body, and must still replay.
 
 from __future__ import annotations
 
+import gc
+
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,10 +18,11 @@ import vcr
 import yaml
 
 from py302 import Client, PluginHost
+from py302._drift import find_drift
 from py302._examples import PNG_2X2
 from py302.sandbox import Fault, Sandbox
 from py302.testing import assert_contract, record_cassette
-from tests.support import no_sleep
+from tests.support import no_sleep, project_registries
 
 KEY = "sk-recorder-canary-9a8b7c6d5e"
 SIGNATURE = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
@@ -128,3 +131,28 @@ def test_a_failed_save_leaves_the_old_cassette(
         client.flux.get_result(id="t1")
     assert cassette.read_text(encoding="utf-8") == "interactions: []\nversion: 1\n"
     assert [p.name for p in tmp_path.iterdir()] == ["kept.yaml"]
+
+    # HTTP is not left patched to the failed cassette: the next recording is its own.
+    monkeypatch.undo()
+    after = tmp_path / "after.yaml"
+    with _client(sandbox.base_url) as client, record_cassette(after, secrets=[KEY]):
+        gc.collect()  # a cassette left open would unpatch HTTP now, under the new one
+        client.stability.erase(image=PNG_2X2, output="json")
+    assert len(_interactions(after)) == 1
+
+
+def test_drift_reads_the_fields_of_a_recorded_multipart_upload(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    cassette = tmp_path / "erase.yaml"
+    with _client(sandbox.base_url) as client, record_cassette(cassette, secrets=[KEY]):
+        client.stability.erase(
+            image=PNG_2X2, seed=7, output="json", extra_body={"style_strength": "0.5"}
+        )
+    report = find_drift([cassette], project_registries())
+    request = {(f.kind, f.path) for f in report.findings if f.where == "request"}
+    assert ("unknown_field", "style_strength") in request
+    assert not {path for kind, path in request if kind != "unseen_field"} - {"style_strength"}
+    assert ("unseen_field", "mask") in request  # declared, not sent
+    with pytest.raises(AssertionError, match="style_strength"):
+        assert_contract(cassette)  # recorded, so checked strictly

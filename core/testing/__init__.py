@@ -123,9 +123,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+_SAVE_FAILURES = pytest.StashKey[list[Exception]]()
+
+
 def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
     """Every cassette pytest-recording saves goes through py302's scrubber."""
-    configure_vcr(vcr, ambient_secrets())
+    configure_vcr(vcr, ambient_secrets(), config.stash.setdefault(_SAVE_FAILURES, []))
 
 
 # -- fixtures -----------------------------------------------------------------------------
@@ -249,6 +252,11 @@ def _py302_contract(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     cassette = request.getfixturevalue("vcr")
     yield
+    failures = request.config.stash.setdefault(_SAVE_FAILURES, [])
+    if failures:
+        error = failures.pop()
+        failures.clear()
+        pytest.fail(f"the cassette {cassette._path} could not be saved: {error}", pytrace=False)
     path = Path(cassette._path)
     if not path.exists():
         return  # nothing was recorded or replayed: the test itself says what happened

@@ -91,8 +91,15 @@ def _interactions(cassette_dict: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def make_persister(previous: Any, secrets: Iterable[str] = ()) -> type:
-    """A vcrpy persister that loads as `previous` does and saves through `save_recording`."""
+def make_persister(
+    previous: Any, secrets: Iterable[str] = (), failures: list[Exception] | None = None
+) -> type:
+    """A vcrpy persister that loads as `previous` does and saves through `save_recording`.
+
+    With `failures`, a save that fails is appended there instead of raised: vcrpy saves
+    before it removes its patches, so an error raised from here would leave HTTP patched
+    to the dead cassette. The caller raises it once the cassette is closed.
+    """
     kept = tuple(secrets)
 
     class ScrubbingPersister:
@@ -104,18 +111,26 @@ def make_persister(previous: Any, secrets: Iterable[str] = ()) -> type:
 
         @staticmethod
         def save_cassette(cassette_path: Any, cassette_dict: Any, serializer: Any) -> None:
-            save_recording(
-                Path(cassette_path),
-                _interactions(cassette_dict),
-                secrets=(*kept, *ambient_secrets()),
-            )
+            try:
+                save_recording(
+                    Path(cassette_path),
+                    _interactions(cassette_dict),
+                    secrets=(*kept, *ambient_secrets()),
+                )
+            except Exception as exc:
+                if failures is None:
+                    raise
+                failures.append(exc)
 
     return ScrubbingPersister
 
 
-def configure_vcr(vcr: Any, secrets: Iterable[str] = ()) -> None:
-    """Make a vcrpy `VCR` save through py302's scrubbing persister."""
-    vcr.register_persister(make_persister(vcr.persister, secrets))
+def configure_vcr(
+    vcr: Any, secrets: Iterable[str] = (), failures: list[Exception] | None = None
+) -> None:
+    """Make a vcrpy `VCR` save through py302's scrubbing persister (see `make_persister`
+    for `failures`)."""
+    vcr.register_persister(make_persister(vcr.persister, secrets, failures))
     vcr.filter_headers = tuple({*vcr.filter_headers, *FILTERED_HEADERS})
     vcr.decode_compressed_response = True
 
@@ -127,6 +142,11 @@ def record_cassette(path: Path, *, secrets: Iterable[str] = ()) -> Iterator[Any]
     import vcr as vcrpy
 
     recorder = vcrpy.VCR(record_mode="all")
-    configure_vcr(recorder, secrets)
-    with recorder.use_cassette(str(path)) as cassette:
-        yield cassette
+    failures: list[Exception] = []
+    configure_vcr(recorder, secrets, failures)
+    try:
+        with recorder.use_cassette(str(path)) as cassette:
+            yield cassette
+    finally:
+        if failures:  # reported even when the block failed too (that error is its context)
+            raise failures[0]
