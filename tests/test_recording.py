@@ -8,7 +8,6 @@ signature and no binary body, and must still replay.
 from __future__ import annotations
 
 import gc
-
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
