@@ -89,3 +89,29 @@ def test_a_replayed_cassette_that_breaks_the_spec_fails_the_test(
     outcome = session.runpytest_subprocess(*OPTIONS, "--record-mode=none")
     outcome.assert_outcomes(passed=1, errors=1)
     outcome.stdout.fnmatch_lines(["*drift: response 200 eta: field 'eta' is not in the spec*"])
+
+
+def test_a_cassette_that_cannot_be_saved_fails_the_test(
+    session: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AI302_API_KEY", CANARY)
+    _cassette(session).mkdir(parents=True)  # a folder where the file should go
+    outcome = session.runpytest_subprocess(*OPTIONS, "--record-mode=once")
+    outcome.assert_outcomes(passed=1, errors=1)
+    outcome.stdout.fnmatch_lines(["*test_generate.yaml could not be saved*"])
+    assert not list(_cassette(session).parent.glob(".*.part"))
+
+
+def test_an_interaction_left_unplayed_fails_the_test(
+    session: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AI302_API_KEY", CANARY)
+    session.runpytest_subprocess(*OPTIONS, "--record-mode=once").assert_outcomes(passed=1)
+    monkeypatch.delenv("AI302_API_KEY")
+    cassette = _cassette(session)
+    data = yaml.safe_load(cassette.read_text(encoding="utf-8"))
+    data["interactions"].append(data["interactions"][0])  # a second submit nobody makes
+    cassette.write_text(yaml.safe_dump(data), encoding="utf-8")
+    outcome = session.runpytest_subprocess(*OPTIONS, "--record-mode=none")
+    outcome.assert_outcomes(passed=1, errors=1)
+    outcome.stdout.fnmatch_lines(["*test_generate.yaml were never played*"])
