@@ -94,9 +94,14 @@ class _AtomicFile:
         finally:
             self._out.close()
         if exc_type is None:
-            # mkstemp makes files private (0600); a saved result gets the usual mode.
-            os.chmod(self._temp, 0o666 & ~_umask())
-            os.replace(self._temp, self._path)
+            try:
+                # mkstemp makes files private (0600); a saved result gets the usual mode.
+                os.chmod(self._temp, 0o666 & ~_umask())
+                os.replace(self._temp, self._path)
+            except OSError:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self._temp)
+                raise
             # Leftovers of earlier attempts at this file (a killed process) go too.
             for stale in self._path.parent.glob(f".{self._path.name}.*.part"):
                 with contextlib.suppress(FileNotFoundError):

@@ -23,10 +23,11 @@ from typing import Any, Literal
 
 import attrs
 
-from ._cassettes import FILE_PART, NOT_JSON, form_fields, json_body, read_interactions
+from ._cassettes import FILE_PART, NOT_JSON, form_fields, is_recorded, json_body, read_cassette
 from ._registry import OperationSpec, ProviderRegistry
 from ._transport import is_json_type
 from ._validation import coerce_text
+from .payloads import json_type
 
 __all__ = [
     "FINDING_KINDS",
@@ -63,6 +64,8 @@ class Finding:
     values: tuple[Any, ...] = ()
     cassettes: tuple[str, ...] = ()
     count: int = 1
+    known: tuple[Any, ...] = ()
+    """For `unknown_value`: the values the spec lists."""
 
     @property
     def key(self) -> tuple[str, str, str, str, str | None]:
@@ -97,6 +100,8 @@ class DriftReport:
     interactions: Mapping[str, int]
     cassettes: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
     """Operation -> the cassettes that hold its interactions."""
+    unrecorded: frozenset[str] = frozenset()
+    """The cassettes whose provenance does not say they are recorded traffic."""
     unmatched: tuple[str, ...] = ()
 
     def for_operation(self, operation: str) -> list[Finding]:
@@ -117,14 +122,6 @@ class DriftReport:
 def operation_pointer(spec: OperationSpec) -> str:
     """The JSON pointer of the operation object in its fragment."""
     return f"/paths/{_escape(spec.path)}/{spec.method.lower()}"
-
-
-def response_key(spec: OperationSpec, status: int) -> str | None:
-    """The key under `responses` that declares `status`, as `response_for` chooses it."""
-    for key in (str(status), f"{str(status)[0]}XX", "default"):
-        if key in spec.responses:
-            return key
-    return None
 
 
 def interaction_findings(
@@ -153,9 +150,13 @@ def find_drift(
     counts: dict[str, int] = {}
     used: dict[str, dict[str, None]] = {}
     unmatched: list[str] = []
+    unrecorded: set[str] = set()
     for path in paths:
         name = path.as_posix()
-        for index, item in enumerate(read_interactions(path)):
+        cassette = read_cassette(path)
+        if not is_recorded(cassette):
+            unrecorded.add(name)
+        for index, item in enumerate(cassette["interactions"]):
             request, response = item["request"], item["response"]
             found = find_operation(registries, str(request["method"]), str(request["uri"]))
             if found is None:
@@ -195,6 +196,7 @@ def find_drift(
         findings=tuple(findings),
         interactions=counts,
         cassettes={op_name: tuple(names) for op_name, names in used.items()},
+        unrecorded=frozenset(unrecorded),
         unmatched=tuple(unmatched),
     )
 
@@ -211,16 +213,16 @@ def _merge(merged: dict[tuple[str, str, str, str, str | None], Finding], new: Fi
             values.append(value)
             known.add(_fingerprint(value))
     cassettes = tuple(dict.fromkeys(old.cassettes + new.cassettes))
-    detail = old.detail if old.kind != "unknown_value" else _values_detail(values, old.detail)
+    detail = old.detail if old.kind != "unknown_value" else _unknown_detail(values, old.known)
     merged[new.key] = attrs.evolve(
         old, values=tuple(values), cassettes=cassettes, count=old.count + 1, detail=detail
     )
 
 
-def _values_detail(values: list[Any], detail: str) -> str:
-    known = detail.split("(known:", 1)[-1] if "(known:" in detail else ""
+def _unknown_detail(values: Sequence[Any], known: Sequence[Any]) -> str:
     shown = ", ".join(json.dumps(v, ensure_ascii=False) for v in values)
-    return f"unknown value {shown}" + (f" (known:{known}" if known else "")
+    listed = ", ".join(json.dumps(v, ensure_ascii=False) for v in known)
+    return f"unknown value {shown} (known: {listed})"
 
 
 def _fingerprint(value: Any) -> str:
@@ -249,7 +251,7 @@ class _Walker:
             self._where = "request"
             self.walk(spec.request_schema, body, "", f"{base}/requestBody/content/{media}/schema")
         status = int(response["status"]["code"])
-        key = response_key(spec, status)
+        key = spec.response_key(status)
         self._where = f"response {status}"
         if key is None:
             self._add(
@@ -397,22 +399,25 @@ class _Walker:
         self._add(
             "type_mismatch",
             path,
-            f"{_json_type(value)} where the spec allows {' | '.join(allowed) or 'other types'}",
+            f"{json_type(value)} where the spec allows {' | '.join(allowed) or 'other types'}",
             pointer,
             value,
         )
 
     def _unknown_value(self, value: Any, path: str, pointer: str, known: Sequence[Any]) -> None:
-        listed = ", ".join(json.dumps(v, ensure_ascii=False) for v in known)
-        self._add(
-            "unknown_value",
-            path,
-            f"unknown value {json.dumps(value, ensure_ascii=False)} (known: {listed})",
-            pointer,
-            value,
-        )
+        detail = _unknown_detail([value], known)
+        self._add("unknown_value", path, detail, pointer, value, known=tuple(known))
 
-    def _add(self, kind: FindingKind, path: str, detail: str, pointer: str, value: Any) -> None:
+    def _add(
+        self,
+        kind: FindingKind,
+        path: str,
+        detail: str,
+        pointer: str,
+        value: Any,
+        *,
+        known: tuple[Any, ...] = (),
+    ) -> None:
         self.findings.append(
             Finding(
                 operation=self.operation,
@@ -423,6 +428,7 @@ class _Walker:
                 pointer=pointer,
                 values=(value,),
                 cassettes=(self.cassette,) if self.cassette else (),
+                known=known,
             )
         )
 
@@ -445,19 +451,6 @@ def _is_json(content_type: str | None) -> bool:
     return bool(content_type) and is_json_type(str(content_type))
 
 
-_TYPE_OF = {bool: "boolean", int: "integer", float: "number", str: "string"}
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, dict):
-        return "object"
-    if isinstance(value, list):
-        return "array"
-    return _TYPE_OF.get(type(value), type(value).__name__)
-
-
 def _declared_types(schema: Any) -> list[str]:
     if not isinstance(schema, Mapping):
         return []
@@ -467,9 +460,9 @@ def _declared_types(schema: Any) -> list[str]:
     if isinstance(declared, list):
         return [str(t) for t in declared]
     if "const" in schema:
-        return [_json_type(schema["const"])]
+        return [json_type(schema["const"])]
     if "enum" in schema:
-        return sorted({_json_type(v) for v in schema["enum"]})
+        return sorted({json_type(v) for v in schema["enum"]})
     return []
 
 
@@ -479,7 +472,7 @@ def _type_fits(schema: Mapping[str, Any], value: Any) -> bool:
     declared = _declared_types(schema) if "type" in schema else []
     if not declared:
         return True
-    actual = _json_type(value)
+    actual = json_type(value)
     if actual in declared:
         return True
     if actual == "integer" and "number" in declared:

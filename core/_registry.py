@@ -107,13 +107,18 @@ class OperationSpec:
         declared = self.extensions.get("x-py302-options")
         return declared if isinstance(declared, Mapping) else {}
 
+    def response_key(self, status: int) -> str | None:
+        """The key under `responses` that declares `status`: the exact code, then `2XX`
+        (and so on), then `default`."""
+        for key in (str(status), f"{str(status)[0]}XX", "default"):
+            if self.responses.get(key):
+                return key
+        return None
+
     def response_for(self, status: int) -> Mapping[str, Any] | None:
-        """The declared response for `status` (exact code, then `2XX`, then `default`)."""
-        return (
-            self.responses.get(str(status))
-            or self.responses.get(f"{str(status)[0]}XX")
-            or self.responses.get("default")
-        )
+        """The declared response for `status` (see `response_key`)."""
+        key = self.response_key(status)
+        return self.responses[key] if key is not None else None
 
     def media_for(self, status: int, content_type: str) -> Mapping[str, Any] | None:
         """The declared schema and examples for an answer's status and media type."""

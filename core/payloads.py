@@ -15,7 +15,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["collect", "dig", "fraction", "sniff_mime", "urls_in_text"]
+__all__ = ["collect", "dig", "fraction", "json_type", "sniff_mime", "urls_in_text"]
 
 _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
@@ -63,6 +63,19 @@ def collect(payload: Any, path: str) -> list[Any]:
     for value in values:
         flat.extend(value if isinstance(value, list) else [value])
     return [value for value in flat if value is not None]
+
+
+def json_type(value: Any) -> str:
+    """The JSON Schema type name of a decoded JSON value (`integer` for 3, not `number`)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    return {float: "number", str: "string", list: "array", dict: "object"}.get(
+        type(value), type(value).__name__
+    )
 
 
 def fraction(value: Any) -> float | None:

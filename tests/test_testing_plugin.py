@@ -47,6 +47,13 @@ def _cassette(pytester: pytest.Pytester) -> Path:
     return pytester.path / "cassettes" / "test_inner" / "test_generate.yaml"
 
 
+def _record_with_a_key(session: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Record the cassette with a key, then take the key away again, as on replay."""
+    monkeypatch.setenv("AI302_API_KEY", CANARY)
+    session.runpytest_subprocess(*OPTIONS, "--record-mode=once").assert_outcomes(passed=1)
+    monkeypatch.delenv("AI302_API_KEY")
+
+
 def test_recording_scrubs_collapses_and_then_replays_without_the_network(
     session: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -77,9 +84,7 @@ def test_recording_without_a_key_fails_with_the_remedy(session: pytest.Pytester)
 def test_a_replayed_cassette_that_breaks_the_spec_fails_the_test(
     session: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("AI302_API_KEY", CANARY)
-    session.runpytest_subprocess(*OPTIONS, "--record-mode=once").assert_outcomes(passed=1)
-    monkeypatch.delenv("AI302_API_KEY")
+    _record_with_a_key(session, monkeypatch)
     cassette = _cassette(session)
     # The API "changed": a status value and a field the spec does not know.
     text = cassette.read_text(encoding="utf-8").replace(
@@ -105,9 +110,7 @@ def test_a_cassette_that_cannot_be_saved_fails_the_test(
 def test_an_interaction_left_unplayed_fails_the_test(
     session: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("AI302_API_KEY", CANARY)
-    session.runpytest_subprocess(*OPTIONS, "--record-mode=once").assert_outcomes(passed=1)
-    monkeypatch.delenv("AI302_API_KEY")
+    _record_with_a_key(session, monkeypatch)
     cassette = _cassette(session)
     data = yaml.safe_load(cassette.read_text(encoding="utf-8"))
     data["interactions"].append(data["interactions"][0])  # a second submit nobody makes

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
 from py302._registry import ProviderRegistry
 
-__all__ = ["drift", "learn"]
+__all__ = ["cassette_files", "drift", "learn"]
 
 _CASSETTES = click.argument(
     "cassettes", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
@@ -26,6 +28,23 @@ def cassette_files(paths: tuple[Path, ...]) -> list[Path]:
 
 class _Refused(click.ClickException):
     exit_code = 2
+
+
+@contextlib.contextmanager
+def _refusing() -> Iterator[None]:
+    """A missing codegen tool, an unusable cassette or fragment: one line, exit 2."""
+    from py302._errors import CassetteError
+
+    try:
+        from py302.codegen._errors import LearnError
+
+        yield
+    except ModuleNotFoundError as exc:
+        raise _Refused(
+            f"{exc.name} is missing; install the tools: pip install 'py302[codegen]'"
+        ) from None
+    except (LearnError, CassetteError) as exc:
+        raise _Refused(str(exc)) from None
 
 
 @click.command("drift")
@@ -82,17 +101,10 @@ def _registries(specs_dir: Path | None) -> list[ProviderRegistry]:
         from py302._contract import default_registries
 
         return default_registries()
-    try:
-        from py302.codegen._errors import LearnError
+    with _refusing():
         from py302.codegen._learn import compile_registries
-    except ModuleNotFoundError as exc:
-        raise _Refused(
-            f"{exc.name} is missing; install the tools: pip install 'py302[codegen]'"
-        ) from None
-    try:
+
         return compile_registries(specs_dir)
-    except LearnError as exc:
-        raise _Refused(str(exc)) from None
 
 
 @click.command("learn")
@@ -115,19 +127,10 @@ def learn(cassettes: tuple[Path, ...], operation: str, specs_dir: Path, write: b
     Prints a unified diff (apply it with `git apply`, then regenerate); what was
     learned and what was left out go to stderr. Needs the `codegen` extra.
     """
-    from py302._cassettes import CassetteError
-
-    try:
-        from py302.codegen._errors import LearnError
+    with _refusing():
         from py302.codegen._learn import propose
-    except ModuleNotFoundError as exc:
-        raise _Refused(
-            f"{exc.name} is missing; install the tools: pip install 'py302[codegen]'"
-        ) from None
-    try:
+
         proposal = propose(specs_dir, cassette_files(cassettes), operation)
-    except (LearnError, CassetteError) as exc:
-        raise _Refused(str(exc)) from None
     for change in proposal.changes:
         click.secho(f"learned  {change}", fg="green", err=True)
     for item in proposal.left_out:

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from ._learning import drift, learn
+from ._learning import cassette_files, drift, learn
 from ._specs_diff import diff as specs_diff
 
 __all__ = ["cassette", "codegen", "ops", "plugins", "specs"]
@@ -53,9 +53,7 @@ def cassette_check(
     """Check every interaction of the cassettes against the specs; exit 1 on a mismatch."""
     from py302._contract import DEFAULT_API_HOSTS, check_cassette
 
-    files = [
-        p for path in paths for p in (sorted(path.rglob("*.yaml")) if path.is_dir() else [path])
-    ]
+    files = cassette_files(paths)
     failed = 0
     for file in files:
         for report in check_cassette(file, api_hosts=api_hosts or DEFAULT_API_HOSTS, strict=strict):

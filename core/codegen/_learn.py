@@ -21,19 +21,18 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-from py302._cassettes import is_recorded, read_cassette
 from py302._drift import Finding, find_drift, operation_pointer
 from py302._registry import ProviderRegistry, registry_from_data
 
 from ._errors import CodegenError, LearnError
 from ._load import Fragment, discover, load_fragments
+from ._render import fingerprint, render_fragment, write_atomically
 from ._yaml_edit import EditableYaml
 
 __all__ = ["Proposal", "compile_registries", "propose"]
@@ -71,9 +70,7 @@ class Proposal:
 
     def write(self) -> None:
         """Apply the edit to the fragment file (atomically)."""
-        tmp = self.path.with_name(f".{self.path.name}.learn")
-        tmp.write_text(self.after, encoding="utf-8")
-        os.replace(tmp, self.path)
+        write_atomically(self.path, self.after)
 
 
 def propose(specs_dir: Path, cassettes: Sequence[Path], operation: str) -> Proposal:
@@ -113,15 +110,17 @@ def propose(specs_dir: Path, cassettes: Sequence[Path], operation: str) -> Propo
     spec = registry.operations[op_id]
     used = sorted(report.cassettes.get(operation, ()))
     op_file, op_node = editor.locate(operation_pointer(spec))
-    evidence = _raise_evidence(op_node, used, changes, left_out)
-    edited = [p for p, text in editor.texts().items() if text != editor.before[p]]
+    unrecorded = [name for name in used if name in report.unrecorded]
+    evidence = _raise_evidence(op_node, used, unrecorded, changes, left_out)
+    texts = editor.texts()
+    edited = [p for p, text in texts.items() if text != editor.before[p]]
     path = edited[0] if edited else op_file
     return Proposal(
         operation=operation,
         path=path,
         display=_shown(path),
         before=editor.before[path],
-        after=editor.texts()[path],
+        after=texts[path],
         changes=tuple(changes),
         left_out=tuple(left_out),
         evidence=evidence,
@@ -129,10 +128,9 @@ def propose(specs_dir: Path, cassettes: Sequence[Path], operation: str) -> Propo
 
 
 def _raise_evidence(
-    op_node: Any, used: list[str], changes: list[str], left_out: list[str]
+    op_node: Any, used: list[str], unrecorded: list[str], changes: list[str], left_out: list[str]
 ) -> tuple[str, str] | None:
     """Mark the operation `recorded` if the recordings are real and fully explained."""
-    unrecorded = [name for name in used if not is_recorded(read_cassette(Path(name)))]
     if unrecorded:
         left_out.append(
             "evidence not raised: not marked as recorded traffic (provenance.recorded): "
@@ -165,8 +163,6 @@ def compile_registries(specs_dir: Path) -> list[ProviderRegistry]:
 
 
 def _compile(fragment: Fragment) -> ProviderRegistry:
-    from ._render import fingerprint, render_fragment
-
     rendered = {f.name: f.text for f in render_fragment(fragment, fingerprint())}
     return registry_from_data(json.loads(rendered[f"{fragment.provider}.json"]))
 

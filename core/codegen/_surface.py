@@ -19,6 +19,8 @@ from typing import Any
 
 import attrs
 
+from py302.payloads import json_type
+
 from ._errors import SpecTreeError
 from ._load import Fragment, load_fragments
 from ._operations import _response_model
@@ -279,9 +281,9 @@ def _types(schema: Mapping[str, Any]) -> set[str]:
         return _types(schema["allOf"][0])
     declared = schema.get("type")
     if declared is None and "const" in schema:
-        declared = _json_type(schema["const"])
+        declared = json_type(schema["const"])
     elif declared is None and "enum" in schema:
-        declared = sorted({_json_type(value) for value in schema["enum"]})
+        declared = sorted({json_type(value) for value in schema["enum"]})
     elif declared is None:
         declared = "object" if "properties" in schema or "allOf" in schema else "any"
     kinds = [declared] if isinstance(declared, str) else list(declared)
@@ -290,16 +292,6 @@ def _types(schema: Mapping[str, Any]) -> set[str]:
         f"array[{_type(items)}]" if kind == "array" and isinstance(items, Mapping) else kind
         for kind in kinds
     }
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    return {float: "number", str: "string", list: "array"}.get(type(value), "object")
 
 
 def _reachable(roots: Iterable[Any], schemas: Mapping[str, Any]) -> set[str]:

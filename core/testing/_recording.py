@@ -19,13 +19,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from py302._constants import API_KEY_ENV_VARS
+from py302._downloads import atomic_write
 from py302._scrub import collapse_polls, scrub_interactions
 from py302._version import __version__
 
 __all__ = ["ambient_secrets", "make_persister", "record_cassette", "save_recording"]
-
-#: Request headers vcrpy must not even keep in memory (the scrubber removes more).
-FILTERED_HEADERS = ("authorization", "x-api-key", "x-key", "api-key", "cookie")
 
 
 def ambient_secrets() -> list[str]:
@@ -66,14 +64,7 @@ def save_recording(
         "version": 1,
     }
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+    atomic_write(path, [text.encode("utf-8")])
     return data
 
 
@@ -131,7 +122,6 @@ def configure_vcr(
     """Make a vcrpy `VCR` save through py302's scrubbing persister (see `make_persister`
     for `failures`)."""
     vcr.register_persister(make_persister(vcr.persister, secrets, failures))
-    vcr.filter_headers = tuple({*vcr.filter_headers, *FILTERED_HEADERS})
     vcr.decode_compressed_response = True
 
 

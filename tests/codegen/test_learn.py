@@ -79,6 +79,13 @@ def _py302(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _learn_get_result(workdir: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """`py302 specs learn` on the recording, for the drifted poll operation."""
+    return _py302(
+        "specs", "learn", "get_result.yaml", "--operation", "flux.get_result", *options, cwd=workdir
+    )
+
+
 def test_the_recording_is_marked_recorded_and_holds_no_key(recorded: Path) -> None:
     text = recorded.read_text(encoding="utf-8")
     data = yaml.safe_load(text)
@@ -117,9 +124,7 @@ def test_drift_reports_the_new_field_and_the_new_status_value(workdir: Path) -> 
 def test_learned_patch_applied_and_regenerated_passes_the_contract(
     workdir: Path, tmp_path: Path
 ) -> None:
-    done = _py302(
-        "specs", "learn", "get_result.yaml", "--operation", "flux.get_result", cwd=workdir
-    )
+    done = _learn_get_result(workdir)
     assert done.returncode == 0, done.stderr
     patch = done.stdout
     assert patch.startswith("--- a/specs/flux.yaml\n+++ b/specs/flux.yaml\n")
@@ -147,9 +152,7 @@ def test_learned_patch_applied_and_regenerated_passes_the_contract(
 
 
 def test_the_patch_touches_only_what_was_learned(workdir: Path) -> None:
-    done = _py302(
-        "specs", "learn", "get_result.yaml", "--operation", "flux.get_result", cwd=workdir
-    )
+    done = _learn_get_result(workdir)
     changed = [
         line
         for line in done.stdout.splitlines()
@@ -168,15 +171,7 @@ def test_the_patch_touches_only_what_was_learned(workdir: Path) -> None:
 
 
 def test_write_applies_in_place(workdir: Path) -> None:
-    done = _py302(
-        "specs",
-        "learn",
-        "get_result.yaml",
-        "--operation",
-        "flux.get_result",
-        "--write",
-        cwd=workdir,
-    )
+    done = _learn_get_result(workdir, "--write")
     assert done.returncode == 0, done.stderr
     assert "queue_position:" in (workdir / "specs" / "flux.yaml").read_text(encoding="utf-8")
     assert done.stdout == ""
@@ -269,15 +264,7 @@ def test_learn_widens_a_type_declares_a_status_and_adds_request_fields(
 def test_drift_against_a_specs_folder_sees_the_learned_fix(workdir: Path) -> None:
     args = ("specs", "drift", "get_result.yaml", "--specs", "specs")
     assert _py302(*args, cwd=workdir).returncode == 1
-    learned = _py302(
-        "specs",
-        "learn",
-        "get_result.yaml",
-        "--operation",
-        "flux.get_result",
-        "--write",
-        cwd=workdir,
-    )
+    learned = _learn_get_result(workdir, "--write")
     assert learned.returncode == 0, learned.stderr
     after = _py302(*args, "--operation", "flux.get_result", cwd=workdir)
     assert after.returncode == 0, after.stdout
