@@ -21,12 +21,14 @@ if _TYPE_CHECKING:
     from ._errors import (
         APIConnectionError,
         APIStatusError,
+        APIStreamError,
         APITimeoutError,
         AuthenticationError,
         BadRequestError,
         CassetteError,
         ConfigurationError,
         ConflictError,
+        DownloadError,
         InternalServerError,
         NotFoundError,
         PermissionDeniedError,
@@ -34,6 +36,7 @@ if _TYPE_CHECKING:
         RateLimitError,
         RequestValidationError,
         ResponseShapeError,
+        StreamInterruptedError,
         TaskCancelledError,
         TaskError,
         TaskFailedError,
@@ -45,7 +48,9 @@ if _TYPE_CHECKING:
     from ._plugins import PluginFailure, PluginHost, Provider
     from ._registry import OperationSpec
     from ._results import Asset, Normalized, Result, Usage
-    from ._tasks import AsyncTask, PollParams, Task, TaskPattern, TaskSnapshot, TaskStatus
+    from ._streams import Accumulator, AsyncStream, Stream
+    from ._task_handles import AsyncTask, Task
+    from ._tasks import PollParams, TaskPattern, TaskSnapshot, TaskStatus
     from ._version import __version__
     from .hookspecs import PLUGIN_API_VERSION, hookimpl
 
@@ -58,7 +63,13 @@ _EXPORTS: dict[str, str] = {
     "APITimeoutError": "._errors",
     "Asset": "._results",
     "AsyncClient": "._client",
-    "AsyncTask": "._tasks",
+    "Accumulator": "._streams",
+    "AsyncStream": "._streams",
+    "AsyncTask": "._task_handles",
+    "APIStreamError": "._errors",
+    "DownloadError": "._errors",
+    "Stream": "._streams",
+    "StreamInterruptedError": "._errors",
     "AuthenticationError": "._errors",
     "BadRequestError": "._errors",
     "Client": "._client",
@@ -82,7 +93,7 @@ _EXPORTS: dict[str, str] = {
     "ResponseShapeError": "._errors",
     "CassetteError": "._errors",
     "Result": "._results",
-    "Task": "._tasks",
+    "Task": "._task_handles",
     "TaskCancelledError": "._errors",
     "TaskError": "._errors",
     "TaskFailedError": "._errors",
@@ -117,9 +128,12 @@ __all__ = [
     "PLUGIN_API_VERSION",
     "APIConnectionError",
     "APIStatusError",
+    "APIStreamError",
     "APITimeoutError",
+    "Accumulator",
     "Asset",
     "AsyncClient",
+    "AsyncStream",
     "AsyncTask",
     "AuthenticationError",
     "BadRequestError",
@@ -127,6 +141,7 @@ __all__ = [
     "Client",
     "ConfigurationError",
     "ConflictError",
+    "DownloadError",
     "InternalServerError",
     "Journal",
     "JournalEntry",
@@ -143,6 +158,8 @@ __all__ = [
     "RequestValidationError",
     "ResponseShapeError",
     "Result",
+    "Stream",
+    "StreamInterruptedError",
     "Task",
     "TaskCancelledError",
     "TaskError",

@@ -1,7 +1,7 @@
-"""`Client` and `AsyncClient`: configuration, and the I/O of every call.
+"""`Client` and `AsyncClient`: configuration, and where each kind of call starts.
 
-Both hand the thinking to one `Engine` (validation, retry decisions, errors, results)
-and only carry out its steps with httpx, so they behave alike by construction.
+Every call becomes a flow (`py302._calls`, `_task_flows`, `_streams`) run by the
+client's driver (`py302._drivers`), so the two clients behave alike by construction.
 Provider namespaces (`client.<provider>`) come from the generated mixins and are
 created on first access; `client.provider("name")` reaches any registered provider,
 third-party ones included.
@@ -12,15 +12,16 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from types import TracebackType
 from typing import Any, TypeVar
 
+import attrs
 import httpx
 
 from py302.generated import AsyncProviders, SyncProviders
 
+from ._calls import call_flow, prepare
 from ._constants import (
     API_KEY_ENV_VARS,
     BASE_URL_ENV_VAR,
@@ -28,17 +29,22 @@ from ._constants import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_RETRIES,
+    DEFAULT_STREAM_IDLE_TIMEOUT,
+    DEFAULT_STREAM_TIMEOUT,
     DEFAULT_TIMEOUT,
 )
-from ._engine import Engine, Prepared, Send
+from ._context import Context
+from ._downloads import download_error
+from ._drivers import AsyncDriver, SyncDriver
 from ._errors import ConfigurationError
 from ._journal import Journal
+from ._observers import JournalObserver
 from ._plugins import PluginHost, default_host
-from ._registry import ProviderRegistry
-from ._results import Result
 from ._secret import Secret
-from ._tasks import AsyncTask, Task, _TaskCore
-from .binding import Async, Call, Namespace, Sync, TaskCall
+from ._streams import AsyncStream, Stream
+from ._task_flows import poll_flow, resumed_state, submit_flow
+from ._task_handles import AsyncTask, Task
+from .binding import STREAM, TASK, Async, Call, Namespace, StreamCall, Sync
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -87,9 +93,9 @@ def _timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
 
 
 class _BaseClient:
-    _engine: Engine
+    _ctx: Context
 
-    def __init__(
+    def _configure(
         self,
         *,
         api_key: str | None,
@@ -97,34 +103,52 @@ class _BaseClient:
         max_retries: int,
         plugins: PluginHost | None,
         journal: Journal | str | os.PathLike[str] | bool | None,
+        idle_timeout: float,
+        stream_timeout: float,
     ) -> None:
         if max_retries < 0:
             raise ConfigurationError("max_retries must be 0 or more")
-        self._engine = Engine(
+        if idle_timeout <= 0 or stream_timeout <= 0:
+            raise ConfigurationError("idle_timeout and stream_timeout must be seconds above 0")
+        self._ctx = Context(
             base_url=_resolve_base_url(base_url),
             api_key=_resolve_key(api_key),
             max_retries=max_retries,
             host=plugins if plugins is not None else default_host(),
-            journal=_journal(journal),
+            downloader=self,  # type: ignore[arg-type]
+            idle_timeout=idle_timeout,
+            stream_timeout=stream_timeout,
         )
+        self._journal = _journal(journal)
+        if self._journal is not None:
+            self._ctx.observers.append(JournalObserver(self._journal, self._ctx.base_url))
 
     @property
     def journal(self) -> Journal | None:
         """The task journal this client writes to, if any."""
-        return self._engine.journal
+        return self._journal
 
     @property
     def base_url(self) -> str:
         """The API's base URL (from the argument, `AI302_BASE_URL`, or the default)."""
-        return self._engine.base_url
+        return self._ctx.base_url
 
     @property
     def plugins(self) -> PluginHost:
         """The plugin host this client uses."""
-        return self._engine.host
+        return self._ctx.host
+
+    def _namespace(self, name: str) -> Any:
+        return _namespace_class(self._ctx.host.provider(name).bindings, name)(self)
+
+    def _prepared(self, namespace: type[Namespace[Any]], call: Call[Any], kind: str) -> Any:
+        if isinstance(call, StreamCall) and call.flag is not None:
+            body = {k: v for k, v in (call.body or {}).items() if k != call.flag}
+            call = attrs.evolve(call, body={**body, call.flag: True} if kind == STREAM else body)
+        return prepare(self._ctx, self._ctx.registry_of(namespace), call)
 
     def __repr__(self) -> str:
-        key = "set" if self._engine.api_key is not None else "missing"
+        key = "set" if self._ctx.api_key is not None else "missing"
         return f"<{type(self).__name__} base_url={self.base_url!r} api_key={key}>"
 
 
@@ -134,11 +158,14 @@ class Client(SyncProviders, _BaseClient):
     `api_key` falls back to `AI302_API_KEY`, then `302AI_API_KEY`; `base_url` to
     `AI302_BASE_URL`, then https://api.302.ai. `timeout` (seconds) bounds each HTTP
     request; `max_retries` bounds resends (see `py302._retry` for what is resent).
-    `http_client` replaces the httpx client (it is then yours to close); `sleep` is
-    what waits between polls and retries (tests pass a no-op). `journal` (a `Journal`,
-    a path, or True for the default file) records every submitted task so none is
-    lost; it is off by default for library use.
+    `idle_timeout` bounds the silence between two chunks of a stream, `stream_timeout`
+    a whole stream. `http_client` replaces the httpx client (it is then yours to
+    close); `sleep` is what waits between polls and retries (tests pass a no-op).
+    `journal` (a `Journal`, a path, or True for the default file) records every
+    submitted task so none is lost; it is off by default for library use.
     """
+
+    is_async = False
 
     def __init__(
         self,
@@ -151,31 +178,34 @@ class Client(SyncProviders, _BaseClient):
         plugins: PluginHost | None = None,
         sleep: Callable[[float], None] = time.sleep,
         journal: Journal | str | os.PathLike[str] | bool | None = None,
+        idle_timeout: float = DEFAULT_STREAM_IDLE_TIMEOUT,
+        stream_timeout: float = DEFAULT_STREAM_TIMEOUT,
     ) -> None:
-        super().__init__(
+        self._configure(
             api_key=api_key,
             base_url=base_url,
             max_retries=max_retries,
             plugins=plugins,
             journal=journal,
+            idle_timeout=idle_timeout,
+            stream_timeout=stream_timeout,
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(
             timeout=_timeout(timeout), follow_redirects=True, limits=_LIMITS
         )
-        self._sleep = sleep
+        self._driver = SyncDriver(self._http, sleep)
 
     def provider(self, name: str) -> Namespace[Sync]:
         """The operations of any registered provider, by name (untyped access)."""
-        bindings = self._engine.host.provider(name).bindings
-        return _namespace_class(bindings, name)(self)
+        namespace: Namespace[Sync] = self._namespace(name)
+        return namespace
 
     def resume_task(self, operation: str, task_id: str) -> Task[Any]:
         """A handle for a task submitted earlier (`operation` as `provider.operation`)."""
-        registry, core = self._engine.resumed_task(operation, task_id, downloader=self)
-        task: Task[Any] = self._task(registry, core)
-        task.refresh()
-        return task
+        state = resumed_state(self._ctx, operation, task_id)
+        self._driver.run(poll_flow(self._ctx, state))
+        return Task(state, self._ctx, self._driver)
 
     def close(self) -> None:
         """Close the HTTP connections (unless the httpx client was passed in)."""
@@ -193,79 +223,27 @@ class Client(SyncProviders, _BaseClient):
     ) -> None:
         self.close()
 
-    # -- what generated namespaces call ------------------------------------------------
-
-    def _execute(self, namespace: type[Namespace[Any]], call: Call[M]) -> Result[M]:
-        registry = self._engine.registry_of(namespace)
-        prepared = self._engine.prepare(registry, call)
-        response, payload = self._send(prepared)
-        return self._engine.result(
-            prepared.spec, payload, call.model, response=response, downloader=self
-        )
-
-    def _submit(self, namespace: type[Namespace[Any]], call: TaskCall[Any, Any]) -> Task[Any]:
-        registry = self._engine.registry_of(namespace)
-        prepared, pattern = self._engine.prepare_submit(registry, call)
-        entry = self._engine.journal_begin(prepared.spec)
-        try:
-            response, payload = self._send(prepared)
-            core = self._engine.start_task(
-                registry,
-                prepared,
-                pattern,
-                payload,
-                response,
-                result_model=call.result_model,
-                downloader=self,
-            )
-        except BaseException as exc:
-            self._engine.journal_refused(entry, exc)
-            raise
-        self._engine.journal_follow(core, entry)
-        return self._task(registry, core)
-
-    def _task(self, registry: ProviderRegistry, core: _TaskCore) -> Task[Any]:
-        def poll() -> tuple[Any, httpx.Response]:
-            response, payload = self._send(self._engine.poll_prepared(registry, core))
-            return payload, response
-
-        cancel_prepared = self._engine.cancel_prepared(registry, core)
-
-        def cancel() -> Any:
-            assert cancel_prepared is not None
-            return self._send(cancel_prepared)[1]
-
-        return Task(core, poll=poll, cancel=cancel if cancel_prepared else None, sleep=self._sleep)
-
-    def _send(self, prepared: Prepared) -> tuple[httpx.Response, Any]:
-        steps = self._engine.request_steps(prepared)
-        step = next(steps)
-        while True:
-            try:
-                if isinstance(step, Send):
-                    outcome: httpx.Response | Exception
-                    try:
-                        response = self._http.send(step.request)
-                        response.read()
-                        outcome = response
-                    except httpx.TransportError as exc:
-                        outcome = exc
-                    step = steps.send(outcome)
-                else:
-                    self._sleep(step.seconds)
-                    step = steps.send(None)
-            except StopIteration as done:
-                final: httpx.Response = done.value
-                return final, self._engine.interpret(prepared.spec, final)
-
-    # -- Downloader, for assets -------------------------------------------------------
+    def _invoke(self, namespace: type[Namespace[Any]], call: Call[Any], kind: str) -> Any:
+        """Where every generated method lands: a call, a task submit, or a stream."""
+        prepared = self._prepared(namespace, call, kind)
+        if kind == STREAM:
+            return Stream(self._ctx, prepared, getattr(call, "event_model", Any), self._driver)
+        if kind == TASK:
+            flow = submit_flow(self._ctx, prepared, getattr(call, "result_model", Any))
+            return Task(self._driver.run(flow), self._ctx, self._driver)
+        return self._driver.run(call_flow(self._ctx, prepared))
 
     @contextlib.contextmanager
     def stream(self, url: str) -> Iterator[Iterator[bytes]]:
         """Stream a result file (no API key is sent to file hosts)."""
-        with self._http.stream("GET", url) as response:
-            response.raise_for_status()
-            yield response.iter_bytes()
+        try:
+            with self._http.stream("GET", url) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise download_error(url, response)
+                yield response.iter_bytes()
+        except httpx.TransportError as exc:
+            raise download_error(url, exc) from exc
 
     def astream(self, url: str) -> contextlib.AbstractAsyncContextManager[AsyncIterator[bytes]]:
         """Not available on the synchronous client: use `read()`/`save()`."""
@@ -274,6 +252,8 @@ class Client(SyncProviders, _BaseClient):
 
 class AsyncClient(AsyncProviders, _BaseClient):
     """The asynchronous client: `Client`'s twin, with awaitable calls."""
+
+    is_async = True
 
     def __init__(
         self,
@@ -286,45 +266,34 @@ class AsyncClient(AsyncProviders, _BaseClient):
         plugins: PluginHost | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         journal: Journal | str | os.PathLike[str] | bool | None = None,
+        idle_timeout: float = DEFAULT_STREAM_IDLE_TIMEOUT,
+        stream_timeout: float = DEFAULT_STREAM_TIMEOUT,
     ) -> None:
-        super().__init__(
+        self._configure(
             api_key=api_key,
             base_url=base_url,
             max_retries=max_retries,
             plugins=plugins,
             journal=journal,
+            idle_timeout=idle_timeout,
+            stream_timeout=stream_timeout,
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(
             timeout=_timeout(timeout), follow_redirects=True, limits=_LIMITS
         )
-        self._sleep = sleep or _asyncio_sleep
-        # One gate per event loop: a client may be used from several asyncio.run().
-        self._gates: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
-
-    def _gate(self) -> Any:
-        """At most as many requests in flight as connections: httpcore's pool slows down
-        quadratically with the requests queued on it (measured: 1,000 tasks 37 s -> see
-        the benchmark), so the queue is kept here instead."""
-        import asyncio
-
-        loop = asyncio.get_running_loop()
-        gate = self._gates.get(loop)
-        if gate is None:
-            gate = self._gates[loop] = asyncio.Semaphore(DEFAULT_MAX_CONNECTIONS)
-        return gate
+        self._driver = AsyncDriver(self._http, sleep or _asyncio_sleep)
 
     def provider(self, name: str) -> Namespace[Async]:
         """The operations of any registered provider, by name (untyped access)."""
-        bindings = self._engine.host.provider(name).bindings
-        return _namespace_class(bindings, name)(self)
+        namespace: Namespace[Async] = self._namespace(name)
+        return namespace
 
     async def resume_task(self, operation: str, task_id: str) -> AsyncTask[Any]:
         """A handle for a task submitted earlier (`operation` as `provider.operation`)."""
-        registry, core = self._engine.resumed_task(operation, task_id, downloader=self)
-        task: AsyncTask[Any] = self._task(registry, core)
-        await task.refresh()
-        return task
+        state = resumed_state(self._ctx, operation, task_id)
+        await self._driver.run(poll_flow(self._ctx, state))
+        return AsyncTask(state, self._ctx, self._driver)
 
     async def aclose(self) -> None:
         """Close the HTTP connections (unless the httpx client was passed in)."""
@@ -342,73 +311,16 @@ class AsyncClient(AsyncProviders, _BaseClient):
     ) -> None:
         await self.aclose()
 
-    async def _execute(self, namespace: type[Namespace[Any]], call: Call[M]) -> Result[M]:
-        registry = self._engine.registry_of(namespace)
-        prepared = self._engine.prepare(registry, call)
-        response, payload = await self._send(prepared)
-        return self._engine.result(
-            prepared.spec, payload, call.model, response=response, downloader=self
-        )
-
-    async def _submit(
-        self, namespace: type[Namespace[Any]], call: TaskCall[Any, Any]
-    ) -> AsyncTask[Any]:
-        registry = self._engine.registry_of(namespace)
-        prepared, pattern = self._engine.prepare_submit(registry, call)
-        entry = self._engine.journal_begin(prepared.spec)
-        try:
-            response, payload = await self._send(prepared)
-            core = self._engine.start_task(
-                registry,
-                prepared,
-                pattern,
-                payload,
-                response,
-                result_model=call.result_model,
-                downloader=self,
-            )
-        except BaseException as exc:
-            self._engine.journal_refused(entry, exc)
-            raise
-        self._engine.journal_follow(core, entry)
-        return self._task(registry, core)
-
-    def _task(self, registry: ProviderRegistry, core: _TaskCore) -> AsyncTask[Any]:
-        async def poll() -> tuple[Any, httpx.Response]:
-            response, payload = await self._send(self._engine.poll_prepared(registry, core))
-            return payload, response
-
-        cancel_prepared = self._engine.cancel_prepared(registry, core)
-
-        async def cancel() -> Any:
-            assert cancel_prepared is not None
-            return (await self._send(cancel_prepared))[1]
-
-        return AsyncTask(
-            core, poll=poll, cancel=cancel if cancel_prepared else None, sleep=self._sleep
-        )
-
-    async def _send(self, prepared: Prepared) -> tuple[httpx.Response, Any]:
-        steps = self._engine.request_steps(prepared)
-        step = next(steps)
-        while True:
-            try:
-                if isinstance(step, Send):
-                    outcome: httpx.Response | Exception
-                    try:
-                        async with self._gate():
-                            response = await self._http.send(step.request)
-                            await response.aread()
-                        outcome = response
-                    except httpx.TransportError as exc:
-                        outcome = exc
-                    step = steps.send(outcome)
-                else:
-                    await self._sleep(step.seconds)
-                    step = steps.send(None)
-            except StopIteration as done:
-                final: httpx.Response = done.value
-                return final, self._engine.interpret(prepared.spec, final)
+    async def _invoke(self, namespace: type[Namespace[Any]], call: Call[Any], kind: str) -> Any:
+        """Where every generated method lands: a call, a task submit, or a stream."""
+        prepared = self._prepared(namespace, call, kind)
+        if kind == STREAM:
+            events = getattr(call, "event_model", Any)
+            return await AsyncStream(self._ctx, prepared, events, self._driver)._open()
+        if kind == TASK:
+            flow = submit_flow(self._ctx, prepared, getattr(call, "result_model", Any))
+            return AsyncTask(await self._driver.run(flow), self._ctx, self._driver)
+        return await self._driver.run(call_flow(self._ctx, prepared))
 
     @contextlib.contextmanager
     def stream(self, url: str) -> Iterator[Iterator[bytes]]:
@@ -418,9 +330,14 @@ class AsyncClient(AsyncProviders, _BaseClient):
     @contextlib.asynccontextmanager
     async def astream(self, url: str) -> AsyncIterator[AsyncIterator[bytes]]:
         """Stream a result file (no API key is sent to file hosts)."""
-        async with self._http.stream("GET", url) as response:
-            response.raise_for_status()
-            yield response.aiter_bytes()
+        try:
+            async with self._http.stream("GET", url) as response:
+                if response.status_code >= 400:
+                    await response.aread()
+                    raise download_error(url, response)
+                yield response.aiter_bytes()
+        except httpx.TransportError as exc:
+            raise download_error(url, exc) from exc
 
 
 async def _asyncio_sleep(seconds: float) -> None:

@@ -10,6 +10,8 @@ __all__ = [
     "DEFAULT_MAX_CONNECTIONS",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_POLL_INTERVAL",
+    "DEFAULT_STREAM_IDLE_TIMEOUT",
+    "DEFAULT_STREAM_TIMEOUT",
     "DEFAULT_TASK_TIMEOUT",
     "DEFAULT_TIMEOUT",
     "MAX_POLL_INTERVAL",
@@ -48,3 +50,9 @@ DEFAULT_TASK_TIMEOUT = 600.0
 # Some task stores are eventually consistent: a task just submitted may answer 404 to
 # its first polls. This many 404s in a row are taken as "not visible yet".
 NOT_FOUND_GRACE_POLLS = 6
+
+# Streams: language models can think for a while before their first token, and keep-alive
+# comments are sent every few seconds by well-behaved servers; a minute of total
+# silence means the stream is dead. A whole stream (a long answer) gets ten minutes.
+DEFAULT_STREAM_IDLE_TIMEOUT = 60.0
+DEFAULT_STREAM_TIMEOUT = 600.0

@@ -10,7 +10,13 @@ import re
 import tempfile
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
+
+from ._errors import DownloadError, Py302Error
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "MAX_DOWNLOAD_BYTES",
@@ -18,6 +24,7 @@ __all__ = [
     "atomic_write",
     "atomic_write_async",
     "check_download_url",
+    "download_error",
     "is_folder",
     "target_path",
 ]
@@ -27,8 +34,19 @@ MAX_DOWNLOAD_BYTES = 2 * 1024**3
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-class DownloadTooLargeError(ValueError):
+class DownloadTooLargeError(Py302Error, ValueError):
     """Raised when a download would exceed the size cap."""
+
+
+def download_error(url: str, failure: httpx.Response | Exception) -> DownloadError:
+    """The py302 error for a file host's error answer or a failed connection."""
+    bare = urlsplit(url)._replace(query="", fragment="").geturl()
+    if isinstance(failure, Exception):
+        detail = str(failure) or type(failure).__name__
+        return DownloadError(f"{type(failure).__name__}: {detail}", url=bare)
+    return DownloadError(
+        f"HTTP {failure.status_code} {failure.reason_phrase}", url=bare, status=failure.status_code
+    )
 
 
 def check_download_url(url: str) -> str:

@@ -4,8 +4,9 @@
     ├── ConfigurationError          the client was set up wrongly (nothing was sent)
     ├── RequestValidationError      a request breaks its schema (nothing was sent)
     ├── UnsupportedOperationError   the provider has no such action (e.g. cancel)
-    ├── APIConnectionError          the request did not get an HTTP answer
-    │   └── APITimeoutError         ... because a timeout ran out
+    ├── APIConnectionError          the request did not get a (whole) HTTP answer
+    │   ├── APITimeoutError         ... because a timeout ran out
+    │   └── StreamInterruptedError  ... an event stream broke or ended early
     ├── APIStatusError              the server answered with an error
     │   ├── BadRequestError             400
     │   ├── AuthenticationError         401
@@ -14,8 +15,10 @@
     │   ├── ConflictError               409
     │   ├── UnprocessableEntityError    422
     │   ├── RateLimitError              429
-    │   └── InternalServerError         5xx
+    │   ├── InternalServerError         5xx
+    │   └── APIStreamError              an error event inside a stream
     ├── ResponseShapeError          a 2xx body does not fit the operation's model
+    ├── DownloadError               a result file could not be fetched
     ├── CassetteError               a file is not a readable VCR cassette
     └── TaskError                   a submitted task did not produce a result
         ├── TaskFailedError         ... the provider says it failed
@@ -37,12 +40,14 @@ import httpx
 __all__ = [
     "APIConnectionError",
     "APIStatusError",
+    "APIStreamError",
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
     "CassetteError",
     "ConfigurationError",
     "ConflictError",
+    "DownloadError",
     "InternalServerError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -50,6 +55,7 @@ __all__ = [
     "RateLimitError",
     "RequestValidationError",
     "ResponseShapeError",
+    "StreamInterruptedError",
     "TaskCancelledError",
     "TaskError",
     "TaskFailedError",
@@ -101,6 +107,11 @@ class APIConnectionError(Py302Error):
 
 class APITimeoutError(APIConnectionError, TimeoutError):
     """Raised when connecting, sending or reading ran past the client's timeout."""
+
+
+class StreamInterruptedError(APIConnectionError):
+    """Raised while iterating when an event stream breaks, or ends without its end
+    marker, after the server started answering; such a stream is never resent."""
 
 
 class APIStatusError(Py302Error):
@@ -196,6 +207,25 @@ class InternalServerError(APIStatusError):
     """HTTP 5xx: the server or an upstream provider failed."""
 
 
+class APIStreamError(APIStatusError):
+    """Raised while iterating when the server sends an error inside an event stream
+    (an `event: error`, or an error object where an event should be)."""
+
+    @classmethod
+    def from_event(cls, data: Any, response: httpx.Response, *, operation: str) -> APIStreamError:
+        """The error an error event stands for (`data` decoded, or its text)."""
+        message = _guess_message(data) or "error event in the stream"
+        return cls(
+            message,
+            status=response.status_code,
+            operation=operation,
+            request_id=request_id_of(response),
+            body=data,
+            code=_guess_code(data),
+            response=response,
+        )
+
+
 _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
     401: AuthenticationError,
@@ -212,6 +242,19 @@ def status_error_class(status: int) -> type[APIStatusError]:
     if status >= 500:
         return InternalServerError
     return _STATUS_CLASSES.get(status, APIStatusError)
+
+
+class DownloadError(Py302Error):
+    """Raised by `Asset.read()`/`save()` when a result file cannot be fetched.
+
+    `status` is the file host's HTTP status (None when no answer came); `url` is the
+    file's address without its query string (signed URLs carry credentials there).
+    """
+
+    def __init__(self, message: str, *, url: str, status: int | None = None) -> None:
+        self.url = url
+        self.status = status
+        super().__init__(f"download of {url} failed: {message}")
 
 
 class CassetteError(Py302Error, ValueError):

@@ -1,10 +1,17 @@
-"""Finding, checking and calling plugins.
+"""Finding, checking and registering plugins, and the providers they serve.
 
 A `PluginHost` owns one pluggy `PluginManager`: it registers the built-in plugins by
 module path and third-party ones from the `py302` entry-point group, skips those that
 are disabled, and records (rather than raises) every plugin that fails to load, so a
 broken plugin costs its own provider and nothing else. Each client uses the shared
 default host unless it is given its own (tests build one per test).
+
+Providers are scoped: a plugin registers a `Provider` that carries that provider's
+behaviour (task patterns, error reading, normalization, headers, authentication,
+stream accumulators), and the core calls it only for that provider's operations.
+A provider whose spec says everything needs no plugin: every provider of a generated
+bindings package (`PROVIDER_MODULES`) that no plugin registered is registered bare,
+and an entry point may name such a package directly.
 """
 
 from __future__ import annotations
@@ -13,8 +20,8 @@ import functools
 import importlib
 import logging
 import os
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pluggy
@@ -22,6 +29,13 @@ import pluggy
 from . import hookspecs
 from ._errors import ConfigurationError
 from ._version import __version__
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ._registry import OperationSpec
+    from ._results import Normalized
+    from .binding import Call
 
 __all__ = [
     "DISABLE_ENV_VAR",
@@ -38,17 +52,37 @@ ENTRY_POINT_GROUP = "py302"
 
 @attrs.frozen(kw_only=True)
 class Provider:
-    """A provider as a plugin registers it.
+    """A provider as a plugin registers it, with what its spec cannot say.
 
     `name` is the attribute on the client (`client.acme`); `bindings` is the module of
-    its generated operations (`acme_py302.generated.acme`); `plugin` is filled in with the
-    name of the plugin that registered it.
+    its generated operations (`acme_py302.generated.acme`); `plugin` is filled in with
+    the name of the plugin that registered it. The rest is optional behaviour, each
+    called only for this provider's operations:
+
+    * `task_patterns`: pattern name (as in `x-py302-task.pattern`) -> a `TaskPattern`
+      subclass, or a callable taking the submit `OperationSpec` and returning one;
+    * `response_error(operation, response, payload)`: the exception an answer stands
+      for, or None (see `py302.hookspecs` for who judges an answer);
+    * `normalize(operation, payload, response)`: a `Normalized`, or None to fall back
+      on the operation's `x-py302-result`;
+    * `request_headers(operation, call)`: extra headers (an `Accept` it needs);
+    * `auth_headers(api_key)`: headers that authenticate (default: Bearer);
+    * `accumulators`: name (as in `x-py302-stream.accumulator`) -> a factory of
+      `py302.Accumulator`s that fold a stream's events into the whole answer.
     """
 
     name: str
     bindings: str
     title: str = ""
     plugin: str | None = None
+    task_patterns: Mapping[str, Callable[..., Any]] = attrs.field(factory=dict)
+    response_error: Callable[[OperationSpec, httpx.Response, Any], Exception | None] | None = None
+    normalize: Callable[[OperationSpec, Any, httpx.Response | None], Normalized | None] | None = (
+        None
+    )
+    request_headers: Callable[[OperationSpec, Call[Any]], Mapping[str, str] | None] | None = None
+    auth_headers: Callable[[str], Mapping[str, str] | None] | None = None
+    accumulators: Mapping[str, Callable[[], Any]] = attrs.field(factory=dict)
 
 
 @attrs.frozen(kw_only=True)
@@ -78,6 +112,7 @@ class PluginHost:
         if disabled is None:
             disabled = _disabled_from_env()
         self.disabled = frozenset(disabled)
+        self._bare: dict[str, tuple[str, str]] = {}  # generated providers, by name
         if builtins:
             from py302.plugins import BUILTIN_PLUGINS
 
@@ -85,6 +120,9 @@ class PluginHost:
                 name = module.rsplit(".", 1)[-1]
                 self.versions[name] = f"{__version__} (built in)"
                 self._load(name, lambda module=module: importlib.import_module(module))
+            from py302.generated import PROVIDER_MODULES
+
+            self._bare.update({p: (m, "py302") for p, m in PROVIDER_MODULES.items()})
         if entry_points:
             # Only hosts that look for third-party plugins pay for importing this.
             from importlib import metadata
@@ -96,6 +134,12 @@ class PluginHost:
         for name, plugin in plugins:
             self._load(name, lambda plugin=plugin: plugin)
         self._register_providers()
+        for provider, (bindings, plugin_name) in sorted(self._bare.items()):
+            # A disabled name disables the provider too, not just the plugin behind it.
+            if provider not in self.providers and not {provider, plugin_name} & self.disabled:
+                self.providers[provider] = Provider(
+                    name=provider, bindings=bindings, plugin=plugin_name
+                )
 
     @property
     def hook(self) -> Any:
@@ -127,6 +171,10 @@ class PluginHost:
         except Exception as exc:  # a broken plugin must not take the client down
             self._fail(name, f"import failed: {type(exc).__name__}: {exc}")
             return
+        modules = getattr(plugin, "PROVIDER_MODULES", None)
+        if isinstance(modules, Mapping):  # a generated bindings package: spec-only providers
+            self._bare.update({str(p): (str(m), name) for p, m in modules.items()})
+            return
         declared = getattr(plugin, "PY302_PLUGIN_API", hookspecs.PLUGIN_API_VERSION)
         if declared != hookspecs.PLUGIN_API_VERSION:
             self._fail(
@@ -135,12 +183,21 @@ class PluginHost:
                 f"{hookspecs.PLUGIN_API_VERSION}; upgrade the plugin or py302",
             )
             return
-        unknown = [
+        marked = [
             attr
             for attr in dir(plugin)
             if getattr(getattr(plugin, attr, None), "py302_impl", None) is not None
-            and not hasattr(hookspecs, attr)
         ]
+        removed = [attr for attr in marked if attr in hookspecs.REMOVED_HOOKS]
+        if removed:
+            advice = "; ".join(f"{attr}: {hookspecs.REMOVED_HOOKS[attr]}" for attr in removed)
+            self._fail(
+                name,
+                f"written for plugin API 1 (hooks removed in {hookspecs.PLUGIN_API_VERSION}: "
+                f"{advice}); upgrade the plugin or pin py302<0.2",
+            )
+            return
+        unknown = [attr for attr in marked if not hasattr(hookspecs, attr)]
         if unknown:
             self._fail(name, f"unknown hook(s) {', '.join(unknown)} (misspelled?)")
             return

@@ -5,11 +5,18 @@ compiles with `py302 codegen --out`) contain only declarations: attrs models, an
 `Namespace` subclass per provider whose methods build a `Call`, a pure description of
 one request. The `operation` and `task` decorators turn those builder methods into
 calls on the client the namespace is bound to, so one generated method serves the
-synchronous and the asynchronous client alike:
+synchronous and the asynchronous client alike. The decorator says the operation's kind,
+which the generator reads from the spec:
 
-    client.acme.draw(prompt="...")              -> Result[DrawResponse]
+    client.acme.draw(prompt="...")              -> Result[DrawResponse]      (operation)
     await async_client.acme.draw(prompt="...")  -> Result[DrawResponse]
-    client.acme.start_job(prompt="...")         -> Task[JobResult]
+    client.acme.start_job(prompt="...")         -> Task[JobResult]           (task)
+    client.acme.caption(image=...)              -> Result[Caption]           (streamable)
+    client.acme.caption.stream(image=...)       -> Stream[CaptionDelta, Caption]
+    client.acme.events(...)                     -> Stream[Event, ...]        (streaming)
+
+Every decorated method hands its `Call` to one client method, `_invoke(namespace,
+call, kind)`, with `kind` one of `CALL`, `TASK` or `STREAM`.
 """
 
 from __future__ import annotations
@@ -34,9 +41,13 @@ import attrs
 
 if TYPE_CHECKING:
     from ._results import Result
-    from ._tasks import AsyncTask, Task
+    from ._streams import AsyncStream, Stream
+    from ._task_handles import AsyncTask, Task
 
 __all__ = [
+    "CALL",
+    "STREAM",
+    "TASK",
     "Async",
     "Call",
     "FileInput",
@@ -44,16 +55,25 @@ __all__ = [
     "Namespace",
     "OpenEnum",
     "OpenStrEnum",
+    "StreamCall",
     "Sync",
     "TaskCall",
     "drop_none",
     "operation",
+    "streamable",
+    "streaming",
     "task",
 ]
 
 P = ParamSpec("P")
 M = TypeVar("M")
 R = TypeVar("R")
+E = TypeVar("E")
+
+#: The kinds of call a client carries out (see `_invoke`).
+CALL = "call"
+TASK = "task"
+STREAM = "stream"
 
 
 #: What a multipart file field accepts: a path, the bytes, or an open binary file.
@@ -153,14 +173,36 @@ class Namespace(Generic[ModeT]):
         return f"<{type(self).__name__} operations of {self.provider!r}>"
 
 
-class operation(Generic[P, M]):
-    """Decorator for a builder whose operation answers at once with a result."""
+class _Decorated(Generic[P, M]):
+    """What every kind of decorated builder shares: the builder, and running it alone."""
+
+    kind: ClassVar[str]
 
     def __init__(self, builder: Callable[Concatenate[Any, P], Call[M]]) -> None:
         self._builder = builder
         self.__doc__ = builder.__doc__
         self.__name__ = builder.__name__
         self.__wrapped__ = builder
+
+    def build(self, namespace: Namespace[Any], /, *args: Any, **kwargs: Any) -> Call[M]:
+        """Run the builder alone: the `Call` the operation would send (no I/O)."""
+        return self._builder(namespace, *args, **kwargs)
+
+    def _bind(self, namespace: Namespace[Any], kind: str) -> Callable[..., Any]:
+        builder = self._builder
+
+        @functools.wraps(builder)
+        def bound(*args: Any, **kwargs: Any) -> Any:
+            call = builder(namespace, *args, **kwargs)
+            return namespace._client._invoke(type(namespace), call, kind)
+
+        return bound
+
+
+class operation(_Decorated[P, M]):
+    """Decorator for a builder whose operation answers at once with a result."""
+
+    kind = CALL
 
     @overload
     def __get__(self, obj: None, owner: type[Any]) -> operation[P, M]: ...
@@ -171,21 +213,7 @@ class operation(Generic[P, M]):
         self, obj: Namespace[Async], owner: type[Any]
     ) -> Callable[P, Coroutine[Any, Any, Result[M]]]: ...
     def __get__(self, obj: Namespace[Any] | None, owner: type[Any]) -> Any:
-        if obj is None:
-            return self
-        builder = self._builder
-        namespace = obj
-
-        @functools.wraps(builder)
-        def bound(*args: Any, **kwargs: Any) -> Any:
-            call = builder(namespace, *args, **kwargs)
-            return namespace._client._execute(type(namespace), call)
-
-        return bound
-
-    def build(self, namespace: Namespace[Any], /, *args: Any, **kwargs: Any) -> Call[M]:
-        """Run the builder alone: the `Call` the operation would send (no I/O)."""
-        return self._builder(namespace, *args, **kwargs)
+        return self if obj is None else self._bind(obj, CALL)
 
 
 @attrs.frozen(kw_only=True)
@@ -199,21 +227,20 @@ class TaskCall(Call[M], Generic[M, R]):
     result_model: Any = None
 
 
-class task(Generic[P, R]):
+class task(_Decorated[P, M], Generic[P, M, R]):
     """Decorator for a builder whose operation submits a task to poll.
 
     Calling it sends the submit request and returns a `Task` handle (an `AsyncTask`
     from the async client) as soon as the provider has accepted the task.
     """
 
-    def __init__(self, builder: Callable[Concatenate[Any, P], TaskCall[Any, R]]) -> None:
-        self._builder = builder
-        self.__doc__ = builder.__doc__
-        self.__name__ = builder.__name__
-        self.__wrapped__ = builder
+    kind = TASK
+
+    def __init__(self, builder: Callable[Concatenate[Any, P], TaskCall[M, R]]) -> None:
+        super().__init__(builder)
 
     @overload
-    def __get__(self, obj: None, owner: type[Any]) -> task[P, R]: ...
+    def __get__(self, obj: None, owner: type[Any]) -> task[P, M, R]: ...
     @overload
     def __get__(self, obj: Namespace[Sync], owner: type[Any]) -> Callable[P, Task[R]]: ...
     @overload
@@ -221,18 +248,100 @@ class task(Generic[P, R]):
         self, obj: Namespace[Async], owner: type[Any]
     ) -> Callable[P, Coroutine[Any, Any, AsyncTask[R]]]: ...
     def __get__(self, obj: Namespace[Any] | None, owner: type[Any]) -> Any:
+        return self if obj is None else self._bind(obj, TASK)
+
+
+@attrs.frozen(kw_only=True)
+class StreamCall(Call[M], Generic[M, E]):
+    """A call whose answer can come as a stream of events.
+
+    `model` reads the whole (non-streaming) body, and the `Result` a stream adds up
+    to; `event_model` reads each event. `flag` is the body field that asks for the
+    stream (set by the stream form, cleared by the plain call); None for an
+    operation that always streams.
+    """
+
+    event_model: Any = None
+    flag: str | None = None
+
+
+class streaming(_Decorated[P, M], Generic[P, M, E]):
+    """Decorator for a builder whose operation always answers with an event stream.
+
+    Calling it opens the stream and returns a `Stream` (an `AsyncStream` from the async
+    client) once the server has answered with its headers.
+    """
+
+    kind = STREAM
+
+    def __init__(self, builder: Callable[Concatenate[Any, P], StreamCall[M, E]]) -> None:
+        super().__init__(builder)
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> streaming[P, M, E]: ...
+    @overload
+    def __get__(self, obj: Namespace[Sync], owner: type[Any]) -> Callable[P, Stream[E, M]]: ...
+    @overload
+    def __get__(
+        self, obj: Namespace[Async], owner: type[Any]
+    ) -> Callable[P, Coroutine[Any, Any, AsyncStream[E, M]]]: ...
+    def __get__(self, obj: Namespace[Any] | None, owner: type[Any]) -> Any:
+        return self if obj is None else self._bind(obj, STREAM)
+
+
+class SyncStreamable(Generic[P, M, E]):
+    """An operation that answers whole or streamed, bound to the synchronous client."""
+
+    def __init__(self, call: Callable[P, Result[M]], stream: Callable[P, Stream[E, M]]) -> None:
+        self._call = call
+        self.stream = stream
+        """The same request with the stream flag set: a `Stream` of events."""
+        self.__doc__ = getattr(call, "__doc__", None)
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Result[M]:
+        """The whole answer as one `Result`."""
+        return self._call(*args, **kwargs)
+
+
+class AsyncStreamable(Generic[P, M, E]):
+    """An operation that answers whole or streamed, bound to the `AsyncClient`."""
+
+    def __init__(
+        self,
+        call: Callable[P, Coroutine[Any, Any, Result[M]]],
+        stream: Callable[P, Coroutine[Any, Any, AsyncStream[E, M]]],
+    ) -> None:
+        self._call = call
+        self.stream = stream
+        """The same request with the stream flag set: an `AsyncStream` of events."""
+        self.__doc__ = getattr(call, "__doc__", None)
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Coroutine[Any, Any, Result[M]]:
+        """The whole answer as one `Result`."""
+        return self._call(*args, **kwargs)
+
+
+class streamable(_Decorated[P, M], Generic[P, M, E]):
+    """Decorator for a builder whose operation answers whole, or as a stream on request.
+
+    `client.ns.op(...)` sends the request with the spec's stream flag off and returns
+    the `Result`; `client.ns.op.stream(...)` sends it with the flag on and returns a
+    `Stream` whose events add up to the same `Result`.
+    """
+
+    kind = CALL
+
+    def __init__(self, builder: Callable[Concatenate[Any, P], StreamCall[M, E]]) -> None:
+        super().__init__(builder)
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> streamable[P, M, E]: ...
+    @overload
+    def __get__(self, obj: Namespace[Sync], owner: type[Any]) -> SyncStreamable[P, M, E]: ...
+    @overload
+    def __get__(self, obj: Namespace[Async], owner: type[Any]) -> AsyncStreamable[P, M, E]: ...
+    def __get__(self, obj: Namespace[Any] | None, owner: type[Any]) -> Any:
         if obj is None:
             return self
-        builder = self._builder
-        namespace = obj
-
-        @functools.wraps(builder)
-        def bound(*args: Any, **kwargs: Any) -> Any:
-            call = builder(namespace, *args, **kwargs)
-            return namespace._client._submit(type(namespace), call)
-
-        return bound
-
-    def build(self, namespace: Namespace[Any], /, *args: Any, **kwargs: Any) -> TaskCall[Any, R]:
-        """Run the builder alone: the submit `TaskCall` it would send (no I/O)."""
-        return self._builder(namespace, *args, **kwargs)
+        pair = (self._bind(obj, CALL), self._bind(obj, STREAM))
+        return AsyncStreamable(*pair) if obj._client.is_async else SyncStreamable(*pair)

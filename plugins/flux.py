@@ -30,6 +30,7 @@ from py302 import (
 )
 from py302.payloads import fraction, urls_in_text
 
+PY302_PLUGIN_API = 2
 PROVIDER = "flux"
 
 _BFL_FAILURES = {
@@ -116,33 +117,11 @@ class SubmitFetchPattern(TaskPattern):
         return 5.0
 
 
-_PATTERNS: dict[str, Callable[[], TaskPattern]] = {
-    BflPattern.name: BflPattern,
-    SubmitFetchPattern.name: SubmitFetchPattern,
-}
-
-
-@hookimpl
-def py302_register_providers(register: Callable[[Provider], None]) -> None:
-    """Flux's operations are generated from specs/flux.yaml."""
-    register(
-        Provider(name=PROVIDER, bindings="py302.generated.flux", title="Flux (Black Forest Labs)")
-    )
-
-
-@hookimpl
-def py302_task_pattern(name: str) -> TaskPattern | None:
-    """The two Flux polling patterns."""
-    factory = _PATTERNS.get(name)
-    return factory() if factory else None
-
-
-@hookimpl
-def py302_response_error(
+def response_error(
     operation: OperationSpec, response: httpx.Response, payload: Any
 ) -> Exception | None:
     """A 2xx generic envelope that reports a failure is an error, not an empty result."""
-    if operation.provider != PROVIDER or response.status_code >= 300:
+    if response.status_code >= 300:
         return None
     if not isinstance(payload, Mapping) or "images" in payload:
         return None
@@ -162,12 +141,11 @@ def py302_response_error(
     return None
 
 
-@hookimpl
-def py302_normalize_result(
+def normalize(
     operation: OperationSpec, payload: Any, response: httpx.Response | None
 ) -> Normalized | None:
     """Assets from `images[]`, from a JSON-encoded `output`, or from BFL's `result.sample`."""
-    if operation.provider != PROVIDER or not isinstance(payload, Mapping):
+    if not isinstance(payload, Mapping):
         return None
     assets = [*_fal_images(payload), *_envelope_output(payload), *_bfl_sample(payload)]
     cost = payload.get("cost")
@@ -203,3 +181,21 @@ def _detail(details: Any) -> str | None:
     if isinstance(details, Mapping):
         return "; ".join(f"{key}: {value}" for key, value in sorted(details.items())) or None
     return None
+
+
+@hookimpl
+def py302_register_providers(register: Callable[[Provider], None]) -> None:
+    """Flux's operations are generated from specs/flux.yaml; its patterns and envelope."""
+    register(
+        Provider(
+            name=PROVIDER,
+            bindings="py302.generated.flux",
+            title="Flux (Black Forest Labs)",
+            task_patterns={
+                BflPattern.name: BflPattern,
+                SubmitFetchPattern.name: SubmitFetchPattern,
+            },
+            response_error=response_error,
+            normalize=normalize,
+        )
+    )

@@ -30,6 +30,7 @@ from py302 import (
 from py302.binding import Call
 from py302.payloads import collect, sniff_mime
 
+PY302_PLUGIN_API = 2
 PROVIDER = "stability"
 FILTERED = "CONTENT_FILTERED"
 _ACCEPT = {"bytes": "image/*", "json": "application/json"}
@@ -82,25 +83,26 @@ class StabilityAsyncPattern(TaskPattern):
 @hookimpl
 def py302_register_providers(register: Callable[[Provider], None]) -> None:
     """Stability's operations are generated from specs/stability.yaml."""
-    register(Provider(name=PROVIDER, bindings="py302.generated.stability", title="Stability AI"))
+    register(
+        Provider(
+            name=PROVIDER,
+            bindings="py302.generated.stability",
+            title="Stability AI",
+            task_patterns={StabilityAsyncPattern.name: StabilityAsyncPattern},
+            request_headers=request_headers,
+            response_error=response_error,
+            normalize=normalize,
+        )
+    )
 
 
-@hookimpl
-def py302_task_pattern(name: str) -> TaskPattern | None:
-    """Stability's 202-while-running pattern."""
-    return StabilityAsyncPattern() if name == StabilityAsyncPattern.name else None
-
-
-@hookimpl
-def py302_request_headers(operation: OperationSpec, call: Call[Any]) -> Mapping[str, str] | None:
+def request_headers(operation: OperationSpec, call: Call[Any]) -> Mapping[str, str] | None:
     """`Accept` follows the caller's `output` choice, as the spec maps it.
 
     An option may carry `x-py302-accept: {bytes: ..., json: ...}` (v1 wants
     `image/png`, v2beta `image/*`). A task's submit answers with an id, so it asks for
     JSON; an operation without the option asks for the binary types it declares (GLB).
     """
-    if operation.provider != PROVIDER:
-        return None
     if operation.task is not None:
         return {"Accept": "application/json"}
     option = operation.options.get("output")
@@ -118,12 +120,11 @@ def py302_request_headers(operation: OperationSpec, call: Call[Any]) -> Mapping[
     return {"Accept": ", ".join(binary)} if binary else None
 
 
-@hookimpl
-def py302_response_error(
+def response_error(
     operation: OperationSpec, response: httpx.Response, payload: Any
 ) -> Exception | None:
     """A content-filtered synchronous answer is an error (task polls: see the pattern)."""
-    if operation.provider != PROVIDER or response.status_code >= 300:
+    if response.status_code >= 300:
         return None
     if operation.is_poll:  # a result operation: its pattern judges the answer
         return None
@@ -138,13 +139,10 @@ def py302_response_error(
     return None
 
 
-@hookimpl
-def py302_normalize_result(
+def normalize(
     operation: OperationSpec, payload: Any, response: httpx.Response | None
 ) -> Normalized | None:
     """Raw bytes or base64 JSON become the same asset."""
-    if operation.provider != PROVIDER:
-        return None
     return _output(payload, response)
 
 

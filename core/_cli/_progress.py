@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from py302._results import Result
-from py302._tasks import Task
+from py302._task_handles import Task
 
 __all__ = ["follow"]
 

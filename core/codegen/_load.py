@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -14,6 +15,14 @@ import attrs
 from py302._validation import rebase_refs
 
 from ._errors import CodegenError
+from ._extensions import (
+    EVENT_STREAM,
+    event_stream_problems,
+    is_event_stream,
+    read_event_stream,
+    result_problems,
+    stream_block,
+)
 
 __all__ = [
     "EVIDENCE_LEVELS",
@@ -160,6 +169,8 @@ def check_document(document: Any, name: str, inventory: set[str] | None) -> list
         if not _PASCAL.match(schema_name):
             problems.append(f"{name}: schema name {schema_name!r} is not PascalCase")
     problems.extend(_text_problems(document, name))
+    if "x-py302-result" in document:
+        problems.extend(result_problems(document["x-py302-result"], f"{name}: the document root"))
     seen: dict[str, str] = {}
     operations = list(iter_operations(document))
     op_ids = {op.get("operationId") for _, _, op in operations}
@@ -174,6 +185,9 @@ def check_document(document: Any, name: str, inventory: set[str] | None) -> list
             problems.append(f"{where}: operationId also used by {seen[op_id]}")
         seen[op_id] = f"{method} {path}"
         problems.extend(_operation_problems(op, where, provider, inventory, op_ids))
+        problems.extend(event_stream_problems(document, op, where))
+        if "x-py302-result" in op:
+            problems.extend(result_problems(op["x-py302-result"], where, removable=True))
     problems.extend(_example_problems(document, name))
     return problems
 
@@ -307,15 +321,50 @@ def _example_problems(document: Mapping[str, Any], name: str) -> list[str]:
                     if "value" in item
                 ]
                 schema = content.get("schema")
-                if not schema or "json" not in media:
+                streamed = is_event_stream(media)
+                if not schema or ("json" not in media and not streamed):
                     continue
                 rooted = {"$id": uri + "/check", **rebase_refs(schema, uri)}
                 validator = Draft202012Validator(rooted, registry=store)
+                where = f"{name}: {op.get('operationId')} {label}"
+                if streamed:
+                    done = stream_block(op).get("done")
+                    for example in examples:
+                        problems.extend(_stream_example_problems(example, validator, done, where))
+                    continue
                 for example in examples:
-                    for error in validator.iter_errors(example):
-                        where = "/".join(str(p) for p in error.absolute_path) or "(root)"
-                        problems.append(
-                            f"{name}: {op.get('operationId')} {label} example at {where}: "
-                            + error.message
-                        )
+                    problems.extend(
+                        f"{where} example at {_at(error)}: {error.message}"
+                        for error in validator.iter_errors(example)
+                    )
+    return problems
+
+
+def _at(error: Any) -> str:
+    return "/".join(str(p) for p in error.absolute_path) or "(root)"
+
+
+def _stream_example_problems(example: Any, validator: Any, done: Any, where: str) -> list[str]:
+    """An event-stream example: raw `data:` lines whose JSON follows the event schema,
+    possibly ending with the `done` sentinel."""
+    where = f"{where} {EVENT_STREAM} example"
+    try:
+        events = read_event_stream(example)
+    except ValueError as exc:
+        return [f"{where} does not parse: {exc}"]
+    problems = []
+    for number, data in enumerate(events, start=1):
+        if data == done:
+            if number < len(events):
+                problems.append(f"{where}: event {number} is the done sentinel, yet more follow")
+            continue
+        try:
+            event = json.loads(data)
+        except ValueError:
+            problems.append(f"{where}: event {number} is not JSON: {data[:40]!r}")
+            continue
+        problems.extend(
+            f"{where}: event {number} at {_at(error)}: {error.message}"
+            for error in validator.iter_errors(event)
+        )
     return problems

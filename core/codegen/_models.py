@@ -3,22 +3,25 @@
 datamodel-code-generator has no attrs output, so it is driven with our own
 `dataclass.jinja2` and `Enum.jinja2` templates (attrs classes, open enums); this module
 runs it on a fragment's component schemas and reads the result back with `ast`, so the
-operation builders can reuse each field's type and description.
+operation builders can reuse each field's type and description. Once the builders are
+known, `prune_models` drops the classes nothing reaches (a request body whose fields are
+its builder's keywords, chiefly).
 """
 
 from __future__ import annotations
 
 import ast
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
 
 from ._errors import CodegenError
+from ._load import iter_operations
 
-__all__ = ["FieldInfo", "ModelIndex", "generate_models"]
+__all__ = ["FieldInfo", "ModelIndex", "generate_models", "names_in", "prune_models"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 _DROPPED_IMPORTS = ("from dataclasses import", "from enum import Enum", "from __future__ import")
@@ -192,3 +195,101 @@ class _Widen(ast.NodeTransformer):
             literal = ast.parse(f"Literal[{values}]", mode="eval").body
             return ast.BinOp(left=node, op=ast.BitOr(), right=literal)
         return node
+
+
+def names_in(annotation: str) -> set[str]:
+    """The names an annotation (or any expression) mentions."""
+    return {
+        node.id
+        for node in ast.walk(ast.parse(annotation, mode="eval"))
+        if isinstance(node, ast.Name)
+    }
+
+
+def prune_models(source: str, document: Mapping[str, Any], used: Iterable[str]) -> str:
+    """`source` without the classes no caller can reach.
+
+    A request body's fields are its builder's keywords, so a class for the body itself
+    would be read by no one. What is kept: the classes the builders name (parameter
+    types, results, events), the schemas an operation names outside its request body
+    (responses, error bodies included, and parameters), and whatever those need (field
+    types, base classes). So a request body stays when a kept model or a response
+    names it, and a schema no operation reaches becomes no class.
+    """
+    elsewhere = [
+        {key: value for key, value in op.items() if key != "requestBody"}
+        for _path, _method, op in iter_operations(document)
+    ]
+    tree = ast.parse(source)
+    definitions = {name: node for node in tree.body for name in [_defined(node)] if name}
+    needs = {name: _mentions(node) & definitions.keys() for name, node in definitions.items()}
+    kept: set[str] = set()
+    pending = [name for name in {*used, *_refs(elsewhere)} if name in definitions]
+    while pending:
+        name = pending.pop()
+        if name not in kept:
+            kept.add(name)
+            pending.extend(needs[name] - kept)
+    dropped = [node for name, node in definitions.items() if name not in kept]
+    lines = source.splitlines()
+    for node in sorted(dropped, key=lambda node: node.lineno, reverse=True):
+        first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+        del lines[first - 1 : node.end_lineno]
+    return "\n".join(lines).strip()
+
+
+def _refs(node: Any) -> set[str]:
+    """The component names every `$ref` inside `node` points to."""
+    found: set[str] = set()
+    pending = [node]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, Mapping):
+            ref = item.get("$ref")
+            if isinstance(ref, str):
+                found.add(ref.rsplit("/", 1)[-1])
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return found
+
+
+def _defined(node: ast.stmt) -> str | None:
+    if isinstance(node, ast.ClassDef):
+        return node.name
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+        return node.target.id
+    return None
+
+
+def _mentions(node: ast.stmt) -> set[str]:
+    """The names a model definition uses: base classes, field annotations, alias values
+    (enum members and field defaults are left out: they name no model)."""
+    if isinstance(node, ast.AnnAssign):
+        parts: list[ast.expr] = [node.value] if node.value is not None else []
+    elif isinstance(node, ast.ClassDef):
+        parts = [*node.bases] + [
+            stmt.annotation for stmt in node.body if isinstance(stmt, ast.AnnAssign)
+        ]
+    else:
+        parts = []
+    found: set[str] = set()
+    pending: list[ast.AST] = list(parts)
+    while pending:
+        sub = pending.pop()
+        if isinstance(sub, ast.Name):
+            found.add(sub.id)
+        elif isinstance(sub, ast.Constant) and isinstance(sub.value, str):
+            found |= _quoted(sub.value)  # a forward reference written as a string
+        elif isinstance(sub, ast.Subscript) and ast.unparse(sub.value) == "Literal":
+            continue  # Literal["Dog"] holds a value, not a reference to class Dog
+        else:
+            pending.extend(ast.iter_child_nodes(sub))
+    return found
+
+
+def _quoted(text: str) -> set[str]:
+    try:
+        return names_in(text)
+    except SyntaxError:
+        return set()

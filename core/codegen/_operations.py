@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 
 from ._errors import CodegenError
+from ._extensions import event_model, merged_result, stream_block
 from ._load import iter_operations
 from ._models import ModelIndex
 
@@ -44,7 +45,37 @@ class OperationData:
     model: str
     task: Mapping[str, Any] | None
     task_model: str | None
+    event_model: str | None
+    stream_flag: str | None
+    result: Mapping[str, Any] | None  # x-py302-result, the document's default merged in
     docstring: str
+
+    @property
+    def kind(self) -> str:
+        """The decorator of the builder, which says how the client carries it out:
+        `task` (submit, then poll), `streamable` (whole, or streamed on request),
+        `streaming` (always an event stream) or `operation` (answers at once)."""
+        if self.task:
+            return "task"
+        if self.event_model is None:
+            return "operation"
+        return "streaming" if self.model == "Any" else "streamable"
+
+    @property
+    def call_class(self) -> str:
+        """The class of the `Call` the builder returns."""
+        if self.kind == "task":
+            return "TaskCall"
+        return "Call" if self.event_model is None else "StreamCall"
+
+    @property
+    def returns(self) -> str:
+        """The builder's return annotation."""
+        if self.kind == "task":
+            return f"TaskCall[{self.model}, {self.task_model}]"
+        if self.event_model is not None:
+            return f"StreamCall[{self.model}, {self.event_model}]"
+        return f"Call[{self.model}]"
 
     @property
     def name(self) -> str:
@@ -81,9 +112,10 @@ def collect_operations(
     models = {op["operationId"]: _response_model(op) for _, _, op in iter_operations(document)}
     for path, method, op in iter_operations(document):
         op_id = op["operationId"]
+        flag = stream_block(op).get("flag")
         params = (
             _parameters(op, fragment, problems)
-            + _body_params(op, index, fragment, problems)
+            + _body_params(op, index, fragment, problems, skip=flag)
             + _option_params(op, fragment, problems)
         )
         names = [p.name for p in params]
@@ -104,6 +136,9 @@ def collect_operations(
                 model=models[op_id],
                 task=task,
                 task_model=models.get(task["poll"]) if task else None,
+                event_model=event_model(op),
+                stream_flag=flag,
+                result=merged_result(document.get("x-py302-result"), op.get("x-py302-result")),
                 docstring=_docstring(op, method, path, params),
             )
         )
@@ -151,8 +186,14 @@ def _parameters(op: Mapping[str, Any], fragment: str, problems: list[str]) -> li
 
 
 def _body_params(
-    op: Mapping[str, Any], index: ModelIndex, fragment: str, problems: list[str]
+    op: Mapping[str, Any],
+    index: ModelIndex,
+    fragment: str,
+    problems: list[str],
+    *,
+    skip: str | None = None,
 ) -> list[Param]:
+    """The body fields as keywords; `skip` is the stream flag, which the runtime sets."""
     content = op.get("requestBody", {}).get("content", {})
     if not content:
         return []
@@ -179,6 +220,7 @@ def _body_params(
             location="body",
         )
         for field in index.fields_of(schema_name)
+        if field.wire != skip
     ]
 
 
@@ -262,6 +304,11 @@ def _docstring(op: Mapping[str, Any], method: str, path: str, params: list[Param
     if op.get("x-py302-task"):
         task = op["x-py302-task"]
         lines.append(f"Submits a task (pattern {task['pattern']}, polled by {task['poll']}).")
+    events = event_model(op)
+    if events and stream_block(op).get("flag"):
+        lines.append(f"Answers whole, or as a stream of {events} events with `.stream(...)`.")
+    elif events:
+        lines.append(f"Answers with a stream of {events} events.")
     sources = op.get("x-py302-sources") or []
     if sources:
         lines.append(f"Docs: {sources[0]}")
@@ -313,8 +360,11 @@ def registry_entry(op: OperationData, index: ModelIndex) -> dict[str, Any]:
             "x-py302-sources",
             "x-py302-notes",
             "x-py302-task",
+            "x-py302-result",  # replaced by the merged block below
         }
     }
+    if op.result is not None:
+        extensions["x-py302-result"] = op.result
     binary = binary_fields(raw, index)
     if binary:
         extensions["x-py302-binary-fields"] = binary

@@ -15,8 +15,8 @@ import attrs
 
 from ._errors import CodegenError
 from ._load import Fragment
-from ._models import TEMPLATES, generate_models
-from ._operations import collect_operations, registry_entry
+from ._models import TEMPLATES, generate_models, names_in, prune_models
+from ._operations import OperationData, collect_operations, registry_entry
 
 __all__ = ["RenderedFile", "fingerprint", "render_fragment", "render_index"]
 
@@ -31,7 +31,7 @@ class RenderedFile:
     text: str
 
 
-_OUTPUT_MODULES = ("_load.py", "_models.py", "_operations.py", "_render.py")
+_OUTPUT_MODULES = ("_extensions.py", "_load.py", "_models.py", "_operations.py", "_render.py")
 
 
 def fingerprint() -> str:
@@ -79,6 +79,7 @@ def render_fragment(fragment: Fragment, generator: str) -> list[RenderedFile]:
     document = fragment.document
     models, index = generate_models(document, fragment.name)
     operations = collect_operations(document, index, fragment.name)
+    models = prune_models(models, document, _builder_names(operations))
     head = banner(fragment.name, fragment.digest, generator)
     title = document.get("info", {}).get("title", fragment.provider)
     module = (
@@ -110,6 +111,13 @@ def render_fragment(fragment: Fragment, generator: str) -> list[RenderedFile]:
             text=json.dumps(registry, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
         ),
     ]
+
+
+def _builder_names(operations: list[OperationData]) -> set[str]:
+    """Every name the builders mention: parameter types and the models they read into."""
+    annotations = [p.annotation for op in operations for p in op.params]
+    annotations += [op.returns for op in operations]
+    return {name for annotation in annotations for name in names_in(annotation)}
 
 
 def render_index(fragments: list[Fragment], package: str, generator: str) -> RenderedFile:

@@ -152,19 +152,25 @@ def surface_of(fragments: Sequence[Fragment]) -> ApiSurface:
         rendered = {file.name: file.text for file in render_fragment(fragment, generator="")}
         registry = json.loads(rendered[f"{fragment.provider}.json"])
         module = rendered[f"{fragment.provider}.py"]
-        providers[fragment.provider] = _provider_surface(registry, _python_names(module))
+        providers[fragment.provider] = _provider_surface(
+            registry, _python_names(module), _defined_names(module)
+        )
     return ApiSurface(providers=providers)
 
 
 def _provider_surface(
-    registry: Mapping[str, Any], names: Mapping[str, Mapping[str, str]]
+    registry: Mapping[str, Any], names: Mapping[str, Mapping[str, str]], defined: set[str]
 ) -> ProviderSurface:
+    """`defined`: the models the module declares. A request body whose fields are its
+    builder's keywords has no class, so it is no model here; its fields are arguments."""
     schemas: Mapping[str, Any] = registry["components"]["schemas"]
     operations = registry["operations"]
     sent = _reachable((op["request"] or {} for op in operations.values()), schemas)
     received = _reachable((op["responses"] for op in operations.values()), schemas)
     models = {}
     for name, schema in schemas.items():
+        if name not in defined:
+            continue
         properties, required = _object_schema(schema, schemas)
         renamed = names.get(name, {})
         fields = {
@@ -240,6 +246,21 @@ def _python_names(module: str) -> dict[str, dict[str, str]]:
                             names[wire] = stmt.target.id
         found[node.name] = names
     return found
+
+
+def _defined_names(module: str) -> set[str]:
+    """The classes and type aliases a generated module declares at its top level."""
+    return {
+        name
+        for node in ast.parse(module).body
+        for name in (
+            [node.name]
+            if isinstance(node, ast.ClassDef)
+            else [node.target.id]
+            if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+            else []
+        )
+    }
 
 
 def _ref_name(schema: Mapping[str, Any]) -> str | None:

@@ -25,7 +25,7 @@ from starlette.types import Receive, Scope, Send
 from py302._errors import RequestValidationError
 from py302._examples import Body, ExampleError, final_answer, media_example, named_answer
 from py302._registry import OperationSpec, ProviderRegistry
-from py302._tasks import _id_parameter
+from py302._tasks import id_parameter
 from py302._validation import BINARY_PLACEHOLDER, coerce_text, validate_request
 from py302.payloads import dig
 
@@ -182,7 +182,7 @@ class SandboxApp:
         accept: str,
     ) -> Response:
         assert submit.task is not None
-        param = _id_parameter(poll, submit.task.id_param)
+        param = id_parameter(poll, submit.task.id_param)
         values = request.path_params if param.location == "path" else request.query_params
         task = self.tasks.get(str(values.get(param.name, "")))
         now = self.tasks.clock()

@@ -100,7 +100,7 @@ def test_key_stays_out_of_reprs_and_errors() -> None:
     )
     with api.client(api_key=secret) as client:
         assert secret not in repr(client)
-        assert secret not in repr(client._engine)
+        assert secret not in repr(client._ctx)
         with pytest.raises(AuthenticationError) as caught:
             client.flux.dev(prompt="x")
     assert secret not in str(caught.value)

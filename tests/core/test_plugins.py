@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import types
 from collections.abc import Callable
 
@@ -116,3 +117,23 @@ def test_entry_point_plugins_are_loaded(monkeypatch: pytest.MonkeyPatch) -> None
     )
     host = PluginHost()
     assert host.providers["acme"].plugin == "acme"
+
+
+def test_a_plugin_written_for_api_1_is_refused_with_what_replaced_its_hooks() -> None:
+    class OldPlugin:
+        @hookimpl
+        def py302_task_pattern(self, name: str) -> None:
+            return None
+
+    host = PluginHost(builtins=False, entry_points=False, plugins=[("old", OldPlugin())])
+    (failure,) = host.failures
+    assert failure.name == "old"
+    assert "plugin API 1" in failure.reason
+    assert "Provider(task_patterns=" in failure.reason
+
+
+def test_a_spec_only_provider_is_registered_without_any_plugin() -> None:
+    host = PluginHost(entry_points=False)
+    assert host.provider("gongji").plugin == "py302"
+    assert not host.provider("gongji").task_patterns
+    assert "py302.plugins.gongji" not in sys.modules

@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import httpx
 import pytest
 
 from py302 import (
+    Client,
     ConfigurationError,
     PluginHost,
+    Provider,
+    TaskFailedError,
     TaskSnapshot,
     TaskStatus,
     TaskTimeoutError,
     UnsupportedOperationError,
+    hookimpl,
 )
-from py302._tasks import Poll, Sleep, TaskPattern, wait_steps
+from py302._steps import Send, Sleep
+from py302._task_flows import wait_flow
+from py302._task_state import TaskState
+from py302._tasks import TaskPattern
 from tests.core.mock_api import MockAPI
 
 SUBMIT = "/flux/v1/flux-pro-1.1"
@@ -44,50 +52,64 @@ class Fixed(TaskPattern):
         return 2.0
 
 
-def test_wait_steps_alternate_sleep_and_poll_until_finished() -> None:
-    steps = wait_steps(
-        Fixed(),
-        TaskSnapshot(status=TaskStatus.QUEUED),
-        timeout=10,
-        task_id="t",
-        operation="p.op",
-        clock=lambda: 0.0,
+def _fixed_state(client: Client) -> TaskState:
+    """A flux task whose pattern always answers RUNNING, polled every 2 s."""
+    registry = client._ctx.registry_of("flux")
+    spec = registry.get("generate")
+    assert spec.task is not None
+    return TaskState(
+        id="t",
+        spec=spec,
+        poll_spec=registry.get(spec.task.poll),
+        registry=registry,
+        pattern=Fixed(),
+        result_model=object,
     )
-    assert next(steps) == Sleep(2.0)
-    assert steps.send(None) == Poll()
-    assert steps.send(TaskSnapshot(status=TaskStatus.RUNNING)) == Sleep(2.0)
-    assert steps.send(None) == Poll()
-    with pytest.raises(StopIteration) as done:
-        steps.send(TaskSnapshot(status=TaskStatus.SUCCEEDED))
-    assert done.value.value.status is TaskStatus.SUCCEEDED
 
 
-def test_wait_steps_reach_the_deadline_with_zero_delay_sleep() -> None:
+def test_wait_flow_alternates_sleep_and_poll_until_finished() -> None:
+    """The flow yields its I/O as data: sleep, send the poll, sleep, send ... done."""
+    with Client(api_key="k", base_url="http://api.test") as client:
+        state = _fixed_state(client)
+        steps = wait_flow(client._ctx, state, timeout=10)
+        assert next(steps) == Sleep(2.0)
+        send = steps.send(None)
+        assert isinstance(send, Send)
+        assert send.request.url.path == POLL
+        assert send.request.url.params["id"] == "t"
+        assert steps.send(httpx.Response(200, json={"status": "x"})) == Sleep(2.0)
+        state.pattern = Done()
+        steps.send(None)
+        with pytest.raises(TaskFailedError):  # Done maps every answer to FAILED
+            steps.send(httpx.Response(200, json={"status": "x"}))
+
+
+def test_wait_flow_reaches_the_deadline_with_zero_delay_sleep() -> None:
     """A frozen clock (instant sleeps) still ends: slept time counts towards the deadline."""
-    steps = wait_steps(
-        Fixed(),
-        TaskSnapshot(status=TaskStatus.QUEUED),
-        timeout=5,
-        task_id="t",
-        operation="p.op",
-        clock=lambda: 0.0,
-    )
-    polls = 0
+    with Client(api_key="k", base_url="http://api.test") as client:
+        client._ctx.clock = lambda: 0.0
+        steps = wait_flow(client._ctx, _fixed_state(client), timeout=5)
+        polls = 0
 
-    def drive() -> None:
-        nonlocal polls
-        step = next(steps)
-        while True:
-            if isinstance(step, Poll):
-                polls += 1
-                step = steps.send(TaskSnapshot(status=TaskStatus.RUNNING))
-            else:
-                step = steps.send(None)
+        def drive() -> None:
+            nonlocal polls
+            outcome: object = None
+            while True:
+                step = steps.send(outcome)
+                polls += isinstance(step, Send)
+                outcome = httpx.Response(200, json={}) if isinstance(step, Send) else None
 
-    with pytest.raises(TaskTimeoutError) as caught:
-        drive()
+        with pytest.raises(TaskTimeoutError) as caught:
+            drive()
     assert polls == 3  # sleeps of 2, 2, then the remaining 1 s
     assert caught.value.task_id == "t"
+
+
+class Done(TaskPattern):
+    name = "done"
+
+    def snapshot(self, payload: object, response: httpx.Response | None) -> TaskSnapshot:
+        return TaskSnapshot(status=TaskStatus.FAILED, message="over")
 
 
 def test_unknown_status_polls_on_until_the_deadline_then_keeps_the_id() -> None:
@@ -138,7 +160,14 @@ def test_cancel_is_refused_when_the_provider_has_none() -> None:
 
 def test_task_without_a_pattern_plugin_is_refused_before_submitting() -> None:
     api = MockAPI().on("POST", SUBMIT, TICKET)
-    host = PluginHost(entry_points=False, disabled=["flux"])
+
+    class FluxWithoutPatterns:
+        @hookimpl
+        def py302_register_providers(self, register: Callable[[Provider], None]) -> None:
+            register(Provider(name="flux", bindings="py302.generated.flux"))
+
+    plugins = [("bare", FluxWithoutPatterns())]
+    host = PluginHost(entry_points=False, disabled=["flux"], plugins=plugins)
     with api.client(host=host) as client, pytest.raises(ConfigurationError, match=r"flux\.bfl"):
         client.flux.generate(model="flux-pro-1.1", prompt="x")
     assert api.requests == []

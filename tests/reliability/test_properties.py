@@ -22,9 +22,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from py302 import Client, PluginHost, RequestValidationError, ResponseShapeError, TaskSnapshot
+from py302._context import Context
 from py302._convert import structure
 from py302._examples import FILE_MARKER, PNG_2X2
 from py302._registry import OperationSpec, ProviderRegistry
+from py302._task_flows import pattern_for
 from py302._validation import schema_problems
 from py302.sandbox import Sandbox
 from tests.reliability.schema_strategy import values_for
@@ -188,7 +190,16 @@ def test_patterns_read_any_answer_without_crashing(
         for s in r.operations.values()
         if s.task and s.task.pattern == pattern_name
     )
-    pattern = host.hook.py302_task_pattern(name=pattern_name, operation=spec)
+    ctx = Context(
+        base_url="http://x",
+        api_key=None,
+        max_retries=0,
+        host=host,
+        downloader=None,  # type: ignore[arg-type]
+        idle_timeout=1,
+        stream_timeout=1,
+    )
+    pattern = pattern_for(ctx, spec)
     response = httpx.Response(status, json=payload)
     snapshot = pattern.snapshot(payload, response)
     assert isinstance(snapshot, TaskSnapshot)

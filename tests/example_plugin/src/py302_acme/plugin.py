@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     import httpx
 
 #: The version of py302's plugin contract this module implements.
-PY302_PLUGIN_API = 1
+PY302_PLUGIN_API = 2
 
 PROVIDER = "acme"
 PATTERN = "acme.jobs"
@@ -89,23 +89,21 @@ def py302_register_providers(register: Callable[[Provider], None]) -> None:
     """Acme's operations are generated from specs/acme.yaml into py302_acme.generated."""
     register(
         Provider(
-            name=PROVIDER, bindings="py302_acme.generated.acme", title="Acme Imaging (made up)"
+            name=PROVIDER,
+            bindings="py302_acme.generated.acme",
+            title="Acme Imaging (made up)",
+            task_patterns={PATTERN: AcmeJobs},
+            response_error=response_error,
+            normalize=normalize,
         )
     )
 
 
-@hookimpl
-def py302_task_pattern(name: str) -> TaskPattern | None:
-    """The `acme.jobs` pattern that `render` names in its `x-py302-task` block."""
-    return AcmeJobs() if name == PATTERN else None
-
-
-@hookimpl
-def py302_response_error(
+def response_error(
     operation: OperationSpec, response: httpx.Response, payload: Any
 ) -> Exception | None:
     """An Acme `fault` envelope becomes the status error for its code, with Acme's text."""
-    if operation.provider != PROVIDER or response.is_success or not isinstance(payload, Mapping):
+    if response.is_success or not isinstance(payload, Mapping):
         return None
     fault = payload.get("fault")
     if not isinstance(fault, Mapping):
@@ -121,13 +119,10 @@ def py302_response_error(
     )
 
 
-@hookimpl
-def py302_normalize_result(
+def normalize(
     operation: OperationSpec, payload: Any, response: httpx.Response | None
 ) -> Normalized | None:
     """The files of a `get_render` answer when it is called directly, not through a task."""
-    if operation.provider != PROVIDER:
-        return None
     return _normalize(payload)
 
 

@@ -1,0 +1,255 @@
+"""One request, from a `Call` to a `Result`: preparing, sending with retries, reading.
+
+`prepare` validates a call and builds its request before anything is sent;
+`request_flow` sends it with the retry policy of `py302._retry`; `interpret` turns an
+answer into a payload or the error it stands for; `build_result` makes the `Result`.
+`call_flow` is the whole of a plain call. All of it is I/O-free (see `py302._steps`).
+
+Who judges an answer, in order (also stated in `py302.hookspecs`): the provider's
+own `response_error`, then the operation's declared error envelope
+(`x-py302-result.error`), then the cross-provider `py302_response_error` hooks (302's
+gateway envelope), then the HTTP status. Task *state* (running, failed) in a 2xx
+submit or poll answer is the task pattern's to read, not an error.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import httpx
+
+from ._context import Context
+from ._convert import structure, unstructure
+from ._declared import ResultDeclaration
+from ._errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    ConfigurationError,
+    request_id_of,
+)
+from ._registry import OperationSpec, ProviderRegistry
+from ._results import Normalized, Result
+from ._retry import retry_delay, should_retry
+from ._steps import Flow, Send, Sleep
+from ._tasks import PollParams, TaskPattern
+from ._transport import build_request, decode_payload
+from ._validation import validate_request
+from .binding import Call
+
+__all__ = [
+    "Prepared",
+    "build_result",
+    "call_flow",
+    "connection_error",
+    "interpret",
+    "normalize",
+    "prepare",
+    "prepare_poll",
+    "request_flow",
+    "retry_step",
+]
+
+logger = logging.getLogger("py302")
+
+
+@attrs.frozen(kw_only=True)
+class Prepared:
+    """A call that passed validation, ready to send (and resend)."""
+
+    spec: OperationSpec
+    registry: ProviderRegistry
+    request: httpx.Request
+    model: Any
+    options: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+def prepare(ctx: Context, registry: ProviderRegistry, call: Call[Any]) -> Prepared:
+    """Validate `call` against its operation's schema and build the request.
+
+    Headers are added after validation: the provider's (an `Accept` it needs), then
+    authentication, then the caller's own, which win.
+    """
+    spec = registry.get(call.operation)
+    path = {key: unstructure(value) for key, value in call.path.items()}
+    query = {key: unstructure(value) for key, value in call.query.items()}
+    body = unstructure(dict(call.body)) if call.body is not None else None
+    options = {key: unstructure(value) for key, value in call.options.items()}
+    validate_request(registry, spec, path=path, query=query, body=body, options=options)
+    defaults = {
+        name: schema["default"] for name, schema in spec.options.items() if "default" in schema
+    }
+    call = attrs.evolve(call, options={**defaults, **options})
+    provider = ctx.provider(spec.provider)
+    headers: dict[str, str] = {}
+    if provider.request_headers is not None:
+        headers.update(provider.request_headers(spec, call) or {})
+    headers.update(auth_headers(ctx, spec.provider))
+    headers.update(call.headers)
+    request = build_request(
+        spec, base_url=ctx.base_url, path=path, query=query, body=body, headers=headers
+    )
+    return Prepared(
+        spec=spec, registry=registry, request=request, model=call.model, options=call.options
+    )
+
+
+def auth_headers(ctx: Context, provider: str) -> Mapping[str, str]:
+    """The authentication headers for `provider` (its plugin's, or Bearer)."""
+    if ctx.api_key is None:
+        raise ConfigurationError(
+            "no API key: pass Client(api_key=...) or set AI302_API_KEY (get a key at https://302.ai)"
+        )
+    key = ctx.api_key.reveal()
+    supplied = ctx.provider(provider).auth_headers
+    headers = supplied(key) if supplied is not None else None
+    return headers if headers is not None else {"Authorization": f"Bearer {key}"}
+
+
+def prepare_poll(
+    ctx: Context,
+    registry: ProviderRegistry,
+    operation: str,
+    params: PollParams,
+    options: Mapping[str, Any],
+) -> Prepared:
+    """The request that polls (or cancels) a task.
+
+    The submit call's options carry over where the poll operation declares them (a
+    choice of output format, say, applies to the answer that holds the output).
+    """
+    declared = registry.get(operation).options
+    call: Call[Any] = Call(
+        operation=operation,
+        model=Any,
+        path=params.path,
+        query=params.query,
+        body=params.body,
+        options={name: value for name, value in options.items() if name in declared},
+    )
+    return prepare(ctx, registry, call)
+
+
+def retry_step(
+    ctx: Context, spec: OperationSpec, attempt: int, outcome: httpx.Response | Exception
+) -> Sleep | None:
+    """The wait before resending after `outcome`, or None when it is final."""
+    if isinstance(outcome, Exception):
+        if not should_retry(
+            attempt=attempt, max_retries=ctx.max_retries, idempotent=spec.idempotent, error=outcome
+        ):
+            return None
+        delay = retry_delay(attempt)
+        what = type(outcome).__name__
+    else:
+        if outcome.status_code < 400 or not should_retry(
+            attempt=attempt,
+            max_retries=ctx.max_retries,
+            idempotent=spec.idempotent,
+            status=outcome.status_code,
+        ):
+            return None
+        asked = retry_delay(attempt, outcome.headers)
+        if asked is None:
+            return None
+        delay, what = asked, f"HTTP {outcome.status_code}"
+    logger.info("%s: %s, retrying in %.2fs", spec.qualified_name, what, delay or 0.0)
+    return Sleep(delay or 0.0)
+
+
+def request_flow(ctx: Context, prepared: Prepared) -> Flow[httpx.Response]:
+    """Send with retries (policy in `py302._retry`); returns the last response."""
+    attempt = 0
+    while True:
+        outcome = yield Send(prepared.request)
+        wait = retry_step(ctx, prepared.spec, attempt, outcome)
+        if wait is None:
+            if isinstance(outcome, Exception):
+                raise connection_error(prepared.spec, outcome) from outcome
+            response: httpx.Response = outcome
+            return response
+        yield wait
+        attempt += 1
+
+
+def interpret(ctx: Context, spec: OperationSpec, response: httpx.Response) -> Any:
+    """The payload of a successful answer; raises the error an answer stands for."""
+    payload = decode_payload(response)
+    provider = ctx.provider(spec.provider)
+    error: Exception | None = None
+    if provider.response_error is not None:
+        error = provider.response_error(spec, response, payload)
+    if error is None:
+        declared = ResultDeclaration.of(spec.extensions)
+        if declared is not None:
+            error = declared.error_in(
+                payload, response, provider=spec.provider, operation=spec.qualified_name
+            )
+    if error is None:
+        error = ctx.host.hook.py302_response_error(
+            operation=spec, response=response, payload=payload
+        )
+    if error is not None:
+        raise error
+    if response.status_code >= 400:
+        raise APIStatusError.from_response(
+            response, provider=spec.provider, operation=spec.qualified_name
+        )
+    return payload
+
+
+def normalize(
+    ctx: Context, spec: OperationSpec, payload: Any, response: httpx.Response | None
+) -> Normalized:
+    """Assets, text and usage: the provider's plugin's reading, else the declared one."""
+    hook = ctx.provider(spec.provider).normalize
+    found = hook(spec, payload, response) if hook is not None else None
+    if found is not None:
+        return found
+    declared = ResultDeclaration.of(spec.extensions)
+    return declared.normalize(payload) if declared is not None else Normalized()
+
+
+def build_result(
+    ctx: Context,
+    spec: OperationSpec,
+    payload: Any,
+    model: Any,
+    *,
+    response: httpx.Response | None,
+    task_id: str | None = None,
+    pattern: TaskPattern | None = None,
+) -> Result[Any]:
+    """The `Result` of a finished call (a task's: its pattern's reading first)."""
+    data = structure(payload, model, operation=spec.qualified_name)
+    normalized = (pattern.normalize(payload, response) if pattern else None) or normalize(
+        ctx, spec, payload, response
+    )
+    return Result(
+        operation=spec.qualified_name,
+        data=data,
+        raw=payload,
+        assets=tuple(attrs.evolve(asset, downloader=ctx.downloader) for asset in normalized.assets),
+        text=normalized.text,
+        usage=normalized.usage,
+        task_id=task_id,
+        request_id=request_id_of(response) if response is not None else None,
+    )
+
+
+def call_flow(ctx: Context, prepared: Prepared) -> Flow[Result[Any]]:
+    """A plain call: send (with retries), read the answer, build the `Result`."""
+    response = yield from request_flow(ctx, prepared)
+    payload = interpret(ctx, prepared.spec, response)
+    return build_result(ctx, prepared.spec, payload, prepared.model, response=response)
+
+
+def connection_error(spec: OperationSpec, error: Exception) -> APIConnectionError:
+    """The py302 error for a transport failure."""
+    if isinstance(error, httpx.TimeoutException):
+        return APITimeoutError(f"timed out ({type(error).__name__})", operation=spec.qualified_name)
+    detail = str(error) or type(error).__name__
+    return APIConnectionError(f"connection failed: {detail}", operation=spec.qualified_name)

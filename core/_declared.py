@@ -1,0 +1,210 @@
+"""Provider behaviour written in the spec: the declared task pattern and `x-py302-result`.
+
+Most providers differ only in where things are: the status and its values, the
+progress, the failure message, the result files, the text, the usage, an error
+envelope under HTTP 200. A fragment says where, and these two classes read it, so
+such a provider needs no Python at all.
+
+`x-py302-task` keys of the declared pattern (`pattern: declared`, or no pattern):
+
+    status_path    dotted path of the task's status in a submit or poll answer
+    succeeded      status values that mean done                 (list)
+    failed         status values that mean failed               (list)
+    cancelled      status values that mean cancelled            (list, optional)
+    queued         status values that mean not started yet      (list, optional)
+    message_path   dotted path of a failure message             (optional)
+    progress_path  dotted path of progress, 0-1 or 0-100        (optional)
+    result_urls    path of the result URL(s); `[]` fans out     (optional; else x-py302-result)
+    poll_interval  seconds between polls                         (optional, default 2)
+    poll_backoff   factor the interval grows by per poll, up to 10 s (optional, default 1.3)
+
+`x-py302-result` keys (on an operation, or at the document root for all of them):
+
+    assets   list of paths of result URLs (a string holding a JSON list of URLs is read
+             too), or of mappings {url: path, mime_type: path}
+    text     path of the produced text
+    usage    {input_tokens, output_tokens, total_tokens, cost: path, unit: literal}
+    error    {path, ok: [values], message, code, request_id}: an answer whose value at
+             `path` is present and not in `ok` is an error, whatever its HTTP status
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import httpx
+
+from ._constants import MAX_POLL_INTERVAL
+from ._errors import APIStatusError
+from ._results import Asset, Normalized, Usage
+from ._tasks import TaskPattern, TaskSnapshot, TaskStatus
+from .payloads import collect, dig, fraction, urls_in_text
+
+__all__ = ["DECLARED", "DeclaredTaskPattern", "ResultDeclaration"]
+
+DECLARED = "declared"
+_REQUIRED = ("status_path", "succeeded", "failed")
+
+
+def _values(options: Mapping[str, Any], key: str) -> frozenset[str]:
+    return frozenset(str(value) for value in options.get(key, ()))
+
+
+@attrs.frozen(kw_only=True)
+class DeclaredTaskPattern(TaskPattern):
+    """A pattern whose every path and status value comes from the spec."""
+
+    status_path: str
+    succeeded: frozenset[str]
+    failed: frozenset[str]
+    cancelled: frozenset[str] = frozenset()
+    queued: frozenset[str] = frozenset()
+    message_path: str | None = None
+    progress_path: str | None = None
+    result_urls: str | None = None
+    poll_interval: float = 2.0
+    poll_backoff: float = 1.3
+    name: str = DECLARED
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any], operation: str) -> DeclaredTaskPattern:
+        """Build from an `x-py302-task` block; a missing key is named in the error."""
+        missing = [key for key in _REQUIRED if key not in options]
+        if missing:
+            raise ValueError(f"{operation}: x-py302-task lacks {', '.join(missing)}")
+        return cls(
+            status_path=str(options["status_path"]),
+            succeeded=_values(options, "succeeded"),
+            failed=_values(options, "failed"),
+            cancelled=_values(options, "cancelled"),
+            queued=_values(options, "queued"),
+            message_path=options.get("message_path"),
+            progress_path=options.get("progress_path"),
+            result_urls=options.get("result_urls"),
+            poll_interval=float(options.get("poll_interval", 2.0)),
+            poll_backoff=float(options.get("poll_backoff", 1.3)),
+        )
+
+    def snapshot(self, payload: Any, response: httpx.Response | None) -> TaskSnapshot:
+        """Map an answer through the declared paths and values."""
+        raw = dig(payload, self.status_path)
+        progress = fraction(dig(payload, self.progress_path)) if self.progress_path else None
+        if not isinstance(raw, str | int) or isinstance(raw, bool) or raw == "":
+            # No status (yet): a submit answer that only carries the task id.
+            return TaskSnapshot(status=TaskStatus.QUEUED, progress=progress)
+        status = str(raw)
+        if status in self.succeeded:
+            return TaskSnapshot(status=TaskStatus.SUCCEEDED, progress=1.0, provider_status=status)
+        if status in self.failed or status in self.cancelled:
+            message = dig(payload, self.message_path) if self.message_path else None
+            state = TaskStatus.FAILED if status in self.failed else TaskStatus.CANCELLED
+            return TaskSnapshot(
+                status=state, provider_status=status, message=str(message or status)
+            )
+        state = TaskStatus.QUEUED if status in self.queued else TaskStatus.RUNNING
+        return TaskSnapshot(status=state, progress=progress, provider_status=status)
+
+    def normalize(self, payload: Any, response: httpx.Response | None) -> Normalized | None:
+        """The result URLs at `result_urls`, if declared (else the result declaration)."""
+        if self.result_urls is None:
+            return None
+        return Normalized(assets=[Asset(url=url) for url in _urls(payload, self.result_urls)])
+
+    def poll_delay(self, attempt: int, snapshot: TaskSnapshot) -> float:
+        """The declared interval, growing by the declared factor up to the ceiling."""
+        return min(MAX_POLL_INTERVAL, self.poll_interval * self.poll_backoff**attempt)
+
+
+def _urls(payload: Any, path: str) -> list[str]:
+    found: list[str] = []
+    for value in collect(payload, path):
+        if isinstance(value, str) and value.startswith(("http://", "https://")):
+            found.append(value)
+        else:
+            found.extend(urls_in_text(value))
+    return found
+
+
+@attrs.frozen(kw_only=True)
+class ResultDeclaration:
+    """`x-py302-result`: where an answer keeps its files, text, usage and error."""
+
+    assets: tuple[Any, ...] = ()
+    text: str | None = None
+    usage: Mapping[str, str] = attrs.field(factory=dict)
+    error: Mapping[str, Any] | None = None
+
+    @classmethod
+    def of(cls, extensions: Mapping[str, Any]) -> ResultDeclaration | None:
+        """The declaration in an operation's extensions, or None."""
+        block = extensions.get("x-py302-result")
+        if not isinstance(block, Mapping):
+            return None
+        return cls(
+            assets=tuple(block.get("assets", ())),
+            text=block.get("text"),
+            usage=dict(block.get("usage", {})),
+            error=block.get("error"),
+        )
+
+    def normalize(self, payload: Any) -> Normalized:
+        """Assets, text and usage found at the declared paths."""
+        assets: list[Asset] = []
+        for entry in self.assets:
+            if isinstance(entry, Mapping):
+                urls = collect(payload, str(entry["url"]))
+                kinds = collect(payload, str(entry["mime_type"])) if "mime_type" in entry else []
+                assets.extend(
+                    Asset(url=url, mime_type=kinds[i] if i < len(kinds) else None)
+                    for i, url in enumerate(urls)
+                    if isinstance(url, str) and url
+                )
+            else:
+                assets.extend(Asset(url=url) for url in _urls(payload, str(entry)))
+        text = dig(payload, self.text) if self.text else None
+        return Normalized(
+            assets=assets,
+            text=text if isinstance(text, str) else None,
+            usage=self._usage(payload),
+        )
+
+    def _usage(self, payload: Any) -> Usage | None:
+        found: dict[str, Any] = {}
+        for key, path in self.usage.items():
+            if key == "unit":
+                continue
+            value = dig(payload, path)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                found[key] = float(value) if key == "cost" else int(value)
+        if not found:
+            return None
+        unit = self.usage.get("unit") if "cost" in found else None
+        return Usage(**found, unit=unit)
+
+    def error_in(
+        self, payload: Any, response: httpx.Response, *, provider: str, operation: str
+    ) -> APIStatusError | None:
+        """The error an answer reports through the declared envelope, if it does."""
+        if self.error is None or not isinstance(payload, Mapping):
+            return None
+        value = dig(payload, str(self.error["path"]))
+        if value is None or value in list(self.error.get("ok", ())):
+            return None
+        message_path = self.error.get("message")
+        message = dig(payload, message_path) if message_path else None
+        code_path = self.error.get("code")
+        code = dig(payload, code_path) if code_path else value
+        error = APIStatusError.from_response(
+            response,
+            provider=provider,
+            operation=operation,
+            message=str(message or f"error {value}"),
+            code=code if isinstance(code, str | int) and not isinstance(code, bool) else None,
+        )
+        request_id_path = self.error.get("request_id")
+        request_id = dig(payload, request_id_path) if request_id_path else None
+        if error.request_id is None and isinstance(request_id, str):
+            error.request_id = request_id
+        return error

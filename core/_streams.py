@@ -1,0 +1,414 @@
+"""Event streams: the stream flow, and the `Stream` / `AsyncStream` handles.
+
+An operation whose spec declares a `text/event-stream` answer (`x-py302-stream`) is
+opened by `stream_flow`, which decodes Server-Sent Events (`py302._sse`), reads each
+event's data into the generated event model, and folds it into the final `Result`
+with the accumulator the spec names. The rules users of other SDKs asked for:
+
+* retried only before the first event, and then only as the retry policy allows;
+  a stream cut after that raises `StreamInterruptedError`, never resends;
+* the server's silence between two chunks is bounded by the client's
+  `idle_timeout`, the whole stream by `stream_timeout`; both raise `APITimeoutError`
+  while iterating;
+* an `event: error`, or an error object in place of an event, raises `APIStreamError`;
+* the handle is a context manager, and its connection is released on exhaustion,
+  `break`, an error or garbage collection.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+import attrs
+import httpx
+
+from ._calls import Prepared, build_result, connection_error, interpret, retry_step
+from ._convert import structure
+from ._errors import APIStreamError, APITimeoutError, ResponseShapeError, StreamInterruptedError
+from ._sse import ServerSentEvent, SSEDecoder
+from ._steps import Close, Emit, Flow, Open, Read
+from .payloads import dig
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from ._context import Context
+    from ._drivers import AsyncDriver, SyncDriver
+    from ._results import Result
+
+__all__ = ["Accumulator", "AsyncStream", "Stream", "StreamDeclaration", "stream_flow"]
+
+E = TypeVar("E")
+M = TypeVar("M")
+
+
+class Accumulator(Protocol):
+    """Folds a stream's events into the body the same call would answer whole.
+
+    A provider registers a factory under the name an operation's `x-py302-stream`
+    gives as `accumulator`; a new instance is made for every stream.
+    """
+
+    def add(self, event: Any) -> None:
+        """Take one event's decoded data (a JSON value)."""
+        ...
+
+    def body(self) -> Any:
+        """The whole body the events add up to so far."""
+        ...
+
+
+class _EventList:
+    """The accumulator of a stream whose spec names none: the list of its events."""
+
+    def __init__(self) -> None:
+        self.events: list[Any] = []
+
+    def add(self, event: Any) -> None:
+        self.events.append(event)
+
+    def body(self) -> Any:
+        return self.events
+
+
+@attrs.frozen(kw_only=True)
+class StreamDeclaration:
+    """`x-py302-stream`: the body flag, the end marker, the accumulator, the text path."""
+
+    flag: str | None = None
+    done: str | None = None
+    accumulator: str | None = None
+    text_delta: str | None = None
+
+    @classmethod
+    def of(cls, extensions: Mapping[str, Any]) -> StreamDeclaration:
+        """The declaration in an operation's extensions (empty if there is none)."""
+        block = extensions.get("x-py302-stream")
+        if not isinstance(block, Mapping):
+            return cls()
+        return cls(**{key: block.get(key) for key in ("flag", "done", "accumulator", "text_delta")})
+
+
+@attrs.frozen
+class Opened:
+    """What a stream flow emits first: the answer's headers have come, the body follows."""
+
+    response: httpx.Response
+
+
+@attrs.frozen
+class Finished:
+    """What a stream flow emits last: the `Result` its events add up to."""
+
+    result: Any
+
+
+@attrs.frozen
+class Event:
+    """One decoded event: its model, and its data as received."""
+
+    model: Any
+    raw: Any
+
+
+def stream_flow(ctx: Context, prepared: Prepared, event_model: Any) -> Flow[Result[Any]]:
+    """Open the stream (retrying per policy), then emit each event; returns the `Result`."""
+    spec = prepared.spec
+    declared = StreamDeclaration.of(spec.extensions)
+    attempt = 0
+    while True:
+        outcome = yield Open(prepared.request, ctx.idle_timeout)
+        if isinstance(outcome, httpx.Response) and outcome.status_code >= 400:
+            yield Read(outcome, whole=True)
+        wait = retry_step(ctx, spec, attempt, outcome)
+        if wait is None:
+            break
+        yield wait
+        attempt += 1
+    if isinstance(outcome, Exception):
+        raise connection_error(spec, outcome) from outcome
+    response: httpx.Response = outcome
+    if not _is_event_stream(response):
+        yield Read(response, whole=True)
+        payload = interpret(ctx, spec, response)
+        result = build_result(ctx, spec, payload, prepared.model, response=response)
+        yield Emit(Finished(result))
+        return result
+    yield Emit(Opened(response))
+    accumulator = _accumulator(ctx, spec.provider, declared)
+    decoder = SSEDecoder()
+    started = ctx.clock()
+    seen = 0
+    while True:
+        chunk = yield Read(response)
+        if isinstance(chunk, Exception):
+            raise _broken(spec.qualified_name, chunk, seen, ctx.idle_timeout) from chunk
+        events = decoder.feed(chunk) if chunk else decoder.close()
+        for event in events:
+            if declared.done is not None and event.data == declared.done:
+                return (yield from _finish(ctx, prepared, accumulator, response))
+            data = _data(spec.qualified_name, event, response)
+            accumulator.add(data)
+            seen += 1
+            yield Emit(Event(structure(data, event_model, operation=spec.qualified_name), data))
+        if not chunk:
+            if declared.done is not None:
+                raise StreamInterruptedError(
+                    f"the stream ended after {seen} event(s) without its end marker "
+                    f"{declared.done!r}; the answer is incomplete",
+                    operation=spec.qualified_name,
+                )
+            return (yield from _finish(ctx, prepared, accumulator, response))
+        if ctx.clock() - started > ctx.stream_timeout:
+            raise APITimeoutError(
+                f"the stream ran past stream_timeout={ctx.stream_timeout:g} s",
+                operation=spec.qualified_name,
+            )
+
+
+def _is_event_stream(response: httpx.Response) -> bool:
+    kind = str(response.headers.get("content-type", "")).split(";", 1)[0].strip().lower()
+    return kind == "text/event-stream"
+
+
+def _accumulator(ctx: Context, provider: str, declared: StreamDeclaration) -> Accumulator:
+    if declared.accumulator is None:
+        return _EventList()
+    factory = ctx.provider(provider).accumulators.get(declared.accumulator)
+    if factory is None:
+        return _EventList()
+    accumulator: Accumulator = factory()
+    return accumulator
+
+
+def _data(operation: str, event: ServerSentEvent, response: httpx.Response) -> Any:
+    """An event's data as JSON; an error event or error object raises."""
+    try:
+        data = json.loads(event.data)
+    except ValueError:
+        if event.event == "error":
+            raise APIStreamError.from_event(event.data, response, operation=operation) from None
+        raise ResponseShapeError(operation, ["event data is not JSON"], event.data) from None
+    error = data.get("error") if isinstance(data, Mapping) else None
+    if event.event == "error" or (isinstance(error, Mapping) and len(data) <= 2):
+        raise APIStreamError.from_event(data, response, operation=operation)
+    return data
+
+
+def _broken(operation: str, error: Exception, seen: int, idle: float) -> Exception:
+    if isinstance(error, httpx.ReadTimeout):
+        return APITimeoutError(f"no data for {idle:g} s (idle_timeout)", operation=operation)
+    return StreamInterruptedError(
+        f"the stream broke after {seen} event(s) ({type(error).__name__}: {error}); "
+        "not resent, since the server has started answering",
+        operation=operation,
+    )
+
+
+def _finish(
+    ctx: Context, prepared: Prepared, accumulator: Accumulator, response: httpx.Response
+) -> Flow[Result[Any]]:
+    body = accumulator.body()
+    model = prepared.model if not isinstance(accumulator, _EventList) else Any
+    result = build_result(ctx, prepared.spec, body, model, response=response)
+    yield Emit(Finished(result))
+    return result
+
+
+class _StreamBase(Generic[E, M]):
+    """What both handles share: the flow's state and the text of the events."""
+
+    def __init__(self, ctx: Context, prepared: Prepared, flow: Flow[Result[M]]) -> None:
+        self._declared = StreamDeclaration.of(prepared.spec.extensions)
+        self._flow = flow
+        self._response: httpx.Response | None = None
+        self._result: Result[M] | None = None
+        self.operation = prepared.spec.qualified_name
+
+    def _take(self, value: Any) -> Event | None:
+        """Note what the flow emitted; the event to hand out, if it is one."""
+        if isinstance(value, Opened):
+            self._response = value.response
+        elif isinstance(value, Finished):
+            self._result = value.result
+        return value if isinstance(value, Event) else None
+
+    def _text(self, event: Event) -> str | None:
+        path = self._declared.text_delta
+        text = dig(event.raw, path) if path else None
+        return text if isinstance(text, str) and text else None
+
+    @property
+    def response(self) -> httpx.Response | None:
+        """The HTTP response the events come in (status, headers)."""
+        return self._response
+
+    def __repr__(self) -> str:
+        state = "finished" if self._result is not None else "open"
+        return f"<{type(self).__name__} {self.operation} {state}>"
+
+
+class Stream(_StreamBase[E, M]):
+    """The events of one streamed call, from the synchronous client.
+
+    Iterate it for the typed events; `text_stream` gives only the text deltas;
+    `result()` reads what is left and returns the `Result` the events add up to.
+    Use it in a `with` block, or iterate it to the end, to release the connection
+    at once; leaving a `for` loop early releases it too.
+    """
+
+    def __init__(
+        self, ctx: Context, prepared: Prepared, event_model: Any, driver: SyncDriver
+    ) -> None:
+        super().__init__(ctx, prepared, stream_flow(ctx, prepared, event_model))
+        self._driver = driver
+        self._pending = self._run_flow()
+        self._first = next(self._pending, None)  # opens; raises what opening raised
+
+    def _run_flow(self) -> Generator[Event, None, None]:
+        try:
+            events = self._driver.events(self._flow)
+            while True:
+                try:
+                    value = next(events)
+                except StopIteration:
+                    return
+                event = self._take(value)
+                if event is not None:
+                    yield event
+        finally:
+            self.close()
+
+    def _events(self) -> Generator[Event, None, None]:
+        try:
+            if self._first is not None:
+                first, self._first = self._first, None
+                yield first
+            yield from self._pending
+        finally:
+            self._pending.close()  # a loop left early releases the connection now
+
+    def __iter__(self) -> Iterator[E]:
+        for event in self._events():
+            yield event.model
+
+    @property
+    def text_stream(self) -> Iterator[str]:
+        """The text deltas of the events, as they come."""
+        for event in self._events():
+            text = self._text(event)
+            if text is not None:
+                yield text
+
+    def result(self) -> Result[M]:
+        """Read the remaining events; the `Result` they add up to."""
+        if self._result is None:
+            for _ in self._events():
+                pass
+        if self._result is None:
+            raise StreamInterruptedError(
+                "the stream was closed before its end", operation=self.operation
+            )
+        return self._result
+
+    def close(self) -> None:
+        """Release the connection (idempotent)."""
+        if self._response is not None:
+            self._driver.perform(Close(self._response))
+
+    def __enter__(self) -> Stream[E, M]:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        response = getattr(self, "_response", None)
+        if response is not None and not response.is_closed:
+            response.close()
+
+
+class AsyncStream(_StreamBase[E, M]):
+    """The events of one streamed call, from the `AsyncClient`: `Stream` with `async for`.
+
+    `await stream.result()`, `async with stream`, `stream.text_stream` (async) and
+    `await stream.aclose()` mirror the synchronous handle.
+    """
+
+    def __init__(
+        self, ctx: Context, prepared: Prepared, event_model: Any, driver: AsyncDriver
+    ) -> None:
+        super().__init__(ctx, prepared, stream_flow(ctx, prepared, event_model))
+        self._driver = driver
+        self._pending = self._run_flow()
+        self._first: Event | None = None
+
+    async def _open(self) -> AsyncStream[E, M]:
+        """Send the request and wait for the headers (raises what opening raised)."""
+        self._first = await anext(self._pending, None)
+        return self
+
+    async def _run_flow(self) -> AsyncGenerator[Event, None]:
+        try:
+            async for value in self._driver.events(self._flow):
+                event = self._take(value)
+                if event is not None:
+                    yield event
+        finally:
+            await self.aclose()
+
+    async def _events(self) -> AsyncGenerator[Event, None]:
+        try:
+            if self._first is not None:
+                first, self._first = self._first, None
+                yield first
+            async for event in self._pending:
+                yield event
+        finally:
+            await self._pending.aclose()  # a loop left early releases the connection now
+
+    async def __aiter__(self) -> AsyncIterator[E]:
+        async for event in self._events():
+            yield event.model
+
+    @property
+    async def text_stream(self) -> AsyncIterator[str]:
+        """The text deltas of the events, as they come."""
+        async for event in self._events():
+            text = self._text(event)
+            if text is not None:
+                yield text
+
+    async def result(self) -> Result[M]:
+        """Read the remaining events; the `Result` they add up to."""
+        if self._result is None:
+            async for _ in self._events():
+                pass
+        if self._result is None:
+            raise StreamInterruptedError(
+                "the stream was closed before its end", operation=self.operation
+            )
+        return self._result
+
+    async def aclose(self) -> None:
+        """Release the connection (idempotent)."""
+        if self._response is not None:
+            await self._driver.perform(Close(self._response))
+
+    async def __aenter__(self) -> AsyncStream[E, M]:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,226 @@
+"""The flows of a task: submit, poll, wait, cancel, resume (I/O-free; see `_steps`).
+
+Observers (the journal) are told of every submit and state change; the flows never
+write anything themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from ._calls import Prepared, build_result, interpret, normalize, prepare_poll, request_flow
+from ._constants import DEFAULT_TASK_TIMEOUT
+from ._context import Context
+from ._errors import (
+    APIStatusError,
+    ConfigurationError,
+    ResponseShapeError,
+    TaskTimeoutError,
+    UnsupportedOperationError,
+)
+from ._observers import submit_outcome
+from ._registry import OperationSpec, ProviderRegistry
+from ._results import Result
+from ._steps import Flow, Sleep
+from ._task_state import TaskState
+from ._tasks import TaskPattern, TaskSnapshot, TaskStatus
+
+__all__ = [
+    "cancel_flow",
+    "pattern_for",
+    "poll_flow",
+    "resumed_state",
+    "submit_flow",
+    "wait_flow",
+]
+
+logger = logging.getLogger("py302")
+
+
+def pattern_for(ctx: Context, spec: OperationSpec) -> TaskPattern:
+    """The task pattern of a submit operation: its provider's, or the declared one.
+
+    Refuses (before any request) an operation whose pattern nobody supplies.
+    """
+    from ._declared import DECLARED, DeclaredTaskPattern
+
+    if spec.task is None:
+        raise ConfigurationError(f"{spec.qualified_name} is not a task operation")
+    name = spec.task.pattern
+    try:
+        if name == DECLARED:
+            return DeclaredTaskPattern.from_options(spec.task.options, spec.qualified_name)
+        factory = ctx.provider(spec.provider).task_patterns.get(name)
+        if factory is not None:
+            pattern: TaskPattern = factory() if isinstance(factory, type) else factory(spec)
+            return pattern
+    except (LookupError, TypeError, ValueError) as exc:
+        raise ConfigurationError(
+            f"{spec.qualified_name}: task pattern {name!r} is misconfigured: {exc}"
+        ) from exc
+    raise ConfigurationError(
+        f"{spec.qualified_name}: no plugin supplies task pattern {name!r} "
+        f"(is the {spec.provider} plugin disabled or failing? see `py302 plugins`)"
+    )
+
+
+def _new_state(
+    ctx: Context, registry: ProviderRegistry, spec: OperationSpec, task_id: str, result_model: Any
+) -> TaskState:
+    assert spec.task is not None
+    return TaskState(
+        id=task_id,
+        spec=spec,
+        poll_spec=registry.get(spec.task.poll),
+        registry=registry,
+        pattern=pattern_for(ctx, spec),
+        result_model=result_model,
+    )
+
+
+def submit_flow(ctx: Context, prepared: Prepared, result_model: Any) -> Flow[TaskState]:
+    """Send a submit (observers told before it leaves) and read the task it started."""
+    spec = prepared.spec
+    assert spec.task is not None
+    pattern = pattern_for(ctx, spec)  # refuse an unknown pattern before anything is sent
+    tokens = [observer.submitting(spec.qualified_name) for observer in ctx.observers]
+    try:
+        response = yield from request_flow(ctx, prepared)
+        payload = interpret(ctx, spec, response)
+        try:
+            task_id = pattern.task_id(payload, spec.task)
+        except (LookupError, TypeError, ValueError) as exc:
+            raise ResponseShapeError(spec.qualified_name, [str(exc)], payload) from exc
+        state = _new_state(ctx, prepared.registry, spec, task_id, result_model)
+        state.options = prepared.options
+        # Some providers report the cost on the submit answer only; kept for the result.
+        state.submit_usage = normalize(ctx, spec, payload, response).usage
+        state.read(payload, response)
+    except BaseException as exc:
+        outcome = submit_outcome(exc)
+        for observer, token in zip(ctx.observers, tokens, strict=True):
+            observer.refused(token, outcome, exc)
+        raise
+    for observer, token in zip(ctx.observers, tokens, strict=True):
+        observer.following(token, state)
+    _changed(ctx, state)
+    return state
+
+
+def resumed_state(ctx: Context, operation: str, task_id: str) -> TaskState:
+    """The state of a task submitted earlier by `operation` (`provider.operation`)."""
+    provider, _, op_id = operation.partition(".")
+    if not op_id:
+        raise ConfigurationError(f"name the operation as provider.operation, got {operation!r}")
+    registry = ctx.registry_of(provider)
+    state = _new_state(ctx, registry, registry.get(op_id), task_id, Any)
+    for observer in ctx.observers:
+        observer.following(None, state)
+    return state
+
+
+def poll_flow(ctx: Context, state: TaskState) -> Flow[TaskSnapshot]:
+    """Ask once for the task's state."""
+    assert state.spec.task is not None
+    params = state.pattern.poll_params(state.id, state.poll_spec, state.spec.task)
+    prepared = prepare_poll(ctx, state.registry, state.spec.task.poll, params, state.options)
+    response = yield from request_flow(ctx, prepared)
+    snapshot = state.read(interpret(ctx, prepared.spec, response), response)
+    _changed(ctx, state)
+    return snapshot
+
+
+def wait_flow(
+    ctx: Context,
+    state: TaskState,
+    *,
+    timeout: float | None,
+    on_poll: Callable[[], None] | None = None,
+) -> Flow[Result[Any]]:
+    """Poll until the task ends; its `Result`, or the `TaskError` it ended with.
+
+    Time counts as the larger of the clock's elapsed time and the total sleep asked
+    for, so an injected zero-delay sleep still reaches the deadline, never spins.
+    """
+    deadline = DEFAULT_TASK_TIMEOUT if timeout is None else timeout
+    started = ctx.clock()
+    slept = 0.0
+    attempt = 0
+    while not state.snapshot.status.finished:
+        remaining = deadline - max(ctx.clock() - started, slept)
+        if remaining <= 0:
+            _notify(ctx, state, "timed_out")
+            raise TaskTimeoutError(
+                f"not finished after {deadline:g} s (last status: "
+                f"{state.snapshot.provider_status or state.snapshot.status.value}); it may "
+                "still finish, wait again or resume it by id",
+                task_id=state.id,
+                operation=state.spec.qualified_name,
+            )
+        asked = state.snapshot.poll_after
+        delay = asked if asked is not None else state.pattern.poll_delay(attempt, state.snapshot)
+        delay = min(max(0.0, delay), remaining)
+        yield Sleep(delay)
+        slept += delay
+        try:
+            yield from poll_flow(ctx, state)
+        except APIStatusError as refused:
+            state.refused(refused)
+            _changed(ctx, state)
+        if on_poll is not None:
+            on_poll()
+        attempt += 1
+    return finish(ctx, state)
+
+
+def finish(ctx: Context, state: TaskState) -> Result[Any]:
+    """The `Result` of a task that succeeded; raises the error of one that did not."""
+    if state.snapshot.status is not TaskStatus.SUCCEEDED:
+        raise state.failure()
+    if state.result is None:
+        result = build_result(
+            ctx,
+            state.poll_spec,
+            state.raw,
+            state.result_model,
+            response=state.response,
+            task_id=state.id,
+            pattern=state.pattern,
+        )
+        # The result belongs to the operation the caller submitted, not to the poll.
+        state.result = attrs.evolve(
+            result, operation=state.spec.qualified_name, usage=result.usage or state.submit_usage
+        )
+        _notify(ctx, state, TaskStatus.SUCCEEDED.value)
+    return state.result
+
+
+def cancel_flow(ctx: Context, state: TaskState) -> Flow[TaskSnapshot]:
+    """Ask the provider to cancel the task, then read its state."""
+    task = state.spec.task
+    if task is None or task.cancel is None:
+        raise UnsupportedOperationError(
+            f"{state.spec.qualified_name}: the provider offers no cancel"
+        )
+    params = state.pattern.cancel_params(state.id, state.registry.get(task.cancel), task)
+    prepared = prepare_poll(ctx, state.registry, task.cancel, params, state.options)
+    response = yield from request_flow(ctx, prepared)
+    interpret(ctx, prepared.spec, response)
+    return (yield from poll_flow(ctx, state))
+
+
+def _changed(ctx: Context, state: TaskState) -> None:
+    if state.snapshot.status is not TaskStatus.SUCCEEDED:
+        _notify(ctx, state, state.snapshot.status.value)
+
+
+def _notify(ctx: Context, state: TaskState, what: str) -> None:
+    for observer in ctx.observers:
+        try:
+            observer.changed(state, what)
+        except Exception:  # an observer's failure must not lose the task
+            logger.exception("task observer failed on %s", state.id)
