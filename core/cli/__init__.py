@@ -11,62 +11,27 @@ Errors are one line with the remedy; `--debug` shows the traceback.
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Sequence
-
-import click
-
-from ._output import fail
-from ._record import record
-from ._run import run
-from ._sandbox_cmd import sandbox
-from ._tasks_cmd import tasks
-from ._tools import cassette, codegen, ops, plugins, specs
 
 __all__ = ["cli", "main"]
 
-_DEBUG_ENV = "PY302_DEBUG"
+# The command line's own dependencies come with the `cli` extra. Without them the
+# `py302` script is still installed (scripts cannot depend on extras), so say what to
+# install instead of showing a traceback. Any other missing module is a real bug.
+_EXTRA_MODULES = frozenset({"click", "rich", "yaml", "platformdirs"})
 
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="py302")
-@click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
-def cli(debug: bool) -> None:
-    """py302: the 302.AI API from the shell.
-
-    With AI302_API_KEY set, commands talk to https://api.302.ai (or AI302_BASE_URL);
-    without it, `run` uses a built-in sandbox, so everything works offline.
-    """
-    if debug:
-        os.environ[_DEBUG_ENV] = "1"
-
-
-for command in (run, tasks, sandbox, ops, specs, cassette, record, codegen, plugins):
-    cli.add_command(command)
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """Run the command line; turn any error into one line unless debugging."""
-    try:
-        cli.main(
-            args=list(argv) if argv is not None else None, prog_name="py302", standalone_mode=False
-        )
-    except click.exceptions.Exit as done:
-        sys.exit(done.exit_code)
-    except click.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(130)
-    except click.UsageError as exc:
-        where = f" (see: {exc.ctx.command_path} --help)" if exc.ctx is not None else ""
-        click.secho(f"error: {exc.format_message()}{where}", fg="red", err=True)
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        click.secho(f"error: {exc.format_message()}", fg="red", err=True)
-        sys.exit(exc.exit_code)
-    except SystemExit:
+try:
+    from ._main import cli, main
+except ImportError as exc:
+    if exc.name not in _EXTRA_MODULES:
         raise
-    except Exception as exc:
-        if os.environ.get(_DEBUG_ENV):
-            raise
-        fail(exc)
+    _MISSING = exc.name
+
+    def main(argv: Sequence[str] | None = None) -> None:
+        """Say that the command line needs the `cli` extra, and exit 1."""
+        import sys
+
+        sys.exit(
+            f"error: the py302 command needs the `cli` extra ({_MISSING} is not installed):"
+            " pip install 'py302[cli]'"
+        )
