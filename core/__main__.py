@@ -1,6 +1,6 @@
 """`python -m py302` is the `py302` command."""
 
-from py302._cli import main
+from py302.cli import main
 
 if __name__ == "__main__":
     main()

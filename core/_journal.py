@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ._errors import ConfigurationError
+
 if TYPE_CHECKING:
     import sqlite3
 
@@ -55,12 +57,22 @@ CREATE INDEX IF NOT EXISTS tasks_by_task_id ON tasks (task_id);
 
 
 def default_journal_path() -> Path:
-    """`PY302_JOURNAL`, else `tasks.sqlite3` in the user's data directory for py302."""
+    """`PY302_JOURNAL`, else `tasks.sqlite3` in the user's data directory for py302.
+
+    Finding the user's data directory takes platformdirs, which comes with the `cli`
+    extra; without it, and without `PY302_JOURNAL`, this raises `ConfigurationError`.
+    """
     configured = os.environ.get(JOURNAL_ENV_VAR)
     if configured:
         return Path(configured)
-    import platformdirs
-
+    try:
+        import platformdirs
+    except ImportError as exc:
+        raise ConfigurationError(
+            "the default task journal location needs platformdirs: pass a path"
+            ' (Client(journal="tasks.sqlite")), set PY302_JOURNAL, or'
+            " pip install 'py302[cli]'"
+        ) from exc
     return platformdirs.user_data_path("py302") / "tasks.sqlite3"
 
 

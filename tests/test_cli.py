@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from py302._cli import cli
+from py302.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -28,6 +29,15 @@ def test_every_package_folder_is_listed_in_pyproject() -> None:
             relative = init.parent.relative_to(ROOT / folder).parts
             found.add(".".join([package, *relative]))
     assert found == set(config["packages"])
+
+
+def test_runtime_and_tooling_are_separate_packages() -> None:
+    """The runtime is py302's top level (with its bindings and plugins); tooling lives in
+    subpackages of its own, so the tree shows which is which."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    runtime = {"py302", "py302.generated", "py302.plugins"}
+    tooling = {"py302.cli", "py302.codegen", "py302.contracts", "py302.sandbox", "py302.testing"}
+    assert set(config["packages"]) == runtime | tooling
 
 
 @pytest.mark.parametrize("name", ["core", "generated", "plugins"])
@@ -78,6 +88,16 @@ def test_provider_module_loads_on_first_use() -> None:
 
 def test_wheel_carries_registries_and_templates(tmp_path: Path) -> None:
     """The non-editable install has the data files the editable one reads from the tree."""
+    # Built from a copy: setuptools never empties the checkout's build/lib, so a wheel
+    # built in place still carries modules that were renamed or deleted since.
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
+    for folder in ("core", "generated", "plugins"):
+        shutil.copytree(
+            ROOT / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__")
+        )
     subprocess.run(
         [
             sys.executable,
@@ -88,7 +108,7 @@ def test_wheel_carries_registries_and_templates(tmp_path: Path) -> None:
             "--no-deps",
             "-w",
             str(tmp_path),
-            str(ROOT),
+            str(source),
         ],
         check=True,
         capture_output=True,
@@ -103,6 +123,10 @@ def test_wheel_carries_registries_and_templates(tmp_path: Path) -> None:
         "py302/generated/flux.json",
         "py302/plugins/flux.py",
         "py302/codegen/templates/module.py.jinja2",
+        "py302/cli/__init__.py",
+        "py302/contracts/__init__.py",
+        "py302/contracts/_contract.py",
     }
     assert expected <= names
     assert not any(name.startswith(("core/", "generated/", "plugins/")) for name in names)
+    assert not any(name.startswith(("py302/_cli/", "py302/_contract")) for name in names)

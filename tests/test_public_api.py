@@ -11,7 +11,9 @@ import py302
 SUBMODULES = {
     "hookspecs",
     "binding",
+    "cli",
     "codegen",
+    "contracts",
     "generated",
     "payloads",
     "plugins",

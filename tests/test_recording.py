@@ -17,8 +17,7 @@ import vcr
 import yaml
 
 from py302 import Client, PluginHost
-from py302._drift import find_drift
-from py302._examples import PNG_2X2
+from py302.contracts import PNG_2X2, find_drift
 from py302.sandbox import Fault, Sandbox
 from py302.testing import assert_contract, record_cassette
 from tests.support import no_sleep, project_registries

@@ -27,8 +27,8 @@ from typing import Any
 
 import attrs
 
-from py302._drift import Finding, find_drift, operation_pointer
 from py302._registry import ProviderRegistry, registry_from_data
+from py302.contracts import Finding, find_drift, operation_pointer
 
 from ._errors import CodegenError, LearnError
 from ._load import Fragment, discover, load_fragments

@@ -23,10 +23,10 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from py302._errors import RequestValidationError
-from py302._examples import Body, ExampleError, final_answer, media_example, named_answer
 from py302._registry import OperationSpec, ProviderRegistry
 from py302._tasks import id_parameter
 from py302._validation import BINARY_PLACEHOLDER, coerce_text, validate_request
+from py302.contracts import Body, ExampleError, final_answer, media_example, named_answer
 from py302.payloads import dig
 
 from ._answers import patch_progress, put, replace_strings, rewrite_urls

@@ -40,7 +40,7 @@ class Sandbox:
         image_px: int = 256,
     ) -> None:
         if registries is None:
-            from py302._contract import default_registries
+            from py302.contracts import default_registries
 
             registries = default_registries()
         self.faults = FaultPlan(faults)

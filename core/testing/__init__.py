@@ -100,7 +100,7 @@ def assert_contract(
     `strict` (default: whether the cassette says it was recorded) also fails on
     drift: fields, values or statuses the spec does not declare.
     """
-    from py302._contract import check_cassette
+    from py302.contracts import check_cassette
 
     reports = check_cassette(Path(path), registries, strict=strict)
     failures = [report.line() for report in reports if not report.ok]

@@ -1,10 +1,10 @@
 """Saving recorded traffic so that it is safe to commit and quick to replay.
 
 Every cassette py302 records goes through `save_recording`, whatever the caller
-configured: secrets and signed URLs are scrubbed (`py302._scrub`), binary bodies are
-replaced by their hash and size, runs of identical polls are collapsed to one per
-state, and a `provenance` block says that this is recorded traffic, from where and
-when. The file is written to a temporary name and renamed, so a failed save never
+configured: secrets and signed URLs are scrubbed (`py302.contracts._scrub`), binary
+bodies are replaced by their hash and size, runs of identical polls are collapsed to
+one per state, and a `provenance` block says that this is recorded traffic, from where
+and when. The file is written to a temporary name and renamed, so a failed save never
 replaces a good cassette.
 """
 
@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 
 from py302._constants import API_KEY_ENV_VARS
 from py302._downloads import atomic_write
-from py302._scrub import collapse_polls, scrub_interactions
 from py302._version import __version__
+from py302.contracts import collapse_polls, scrub_interactions
 
 __all__ = ["ambient_secrets", "make_persister", "record_cassette", "save_recording"]
 

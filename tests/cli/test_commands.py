@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from py302 import Journal
-from py302._cli import cli
+from py302.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 

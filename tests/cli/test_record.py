@@ -10,7 +10,7 @@ import vcr
 import yaml
 
 from py302 import Client, PluginHost
-from py302._cli import main
+from py302.cli import main
 from py302.sandbox import Sandbox
 from py302.testing import assert_contract
 from tests.support import no_sleep

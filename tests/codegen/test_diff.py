@@ -13,7 +13,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from py302._cli import cli, main
+from py302.cli import cli, main
 from py302.codegen._diff import ApiDiff, Change, diff_surfaces, diff_trees
 from py302.codegen._errors import SpecTreeError
 from py302.codegen._surface import (

@@ -17,10 +17,9 @@ import pytest
 import yaml
 
 from py302 import Client, PluginHost
-from py302._contract import check_cassette
-from py302._drift import find_drift
 from py302._registry import ProviderRegistry, registry_from_data
 from py302.codegen import generate
+from py302.contracts import check_cassette, find_drift
 from py302.sandbox import Fault, Sandbox
 from py302.testing import record_cassette
 

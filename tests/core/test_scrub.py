@@ -18,7 +18,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from py302._scrub import (
+from py302.contracts._scrub import (
     MIN_SECRET_LENGTH,
     REDACTED,
     binary_placeholder,

@@ -20,8 +20,8 @@ import yaml
 from click.testing import CliRunner
 
 from py302 import AsyncClient, Client, PluginHost, Result
-from py302._cli import cli
-from py302._examples import FILE_MARKER, PNG_2X2
+from py302.cli import cli
+from py302.contracts import FILE_MARKER, PNG_2X2
 from tests.support import TEST_KEY, no_sleep, no_sleep_async, project_registries
 
 CASSETTES = Path(__file__).resolve().parent.parent / "cassettes" / "test_examples"

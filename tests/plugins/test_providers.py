@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from py302 import APIStatusError, Result, TaskFailedError, TaskStatus
-from py302._examples import PNG_2X2
+from py302.contracts import PNG_2X2
 from py302.generated.stability import StabilityImage
 from tests.core.mock_api import MockAPI
 

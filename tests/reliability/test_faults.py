@@ -27,8 +27,8 @@ from py302 import (
     TaskFailedError,
     TaskTimeoutError,
 )
-from py302._examples import FILE_MARKER, PNG_2X2
 from py302._registry import OperationSpec
+from py302.contracts import FILE_MARKER, PNG_2X2
 from py302.sandbox import Fault, Sandbox
 from tests.sandbox.conftest import ManualClock
 from tests.support import project_registries

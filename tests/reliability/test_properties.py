@@ -24,10 +24,10 @@ from hypothesis import strategies as st
 from py302 import Client, PluginHost, RequestValidationError, ResponseShapeError, TaskSnapshot
 from py302._context import Context
 from py302._convert import structure
-from py302._examples import FILE_MARKER, PNG_2X2
 from py302._registry import OperationSpec, ProviderRegistry
 from py302._task_flows import pattern_for
 from py302._validation import schema_problems
+from py302.contracts import FILE_MARKER, PNG_2X2
 from py302.sandbox import Sandbox
 from tests.reliability.schema_strategy import values_for
 from tests.support import project_registries

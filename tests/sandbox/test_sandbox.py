@@ -22,7 +22,7 @@ from py302 import (
     TaskStatus,
     TaskTimeoutError,
 )
-from py302._examples import FILE_MARKER, PNG_2X2
+from py302.contracts import FILE_MARKER, PNG_2X2
 from py302.sandbox import Fault, Sandbox, parse_fault
 from tests.sandbox.conftest import TASK_SECONDS, ManualClock
 from tests.support import project_registries

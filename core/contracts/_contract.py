@@ -15,17 +15,19 @@ from urllib.parse import parse_qsl, urlsplit
 
 import attrs
 
+from py302._registry import OperationSpec, ProviderRegistry, load_registry
+from py302._transport import is_json_type
+from py302._validation import coerce_text, schema_problems
+
 from ._cassettes import NOT_JSON, CassetteError, is_recorded, json_body, read_cassette
-from ._registry import OperationSpec, ProviderRegistry, load_registry
-from ._transport import is_json_type
-from ._validation import coerce_text, schema_problems
+from ._drift import interaction_findings
+from ._match import find_operation
 
 __all__ = [
     "DEFAULT_API_HOSTS",
     "InteractionReport",
     "check_cassette",
     "default_registries",
-    "find_operation",
 ]
 
 DEFAULT_API_HOSTS = frozenset({"api.302.ai"})
@@ -63,9 +65,8 @@ class InteractionReport:
 
 def default_registries() -> list[ProviderRegistry]:
     """The registries of every generated provider and every plugin-registered one."""
+    from py302._plugins import default_host
     from py302.generated import PROVIDER_MODULES
-
-    from ._plugins import default_host
 
     modules = dict(PROVIDER_MODULES)
     modules.update({p.name: p.bindings for p in default_host().providers.values()})
@@ -151,23 +152,9 @@ def _check_interaction(
     problems += _request_problems(registry, spec, request, parts.query)
     problems += _response_problems(registry, spec, status, response)
     if strict:
-        from ._drift import interaction_findings
-
         drift = interaction_findings(registry, spec, request, response)
         problems += [f"drift: {f.where} {f.path or '(body)'}: {f.detail}" for f in drift]
     return report(spec.qualified_name, problems)
-
-
-def find_operation(
-    registries: Sequence[ProviderRegistry], method: str, url: str
-) -> tuple[ProviderRegistry, OperationSpec] | None:
-    """The registry and operation that serve `method url` (literal paths first)."""
-    method, path = method.upper(), urlsplit(url).path
-    matches = [
-        (registry, spec) for registry in registries if (spec := registry.match(method, path))
-    ]
-    matches.sort(key=lambda pair: (pair[1].path.count("{"), pair[1].qualified_name))
-    return matches[0] if matches else None
 
 
 def _secret_problems(request: Mapping[str, Any]) -> list[str]:

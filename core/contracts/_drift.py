@@ -1,8 +1,8 @@
 """Drift: where recorded traffic and the specs disagree, finding by finding.
 
-Validation (`py302._contract`) answers "is this interaction allowed by the spec?";
-drift answers "what does the traffic show that the spec does not say?". It walks
-each recorded JSON body alongside its schema and notes:
+Validation (`py302.contracts._contract`) answers "is this interaction allowed by the
+spec?"; drift answers "what does the traffic show that the spec does not say?". It
+walks each recorded JSON body alongside its schema and notes:
 
 * `unknown_field`   a field was seen that the schema does not declare;
 * `unseen_field`    a declared field never appeared in any recording of it;
@@ -23,11 +23,13 @@ from typing import Any, Literal
 
 import attrs
 
+from py302._registry import OperationSpec, ProviderRegistry
+from py302._transport import is_json_type
+from py302._validation import coerce_text
+from py302.payloads import json_type
+
 from ._cassettes import FILE_PART, NOT_JSON, form_fields, is_recorded, json_body, read_cassette
-from ._registry import OperationSpec, ProviderRegistry
-from ._transport import is_json_type
-from ._validation import coerce_text
-from .payloads import json_type
+from ._match import find_operation
 
 __all__ = [
     "FINDING_KINDS",
@@ -142,8 +144,6 @@ def find_drift(
     paths: Iterable[Path], registries: Sequence[ProviderRegistry], *, operation: str | None = None
 ) -> DriftReport:
     """Drift over every interaction of the cassettes at `paths` (optionally one operation)."""
-    from ._contract import find_operation
-
     merged: dict[tuple[str, str, str, str, str | None], Finding] = {}
     declared: dict[tuple[str, str], dict[str, str | None]] = {}
     seen: dict[tuple[str, str], set[str]] = {}

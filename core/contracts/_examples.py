@@ -18,9 +18,9 @@ from urllib.parse import quote, urlencode
 
 import attrs
 
-from ._registry import OperationSpec, ProviderRegistry
-from ._tasks import TaskPattern
-from .payloads import dig
+from py302._registry import OperationSpec, ProviderRegistry
+from py302._tasks import TaskPattern
+from py302.payloads import dig
 
 __all__ = [
     "FILE_MARKER",
@@ -185,6 +185,9 @@ def _interaction(
 
 
 def final_answer(registry: ProviderRegistry, spec: OperationSpec) -> Body:
+    """The answer of a finished call: a small real PNG where the operation answers with
+    a file (and prefers bytes, or names no example), else its `succeeded` or `default`
+    example, else any success example (`media_example`)."""
     binary = _binary_media(spec)
     output = spec.options.get("output", {})
     prefers_bytes = output.get("default") == "bytes"
@@ -206,6 +209,7 @@ def _binary_media(spec: OperationSpec) -> tuple[int, str] | None:
 
 
 def named_answer(registry: ProviderRegistry, spec: OperationSpec, name: str) -> Body | None:
+    """The JSON example called `name` among the operation's responses, or None."""
     for status, response in sorted(spec.responses.items()):
         for media, content in response.get("media_types", {}).items():
             examples = content.get("examples") or {}
@@ -219,6 +223,9 @@ def named_answer(registry: ProviderRegistry, spec: OperationSpec, name: str) -> 
 def media_example(
     registry: ProviderRegistry, spec: OperationSpec, *, names: tuple[str, ...]
 ) -> Body:
+    """A success answer: the inline example, else the example called one of `names`,
+    else any example, else one synthesized from the schema. Raises `ExampleError` when
+    the operation declares no success response."""
     for status, response in sorted(spec.responses.items()):
         if not status.startswith("2"):
             continue

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ._errors import CassetteError
+from py302._errors import CassetteError
 
 __all__ = [
     "FILE_PART",

@@ -29,7 +29,7 @@ def record(cassette: Path, run_args: tuple[str, ...]) -> None:
     polls are collapsed. The cassette is then ready for `py302 cassette check`,
     `py302 specs drift` and `py302 specs learn`, and replays without waiting.
     """
-    from py302._cli import cli
+    from py302.cli import cli
 
     try:
         from py302.testing._recording import ambient_secrets, record_cassette

@@ -10,9 +10,9 @@ from typing import Any
 
 import attrs
 
-from ._registry import ProviderRegistry
+from py302._registry import ProviderRegistry
 
-__all__ = ["EVIDENCE_ORDER", "ProviderReport", "evidence_report"]
+__all__ = ["EVIDENCE_ORDER", "ProviderReport", "evidence_report", "inventory_rows"]
 
 EVIDENCE_ORDER = ("recorded", "doc", "sdk", "upstream", "inferred")
 

@@ -51,7 +51,7 @@ def cassette_check(
     paths: tuple[Path, ...], api_hosts: tuple[str, ...], as_json: bool, strict: bool | None
 ) -> None:
     """Check every interaction of the cassettes against the specs; exit 1 on a mismatch."""
-    from py302._contract import DEFAULT_API_HOSTS, check_cassette
+    from py302.contracts import DEFAULT_API_HOSTS, check_cassette
 
     files = cassette_files(paths)
     failed = 0
@@ -80,8 +80,7 @@ def cassette_examples(providers: tuple[str, ...], out: Path) -> None:
     """Write an example cassette per operation, built from the specs' examples."""
     import yaml
 
-    from py302._contract import default_registries
-    from py302._examples import ExampleError, example_cassette
+    from py302.contracts import ExampleError, default_registries, example_cassette
 
     failed = 0
     for registry in default_registries():
@@ -124,7 +123,7 @@ def ops(provider: str | None, as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from py302._contract import default_registries
+    from py302.contracts import default_registries
 
     rows = [
         spec
@@ -181,8 +180,12 @@ def specs_report(as_json: bool, inventory: Path | None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from py302._contract import default_registries
-    from py302._report import EVIDENCE_ORDER, evidence_report, inventory_rows
+    from py302.contracts import (
+        EVIDENCE_ORDER,
+        default_registries,
+        evidence_report,
+        inventory_rows,
+    )
 
     registries = default_registries()
     reports = evidence_report(registries)

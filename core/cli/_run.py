@@ -7,10 +7,10 @@ from typing import Any
 
 import click
 
-from py302._contract import default_registries
 from py302._registry import OperationSpec, ProviderRegistry
 from py302._results import Result
 from py302._task_handles import Task
+from py302.contracts import default_registries
 
 from ._clients import cli_client
 from ._fields import field_options

@@ -1,13 +1,4 @@
-"""The `py302` command line.
-
-    py302 run PROVIDER.OPERATION --prompt "a lighthouse"                  # call anything
-    py302 tasks list | show | resume | cancel                               # the task journal
-    py302 sandbox serve                                                     # the local stand-in
-    py302 record CASSETTE PROVIDER.OPERATION ...                           # real traffic, scrubbed
-    py302 ops | specs report|drift|learn|diff | cassette check | codegen    # for maintainers
-
-Errors are one line with the remedy; `--debug` shows the traceback.
-"""
+"""The command group and `main`, which turns any error into one line."""
 
 from __future__ import annotations
 

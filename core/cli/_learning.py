@@ -67,8 +67,7 @@ def drift(
     mismatches, unknown values (task statuses, say) and undocumented status
     codes. Exit status 1 if anything but never-seen fields was found.
     """
-    from py302._cassettes import CassetteError
-    from py302._drift import find_drift
+    from py302.contracts import CassetteError, find_drift
 
     registries = _registries(specs_dir)
     if operation is not None and operation not in {
@@ -98,7 +97,7 @@ def drift(
 
 def _registries(specs_dir: Path | None) -> list[ProviderRegistry]:
     if specs_dir is None:
-        from py302._contract import default_registries
+        from py302.contracts import default_registries
 
         return default_registries()
     with _refusing():
