@@ -16,12 +16,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from types import TracebackType
 from typing import Any, TypeVar
 
-import attrs
 import httpx
 
 from py302.generated import AsyncProviders, SyncProviders
 
-from ._calls import call_flow, prepare
+from ._calls import Prepared, call_flow, prepare
 from ._constants import (
     API_KEY_ENV_VARS,
     BASE_URL_ENV_VAR,
@@ -44,7 +43,7 @@ from ._secret import Secret
 from ._streams import AsyncStream, Stream
 from ._task_flows import poll_flow, resumed_state, submit_flow
 from ._task_handles import AsyncTask, Task
-from .binding import STREAM, TASK, Async, Call, Namespace, StreamCall, Sync
+from .binding import STREAM, TASK, Async, Call, Namespace, Sync
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -141,10 +140,7 @@ class _BaseClient:
     def _namespace(self, name: str) -> Any:
         return _namespace_class(self._ctx.host.provider(name).bindings, name)(self)
 
-    def _prepared(self, namespace: type[Namespace[Any]], call: Call[Any], kind: str) -> Any:
-        if isinstance(call, StreamCall) and call.flag is not None:
-            body = {k: v for k, v in (call.body or {}).items() if k != call.flag}
-            call = attrs.evolve(call, body={**body, call.flag: True} if kind == STREAM else body)
+    def _prepared(self, namespace: type[Namespace[Any]], call: Call[Any]) -> Prepared:
         return prepare(self._ctx, self._ctx.registry_of(namespace), call)
 
     def __repr__(self) -> str:
@@ -225,7 +221,7 @@ class Client(SyncProviders, _BaseClient):
 
     def _invoke(self, namespace: type[Namespace[Any]], call: Call[Any], kind: str) -> Any:
         """Where every generated method lands: a call, a task submit, or a stream."""
-        prepared = self._prepared(namespace, call, kind)
+        prepared = self._prepared(namespace, call)
         if kind == STREAM:
             return Stream(self._ctx, prepared, getattr(call, "event_model", Any), self._driver)
         if kind == TASK:
@@ -313,7 +309,7 @@ class AsyncClient(AsyncProviders, _BaseClient):
 
     async def _invoke(self, namespace: type[Namespace[Any]], call: Call[Any], kind: str) -> Any:
         """Where every generated method lands: a call, a task submit, or a stream."""
-        prepared = self._prepared(namespace, call, kind)
+        prepared = self._prepared(namespace, call)
         if kind == STREAM:
             events = getattr(call, "event_model", Any)
             return await AsyncStream(self._ctx, prepared, events, self._driver)._open()

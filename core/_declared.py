@@ -42,7 +42,7 @@ from ._results import Asset, Normalized, Usage
 from ._tasks import TaskPattern, TaskSnapshot, TaskStatus
 from .payloads import collect, dig, fraction, urls_in_text
 
-__all__ = ["DECLARED", "DeclaredTaskPattern", "ResultDeclaration"]
+__all__ = ["DECLARED", "DeclaredTaskPattern", "ReportedError", "ResultDeclaration"]
 
 DECLARED = "declared"
 _REQUIRED = ("status_path", "succeeded", "failed")
@@ -154,13 +154,7 @@ class ResultDeclaration:
         assets: list[Asset] = []
         for entry in self.assets:
             if isinstance(entry, Mapping):
-                urls = collect(payload, str(entry["url"]))
-                kinds = collect(payload, str(entry["mime_type"])) if "mime_type" in entry else []
-                assets.extend(
-                    Asset(url=url, mime_type=kinds[i] if i < len(kinds) else None)
-                    for i, url in enumerate(urls)
-                    if isinstance(url, str) and url
-                )
+                assets.extend(_paired(payload, str(entry["url"]), entry.get("mime_type")))
             else:
                 assets.extend(Asset(url=url) for url in _urls(payload, str(entry)))
         text = dig(payload, self.text) if self.text else None
@@ -183,10 +177,8 @@ class ResultDeclaration:
         unit = self.usage.get("unit") if "cost" in found else None
         return Usage(**found, unit=unit)
 
-    def error_in(
-        self, payload: Any, response: httpx.Response, *, provider: str, operation: str
-    ) -> APIStatusError | None:
-        """The error an answer reports through the declared envelope, if it does."""
+    def reported_error(self, payload: Any) -> ReportedError | None:
+        """What a payload reports through the declared error envelope, if it does."""
         if self.error is None or not isinstance(payload, Mapping):
             return None
         value = dig(payload, str(self.error["path"]))
@@ -196,15 +188,59 @@ class ResultDeclaration:
         message = dig(payload, message_path) if message_path else None
         code_path = self.error.get("code")
         code = dig(payload, code_path) if code_path else value
+        request_id_path = self.error.get("request_id")
+        request_id = dig(payload, request_id_path) if request_id_path else None
+        return ReportedError(
+            message=str(message or f"error {value}"),
+            code=code if isinstance(code, str | int) and not isinstance(code, bool) else None,
+            request_id=request_id if isinstance(request_id, str) else None,
+        )
+
+    def error_in(
+        self, payload: Any, response: httpx.Response, *, provider: str, operation: str
+    ) -> APIStatusError | None:
+        """The error a whole answer reports through the declared envelope, if it does."""
+        reported = self.reported_error(payload)
+        if reported is None:
+            return None
         error = APIStatusError.from_response(
             response,
             provider=provider,
             operation=operation,
-            message=str(message or f"error {value}"),
-            code=code if isinstance(code, str | int) and not isinstance(code, bool) else None,
+            message=reported.message,
+            code=reported.code,
         )
-        request_id_path = self.error.get("request_id")
-        request_id = dig(payload, request_id_path) if request_id_path else None
-        if error.request_id is None and isinstance(request_id, str):
-            error.request_id = request_id
+        error.request_id = error.request_id or reported.request_id
         return error
+
+
+@attrs.frozen(kw_only=True)
+class ReportedError:
+    """An error as a declared envelope reports it."""
+
+    message: str
+    code: str | int | None = None
+    request_id: str | None = None
+
+
+def _paired(payload: Any, url_path: str, mime_path: Any) -> list[Asset]:
+    """Assets whose URL and media type sit side by side in each item of one list.
+
+    `{url: images[].url, mime_type: images[].content_type}` reads both from the same
+    item, so an item without a media type does not shift the others' types.
+    """
+    holder, _, url_key = url_path.rpartition("[].")
+    mime_holder, _, mime_key = str(mime_path or "").rpartition("[].")
+    if not holder or mime_holder != holder:
+        kinds = collect(payload, str(mime_path)) if mime_path else []
+        urls = [url for url in collect(payload, url_path) if isinstance(url, str) and url]
+        return [
+            Asset(url=url, mime_type=kinds[i] if i < len(kinds) else None)
+            for i, url in enumerate(urls)
+        ]
+    assets = []
+    for item in collect(payload, holder + "[]"):
+        url, kind = dig(item, url_key), dig(item, mime_key)
+        if isinstance(url, str) and url:
+            assets.append(Asset(url=url, mime_type=kind if isinstance(kind, str) else None))
+    return assets

@@ -3,28 +3,53 @@
 A driver owns the httpx client and the sleep function of one `Client` or
 `AsyncClient` and performs the steps of `py302._steps`. Transport errors are handed
 back to the flow as outcomes, because only the flow knows whether they may be
-retried; everything else about a call is decided in the flow.
+retried; everything else about a call is decided in the flow. Stepping a flow
+(`Stepper`) is shared, so each driver only says how it does each kind of I/O.
 """
 
 from __future__ import annotations
 
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import httpx
 
 from ._constants import DEFAULT_MAX_CONNECTIONS
-from ._steps import Close, Emit, Flow, Open, Read, Sleep, Step
+from ._steps import Close, Emit, Flow, Open, Read, Send, Sleep, Step
 
-__all__ = ["AsyncDriver", "SyncDriver"]
+__all__ = ["AsyncDriver", "Stepper", "SyncDriver"]
 
 T = TypeVar("T")
 
 
-def _idle_bounded(request: httpx.Request, idle: float, timeout: httpx.Timeout) -> httpx.Request:
-    """`request` with its read timeout (the longest silence between two chunks) set."""
-    request.extensions = {**request.extensions, "timeout": {**timeout.as_dict(), "read": idle}}
+class Stepper(Generic[T]):
+    """A flow being stepped: its pending step (None once it returned) and its value."""
+
+    def __init__(self, flow: Flow[T]) -> None:
+        self._flow = flow
+        self.step: Step | Emit | None = None
+        self.value: T | None = None
+        self.resume(None)
+
+    def resume(self, outcome: Any) -> None:
+        """Hand the outcome of the pending step to the flow, which goes on to the next."""
+        try:
+            self.step = self._flow.send(outcome)
+        except StopIteration as done:
+            self.step, self.value = None, done.value
+
+    def emitted(self) -> Emit | None:
+        """The pending step if it hands a value out rather than asking for I/O."""
+        return self.step if isinstance(self.step, Emit) else None
+
+
+def _idle_bounded(step: Open, timeout: httpx.Timeout) -> httpx.Request:
+    """The request of `step` with its read timeout (the longest silence between two
+    chunks) set to the stream's idle timeout, the client's other limits kept."""
+    request = step.request
+    limits = {**timeout.as_dict(), "read": step.idle_timeout}
+    request.extensions = {**request.extensions, "timeout": limits}
     return request
 
 
@@ -39,48 +64,40 @@ class SyncDriver:
 
     def run(self, flow: Flow[T]) -> T:
         """Drive `flow` to its end and return what it returns."""
-        outcome: Any = None
-        while True:
-            try:
-                step = flow.send(outcome)
-            except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
-            outcome = self.perform(step)
+        stepper = Stepper(flow)
+        while stepper.step is not None:
+            stepper.resume(self.perform(stepper.step))
+        return stepper.value  # type: ignore[return-value]
 
     def events(self, flow: Flow[Any]) -> Iterator[Any]:
         """Drive a stream flow, yielding the value of each `Emit` as it comes."""
-        outcome: Any = None
-        while True:
-            try:
-                step = flow.send(outcome)
-            except StopIteration:
-                return
-            if isinstance(step, Emit):
-                yield step.value
-            outcome = None if isinstance(step, Emit) else self.perform(step)
+        stepper = Stepper(flow)
+        while stepper.step is not None:
+            if emit := stepper.emitted():
+                yield emit.value
+            stepper.resume(None if emit else self.perform(stepper.step))
 
     def perform(self, step: Step | Emit) -> Any:
         """Carry out one step; a transport error is returned, not raised."""
-        if isinstance(step, Emit):
-            raise TypeError("a flow emitted outside a stream")
-        if isinstance(step, Sleep):
-            return self.sleep(step.seconds)
-        if isinstance(step, Close):
-            return step.response.close()
         try:
+            if isinstance(step, Send):
+                response = self.http.send(step.request)
+                response.read()
+                return response
+            if isinstance(step, Open):
+                return self.http.send(_idle_bounded(step, self.http.timeout), stream=True)
             if isinstance(step, Read) and step.whole:
                 step.response.read()
                 return step.response
             if isinstance(step, Read):
                 return next(self._body(step.response), b"")
-            if isinstance(step, Open):
-                request = _idle_bounded(step.request, step.idle_timeout, self.http.timeout)
-                return self.http.send(request, stream=True)
-            response = self.http.send(step.request)
-            response.read()
-            return response
         except httpx.TransportError as exc:
             return exc
+        if isinstance(step, Close):
+            return step.response.close()
+        if isinstance(step, Sleep):
+            return self.sleep(step.seconds)
+        raise TypeError(f"a flow emitted outside a stream: {step!r}")
 
     def _body(self, response: httpx.Response) -> Iterator[bytes]:
         chunks = self._bodies.get(response)
@@ -102,49 +119,41 @@ class AsyncDriver:
 
     async def run(self, flow: Flow[T]) -> T:
         """Drive `flow` to its end and return what it returns."""
-        outcome: Any = None
-        while True:
-            try:
-                step = flow.send(outcome)
-            except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
-            outcome = await self.perform(step)
+        stepper = Stepper(flow)
+        while stepper.step is not None:
+            stepper.resume(await self.perform(stepper.step))
+        return stepper.value  # type: ignore[return-value]
 
     async def events(self, flow: Flow[Any]) -> AsyncIterator[Any]:
         """Drive a stream flow, yielding the value of each `Emit` as it comes."""
-        outcome: Any = None
-        while True:
-            try:
-                step = flow.send(outcome)
-            except StopIteration:
-                return
-            if isinstance(step, Emit):
-                yield step.value
-            outcome = None if isinstance(step, Emit) else await self.perform(step)
+        stepper = Stepper(flow)
+        while stepper.step is not None:
+            if emit := stepper.emitted():
+                yield emit.value
+            stepper.resume(None if emit else await self.perform(stepper.step))
 
     async def perform(self, step: Step | Emit) -> Any:
         """Carry out one step; a transport error is returned, not raised."""
-        if isinstance(step, Emit):
-            raise TypeError("a flow emitted outside a stream")
-        if isinstance(step, Sleep):
-            return await self.sleep(step.seconds)
-        if isinstance(step, Close):
-            return await step.response.aclose()
         try:
+            if isinstance(step, Send):
+                async with self._gate():
+                    response = await self.http.send(step.request)
+                    await response.aread()
+                return response
+            if isinstance(step, Open):
+                return await self.http.send(_idle_bounded(step, self.http.timeout), stream=True)
             if isinstance(step, Read) and step.whole:
                 await step.response.aread()
                 return step.response
             if isinstance(step, Read):
                 return await anext(self._body(step.response), b"")
-            if isinstance(step, Open):
-                request = _idle_bounded(step.request, step.idle_timeout, self.http.timeout)
-                return await self.http.send(request, stream=True)
-            async with self._gate():
-                response = await self.http.send(step.request)
-                await response.aread()
-            return response
         except httpx.TransportError as exc:
             return exc
+        if isinstance(step, Close):
+            return await step.response.aclose()
+        if isinstance(step, Sleep):
+            return await self.sleep(step.seconds)
+        raise TypeError(f"a flow emitted outside a stream: {step!r}")
 
     def _body(self, response: httpx.Response) -> AsyncIterator[bytes]:
         chunks = self._bodies.get(response)

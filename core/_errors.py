@@ -212,16 +212,24 @@ class APIStreamError(APIStatusError):
     (an `event: error`, or an error object where an event should be)."""
 
     @classmethod
-    def from_event(cls, data: Any, response: httpx.Response, *, operation: str) -> APIStreamError:
-        """The error an error event stands for (`data` decoded, or its text)."""
-        message = _guess_message(data) or "error event in the stream"
+    def from_event(
+        cls,
+        data: Any,
+        response: httpx.Response,
+        *,
+        operation: str,
+        message: str | None = None,
+        code: str | int | None = None,
+    ) -> APIStreamError:
+        """The error an error event stands for (`data` decoded, or its text); `message`
+        and `code` as the operation's declared envelope read them, else guessed."""
         return cls(
-            message,
+            message or _guess_message(data) or "error event in the stream",
             status=response.status_code,
             operation=operation,
             request_id=request_id_of(response),
             body=data,
-            code=_guess_code(data),
+            code=code if code is not None else _guess_code(data),
             response=response,
         )
 

@@ -25,8 +25,11 @@ __all__ = [
     "ProviderRegistry",
     "TaskSpec",
     "load_registry",
+    "media_type",
+    "object_properties",
     "registry_from_data",
     "registry_path",
+    "resolve_ref",
 ]
 
 
@@ -125,7 +128,7 @@ class OperationSpec:
         declared = self.response_for(status)
         if declared is None:
             return None
-        kind = content_type.split(";", maxsplit=1)[0].strip().lower()
+        kind = media_type(content_type)
         media_types: Mapping[str, Any] = declared.get("media_types", {})
         for media, entry in media_types.items():
             if media == kind or (media.endswith("/*") and kind.startswith(media[:-1])):
@@ -136,6 +139,35 @@ class OperationSpec:
     def path_pattern(self) -> re.Pattern[str]:
         """A regex that matches concrete URL paths of this operation."""
         return _path_regex(self.path)
+
+
+def resolve_ref(document: Mapping[str, Any], schema: Any) -> Mapping[str, Any]:
+    """`schema` with top-level local `$ref`s into `document` followed (at most 16)."""
+    seen = 0
+    while isinstance(schema, Mapping) and "$ref" in schema and seen < 16:
+        pointer = str(schema["$ref"]).lstrip("#/").split("/")
+        target: Any = document
+        for part in pointer:
+            target = target.get(part, {}) if isinstance(target, Mapping) else {}
+        schema = target
+        seen += 1
+    return schema if isinstance(schema, Mapping) else {}
+
+
+def object_properties(document: Mapping[str, Any], schema: Any) -> dict[str, Mapping[str, Any]]:
+    """An object schema's properties by name, each resolved, `allOf` parts merged in."""
+    schema = resolve_ref(document, schema)
+    merged = {
+        name: resolve_ref(document, value) for name, value in schema.get("properties", {}).items()
+    }
+    for part in schema.get("allOf", []):
+        merged.update(object_properties(document, part))
+    return merged
+
+
+def media_type(content_type: str) -> str:
+    """The media type of a `Content-Type` value, without parameters, in lower case."""
+    return content_type.split(";", maxsplit=1)[0].strip().lower()
 
 
 @functools.cache
@@ -161,28 +193,13 @@ class ProviderRegistry:
 
     def resolve(self, schema: Mapping[str, Any]) -> Mapping[str, Any]:
         """`schema` with a top-level `$ref` into this document followed."""
-        seen = 0
-        while "$ref" in schema and seen < 16:
-            pointer = str(schema["$ref"]).lstrip("#/").split("/")
-            target: Any = self.document
-            for part in pointer:
-                target = target.get(part, {}) if isinstance(target, Mapping) else {}
-            schema = target
-            seen += 1
-        return schema
+        return resolve_ref(self.document, schema)
 
     def body_properties(self, spec: OperationSpec) -> dict[str, Mapping[str, Any]]:
         """The request body's fields by wire name, each schema resolved (allOf merged)."""
         if spec.request_schema is None:
             return {}
-        return self._properties(spec.request_schema)
-
-    def _properties(self, schema: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-        schema = self.resolve(schema)
-        merged = {name: self.resolve(value) for name, value in schema.get("properties", {}).items()}
-        for part in schema.get("allOf", []):
-            merged.update(self._properties(part))
-        return merged
+        return object_properties(self.document, spec.request_schema)
 
     def get(self, operation_id: str) -> OperationSpec:
         """The operation called `operation_id`; KeyError names the ones that exist."""

@@ -26,7 +26,9 @@ import httpx
 
 from ._calls import Prepared, build_result, connection_error, interpret, retry_step
 from ._convert import structure
+from ._declared import ResultDeclaration
 from ._errors import APIStreamError, APITimeoutError, ResponseShapeError, StreamInterruptedError
+from ._registry import media_type
 from ._sse import ServerSentEvent, SSEDecoder
 from ._steps import Close, Emit, Flow, Open, Read
 from .payloads import dig
@@ -130,13 +132,12 @@ def stream_flow(ctx: Context, prepared: Prepared, event_model: Any) -> Flow[Resu
     if isinstance(outcome, Exception):
         raise connection_error(spec, outcome) from outcome
     response: httpx.Response = outcome
-    if not _is_event_stream(response):
-        yield Read(response, whole=True)
+    if media_type(response.headers.get("content-type", "")) != "text/event-stream":
+        yield Read(response, whole=True)  # the server answered whole after all
         payload = interpret(ctx, spec, response)
-        result = build_result(ctx, spec, payload, prepared.model, response=response)
-        yield Emit(Finished(result))
-        return result
+        return (yield from _finish(ctx, prepared, payload, prepared.model, response))
     yield Emit(Opened(response))
+    errors = ResultDeclaration.of(spec.extensions)
     accumulator = _accumulator(ctx, spec.provider, declared)
     decoder = SSEDecoder()
     started = ctx.clock()
@@ -148,8 +149,8 @@ def stream_flow(ctx: Context, prepared: Prepared, event_model: Any) -> Flow[Resu
         events = decoder.feed(chunk) if chunk else decoder.close()
         for event in events:
             if declared.done is not None and event.data == declared.done:
-                return (yield from _finish(ctx, prepared, accumulator, response))
-            data = _data(spec.qualified_name, event, response)
+                return (yield from _finish_events(ctx, prepared, accumulator, response))
+            data = _data(spec.qualified_name, event, response, errors)
             accumulator.add(data)
             seen += 1
             yield Emit(Event(structure(data, event_model, operation=spec.qualified_name), data))
@@ -160,17 +161,12 @@ def stream_flow(ctx: Context, prepared: Prepared, event_model: Any) -> Flow[Resu
                     f"{declared.done!r}; the answer is incomplete",
                     operation=spec.qualified_name,
                 )
-            return (yield from _finish(ctx, prepared, accumulator, response))
+            return (yield from _finish_events(ctx, prepared, accumulator, response))
         if ctx.clock() - started > ctx.stream_timeout:
             raise APITimeoutError(
                 f"the stream ran past stream_timeout={ctx.stream_timeout:g} s",
                 operation=spec.qualified_name,
             )
-
-
-def _is_event_stream(response: httpx.Response) -> bool:
-    kind = str(response.headers.get("content-type", "")).split(";", 1)[0].strip().lower()
-    return kind == "text/event-stream"
 
 
 def _accumulator(ctx: Context, provider: str, declared: StreamDeclaration) -> Accumulator:
@@ -183,17 +179,27 @@ def _accumulator(ctx: Context, provider: str, declared: StreamDeclaration) -> Ac
     return accumulator
 
 
-def _data(operation: str, event: ServerSentEvent, response: httpx.Response) -> Any:
-    """An event's data as JSON; an error event or error object raises."""
+def _data(
+    operation: str,
+    event: ServerSentEvent,
+    response: httpx.Response,
+    errors: ResultDeclaration | None,
+) -> Any:
+    """An event's data as JSON. An `event: error` raises, and so does data that the
+    operation's declared error envelope (`x-py302-result.error`) reads as an error."""
     try:
         data = json.loads(event.data)
     except ValueError:
         if event.event == "error":
             raise APIStreamError.from_event(event.data, response, operation=operation) from None
         raise ResponseShapeError(operation, ["event data is not JSON"], event.data) from None
-    error = data.get("error") if isinstance(data, Mapping) else None
-    if event.event == "error" or (isinstance(error, Mapping) and len(data) <= 2):
+    if event.event == "error":
         raise APIStreamError.from_event(data, response, operation=operation)
+    reported = errors.reported_error(data) if errors is not None else None
+    if reported is not None:
+        raise APIStreamError.from_event(
+            data, response, operation=operation, message=reported.message, code=reported.code
+        )
     return data
 
 
@@ -207,11 +213,16 @@ def _broken(operation: str, error: Exception, seen: int, idle: float) -> Excepti
     )
 
 
-def _finish(
+def _finish_events(
     ctx: Context, prepared: Prepared, accumulator: Accumulator, response: httpx.Response
 ) -> Flow[Result[Any]]:
-    body = accumulator.body()
     model = prepared.model if not isinstance(accumulator, _EventList) else Any
+    return (yield from _finish(ctx, prepared, accumulator.body(), model, response))
+
+
+def _finish(
+    ctx: Context, prepared: Prepared, body: Any, model: Any, response: httpx.Response
+) -> Flow[Result[Any]]:
     result = build_result(ctx, prepared.spec, body, model, response=response)
     yield Emit(Finished(result))
     return result
@@ -220,20 +231,27 @@ def _finish(
 class _StreamBase(Generic[E, M]):
     """What both handles share: the flow's state and the text of the events."""
 
-    def __init__(self, ctx: Context, prepared: Prepared, flow: Flow[Result[M]]) -> None:
+    def __init__(self, prepared: Prepared, flow: Flow[Result[M]]) -> None:
         self._declared = StreamDeclaration.of(prepared.spec.extensions)
         self._flow = flow
         self._response: httpx.Response | None = None
         self._result: Result[M] | None = None
         self.operation = prepared.spec.qualified_name
 
-    def _take(self, value: Any) -> Event | None:
-        """Note what the flow emitted; the event to hand out, if it is one."""
+    def _note(self, value: Any) -> None:
+        """Keep what the flow emitted about the stream itself (its response, its end)."""
         if isinstance(value, Opened):
             self._response = value.response
         elif isinstance(value, Finished):
             self._result = value.result
-        return value if isinstance(value, Event) else None
+
+    def _finished(self) -> Result[M]:
+        """The `Result`, once the events have been read to their end."""
+        if self._result is None:
+            raise StreamInterruptedError(
+                "the stream was closed before its end", operation=self.operation
+            )
+        return self._result
 
     def _text(self, event: Event) -> str | None:
         path = self._declared.text_delta
@@ -262,31 +280,24 @@ class Stream(_StreamBase[E, M]):
     def __init__(
         self, ctx: Context, prepared: Prepared, event_model: Any, driver: SyncDriver
     ) -> None:
-        super().__init__(ctx, prepared, stream_flow(ctx, prepared, event_model))
+        super().__init__(prepared, stream_flow(ctx, prepared, event_model))
         self._driver = driver
         self._pending = self._run_flow()
-        self._first = next(self._pending, None)  # opens; raises what opening raised
+        next(self._pending, None)  # up to the headers; raises what opening raised
 
-    def _run_flow(self) -> Generator[Event, None, None]:
+    def _run_flow(self) -> Generator[Any, None, None]:
         try:
-            events = self._driver.events(self._flow)
-            while True:
-                try:
-                    value = next(events)
-                except StopIteration:
-                    return
-                event = self._take(value)
-                if event is not None:
-                    yield event
+            for value in self._driver.events(self._flow):
+                self._note(value)
+                yield value
         finally:
-            self.close()
+            self.close()  # also when the stream is garbage-collected unfinished
 
     def _events(self) -> Generator[Event, None, None]:
         try:
-            if self._first is not None:
-                first, self._first = self._first, None
-                yield first
-            yield from self._pending
+            for value in self._pending:
+                if isinstance(value, Event):
+                    yield value
         finally:
             self._pending.close()  # a loop left early releases the connection now
 
@@ -307,11 +318,7 @@ class Stream(_StreamBase[E, M]):
         if self._result is None:
             for _ in self._events():
                 pass
-        if self._result is None:
-            raise StreamInterruptedError(
-                "the stream was closed before its end", operation=self.operation
-            )
-        return self._result
+        return self._finished()
 
     def close(self) -> None:
         """Release the connection (idempotent)."""
@@ -329,11 +336,6 @@ class Stream(_StreamBase[E, M]):
     ) -> None:
         self.close()
 
-    def __del__(self) -> None:
-        response = getattr(self, "_response", None)
-        if response is not None and not response.is_closed:
-            response.close()
-
 
 class AsyncStream(_StreamBase[E, M]):
     """The events of one streamed call, from the `AsyncClient`: `Stream` with `async for`.
@@ -345,32 +347,28 @@ class AsyncStream(_StreamBase[E, M]):
     def __init__(
         self, ctx: Context, prepared: Prepared, event_model: Any, driver: AsyncDriver
     ) -> None:
-        super().__init__(ctx, prepared, stream_flow(ctx, prepared, event_model))
+        super().__init__(prepared, stream_flow(ctx, prepared, event_model))
         self._driver = driver
         self._pending = self._run_flow()
-        self._first: Event | None = None
 
     async def _open(self) -> AsyncStream[E, M]:
         """Send the request and wait for the headers (raises what opening raised)."""
-        self._first = await anext(self._pending, None)
+        await anext(self._pending, None)
         return self
 
-    async def _run_flow(self) -> AsyncGenerator[Event, None]:
+    async def _run_flow(self) -> AsyncGenerator[Any, None]:
         try:
             async for value in self._driver.events(self._flow):
-                event = self._take(value)
-                if event is not None:
-                    yield event
+                self._note(value)
+                yield value
         finally:
-            await self.aclose()
+            await self.aclose()  # also when the stream is garbage-collected unfinished
 
     async def _events(self) -> AsyncGenerator[Event, None]:
         try:
-            if self._first is not None:
-                first, self._first = self._first, None
-                yield first
-            async for event in self._pending:
-                yield event
+            async for value in self._pending:
+                if isinstance(value, Event):
+                    yield value
         finally:
             await self._pending.aclose()  # a loop left early releases the connection now
 
@@ -391,11 +389,7 @@ class AsyncStream(_StreamBase[E, M]):
         if self._result is None:
             async for _ in self._events():
                 pass
-        if self._result is None:
-            raise StreamInterruptedError(
-                "the stream was closed before its end", operation=self.operation
-            )
-        return self._result
+        return self._finished()
 
     async def aclose(self) -> None:
         """Release the connection (idempotent)."""

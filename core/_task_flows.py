@@ -23,7 +23,7 @@ from ._errors import (
     UnsupportedOperationError,
 )
 from ._observers import submit_outcome
-from ._registry import OperationSpec, ProviderRegistry
+from ._registry import OperationSpec
 from ._results import Result
 from ._steps import Flow, Sleep
 from ._task_state import TaskState
@@ -68,20 +68,6 @@ def pattern_for(ctx: Context, spec: OperationSpec) -> TaskPattern:
     )
 
 
-def _new_state(
-    ctx: Context, registry: ProviderRegistry, spec: OperationSpec, task_id: str, result_model: Any
-) -> TaskState:
-    assert spec.task is not None
-    return TaskState(
-        id=task_id,
-        spec=spec,
-        poll_spec=registry.get(spec.task.poll),
-        registry=registry,
-        pattern=pattern_for(ctx, spec),
-        result_model=result_model,
-    )
-
-
 def submit_flow(ctx: Context, prepared: Prepared, result_model: Any) -> Flow[TaskState]:
     """Send a submit (observers told before it leaves) and read the task it started."""
     spec = prepared.spec
@@ -95,8 +81,14 @@ def submit_flow(ctx: Context, prepared: Prepared, result_model: Any) -> Flow[Tas
             task_id = pattern.task_id(payload, spec.task)
         except (LookupError, TypeError, ValueError) as exc:
             raise ResponseShapeError(spec.qualified_name, [str(exc)], payload) from exc
-        state = _new_state(ctx, prepared.registry, spec, task_id, result_model)
-        state.options = prepared.options
+        state = TaskState(
+            id=task_id,
+            spec=spec,
+            registry=prepared.registry,
+            pattern=pattern,
+            result_model=result_model,
+            options=prepared.options,
+        )
         # Some providers report the cost on the submit answer only; kept for the result.
         state.submit_usage = normalize(ctx, spec, payload, response).usage
         state.read(payload, response)
@@ -117,7 +109,10 @@ def resumed_state(ctx: Context, operation: str, task_id: str) -> TaskState:
     if not op_id:
         raise ConfigurationError(f"name the operation as provider.operation, got {operation!r}")
     registry = ctx.registry_of(provider)
-    state = _new_state(ctx, registry, registry.get(op_id), task_id, Any)
+    spec = registry.get(op_id)
+    state = TaskState(
+        id=task_id, spec=spec, registry=registry, pattern=pattern_for(ctx, spec), result_model=Any
+    )
     for observer in ctx.observers:
         observer.following(None, state)
     return state

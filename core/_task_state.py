@@ -38,7 +38,6 @@ class TaskState:
 
     id: str
     spec: OperationSpec
-    poll_spec: OperationSpec
     registry: ProviderRegistry
     pattern: TaskPattern
     result_model: Any
@@ -50,6 +49,12 @@ class TaskState:
     options: Mapping[str, Any] = attrs.field(factory=dict)
     journal_entry: int | None = None
     not_found_polls: int = 0
+
+    @property
+    def poll_spec(self) -> OperationSpec:
+        """The operation that reports this task's state."""
+        assert self.spec.task is not None
+        return self.registry.get(self.spec.task.poll)
 
     def read(self, payload: Any, response: httpx.Response | None) -> TaskSnapshot:
         """Take a submit or poll answer as the task's latest state."""

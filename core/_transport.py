@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import httpx
 
-from ._registry import OperationSpec
+from ._registry import OperationSpec, media_type
 
 __all__ = ["build_request", "decode_payload", "is_json_type"]
 
@@ -66,7 +66,7 @@ def build_request(
 
 def is_json_type(content_type: str) -> bool:
     """Whether a media type carries JSON (`application/json`, `...+json`)."""
-    kind = content_type.split(";", maxsplit=1)[0].strip().lower()
+    kind = media_type(content_type)
     return kind == "application/json" or kind.endswith("+json")
 
 

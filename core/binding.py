@@ -194,6 +194,8 @@ class _Decorated(Generic[P, M]):
         @functools.wraps(builder)
         def bound(*args: Any, **kwargs: Any) -> Any:
             call = builder(namespace, *args, **kwargs)
+            if isinstance(call, StreamCall):
+                call = call.asking_stream(kind == STREAM)
             return namespace._client._invoke(type(namespace), call, kind)
 
         return bound
@@ -263,6 +265,13 @@ class StreamCall(Call[M], Generic[M, E]):
 
     event_model: Any = None
     flag: str | None = None
+
+    def asking_stream(self, stream: bool) -> StreamCall[M, E]:
+        """This call with the body's stream flag set (`stream`) or left out."""
+        if self.flag is None:
+            return self
+        body = {key: value for key, value in (self.body or {}).items() if key != self.flag}
+        return attrs.evolve(self, body={**body, self.flag: True} if stream else body)
 
 
 class streaming(_Decorated[P, M], Generic[P, M, E]):

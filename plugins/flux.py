@@ -1,4 +1,9 @@
-"""Flux on 302.AI: the BFL task pattern, and the result shapes of both route families.
+"""Flux on 302.AI: what specs/flux.yaml cannot declare.
+
+Where results, files and cost sit is declared in the spec (`x-py302-result`). What
+needs code is judgement: BFL's failure states with their moderation details and its
+back-off, 302's long-job fetch that counts a body with images as success, and the
+generic envelope that reports a failure under HTTP 200.
 
 * `/flux/v1/*` (BFL's API passed through) answers a submit with `{id, polling_url}`;
   `get_result?id=` then reports `Pending` until `Ready` (image at `result.sample`) or a
@@ -18,17 +23,14 @@ import httpx
 
 from py302 import (
     APIStatusError,
-    Asset,
-    Normalized,
     OperationSpec,
     Provider,
     TaskPattern,
     TaskSnapshot,
     TaskStatus,
-    Usage,
     hookimpl,
 )
-from py302.payloads import fraction, urls_in_text
+from py302.payloads import fraction
 
 PY302_PLUGIN_API = 2
 PROVIDER = "flux"
@@ -141,40 +143,6 @@ def response_error(
     return None
 
 
-def normalize(
-    operation: OperationSpec, payload: Any, response: httpx.Response | None
-) -> Normalized | None:
-    """Assets from `images[]`, from a JSON-encoded `output`, or from BFL's `result.sample`."""
-    if not isinstance(payload, Mapping):
-        return None
-    assets = [*_fal_images(payload), *_envelope_output(payload), *_bfl_sample(payload)]
-    cost = payload.get("cost")
-    usage = Usage(cost=float(cost), unit="PTC") if isinstance(cost, int | float) else None
-    return Normalized(assets=assets, usage=usage)
-
-
-def _fal_images(payload: Mapping[str, Any]) -> list[Asset]:
-    images = payload.get("images")
-    if not isinstance(images, list):
-        return []
-    return [
-        Asset(url=image["url"], mime_type=image.get("content_type"))
-        for image in images
-        if isinstance(image, Mapping) and isinstance(image.get("url"), str) and image["url"]
-    ]
-
-
-def _envelope_output(payload: Mapping[str, Any]) -> list[Asset]:
-    return [Asset(url=url) for url in urls_in_text(payload.get("output"))]
-
-
-def _bfl_sample(payload: Mapping[str, Any]) -> list[Asset]:
-    result = payload.get("result")
-    if isinstance(result, Mapping) and isinstance(result.get("sample"), str):
-        return [Asset(url=result["sample"])]
-    return []
-
-
 def _detail(details: Any) -> str | None:
     if isinstance(details, str):
         return details
@@ -196,6 +164,5 @@ def py302_register_providers(register: Callable[[Provider], None]) -> None:
                 SubmitFetchPattern.name: SubmitFetchPattern,
             },
             response_error=response_error,
-            normalize=normalize,
         )
     )

@@ -15,6 +15,9 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from py302._registry import object_properties
+from py302._sse import SSEDecoder
+
 __all__ = [
     "EVENT_STREAM",
     "event_model",
@@ -136,34 +139,11 @@ def _is_boolean_body_field(document: Mapping[str, Any], op: Mapping[str, Any], f
     if not isinstance(flag, str):
         return False
     for body in (op.get("requestBody", {}).get("content") or {}).values():
-        field = _resolve(document, _properties(document, body.get("schema", {})).get(flag))
+        field = object_properties(document, body.get("schema", {})).get(flag, {})
         declared = field.get("type")
         if declared == "boolean" or (isinstance(declared, list) and "boolean" in declared):
             return True
     return False
-
-
-def _resolve(document: Mapping[str, Any], schema: Any, depth: int = 0) -> Mapping[str, Any]:
-    """`schema` with a local `$ref` followed (an empty mapping when it leads nowhere)."""
-    if not isinstance(schema, Mapping):
-        return {}
-    ref = schema.get("$ref")
-    if not isinstance(ref, str) or not ref.startswith("#/") or depth > 16:
-        return schema
-    target: Any = document
-    for part in ref[2:].split("/"):
-        target = target.get(part, {}) if isinstance(target, Mapping) else {}
-    return _resolve(document, target, depth + 1)
-
-
-def _properties(document: Mapping[str, Any], schema: Any) -> dict[str, Any]:
-    """An object schema's properties, `$ref` followed and `allOf` parts merged."""
-    resolved = _resolve(document, schema)
-    merged: dict[str, Any] = {}
-    for part in resolved.get("allOf", []):
-        merged.update(_properties(document, part))
-    merged.update(resolved.get("properties", {}))
-    return merged
 
 
 def _path_problems(path: Any, where: str, *, fan_out: bool = False) -> list[str]:
@@ -271,21 +251,12 @@ def read_event_stream(text: Any) -> list[str]:
     """
     if not isinstance(text, str):
         raise ValueError(f"is not event-stream text but {type(text).__name__}")
-    events: list[str] = []
-    data: list[str] = []
-    for number, line in enumerate([*text.splitlines(), ""], start=1):
-        if not line:
-            if data:
-                events.append("\n".join(data))
-                data = []
-            continue
-        if line.startswith(":"):
-            continue
-        name, colon, value = line.partition(":")
-        if not colon or name not in _SSE_FIELDS:
+    for number, line in enumerate(text.splitlines(), start=1):
+        name, colon, _ = line.partition(":")
+        if line and name and (not colon or name not in _SSE_FIELDS):
             raise ValueError(f"line {number} is not a data, event, id or retry line: {line[:40]!r}")
-        if name == "data":
-            data.append(value.removeprefix(" "))
+    decoder = SSEDecoder()  # read as the client reads streams
+    events = [event.data for event in decoder.feed(text.encode()) + decoder.close()]
     if not events:
         raise ValueError("holds no data line")
     return events

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from py302._errors import CassetteError
+from py302._registry import media_type
 
 __all__ = [
     "FILE_PART",
@@ -70,7 +71,7 @@ def form_fields(raw: Any, content_type: str) -> dict[str, str] | None:
     import email.policy
     from urllib.parse import parse_qsl
 
-    kind = content_type.split(";", 1)[0].strip().lower()
+    kind = media_type(content_type)
     if raw is None:
         return None
     data = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 import attrs
 
-from py302._registry import OperationSpec, ProviderRegistry
+from py302._registry import OperationSpec, ProviderRegistry, media_type
 from py302._transport import is_json_type
 from py302._validation import coerce_text
 from py302.payloads import json_type
@@ -271,7 +271,7 @@ class _Walker:
         body = json_body((response.get("body") or {}).get("string"))
         if schema is None or body is NOT_JSON:
             return
-        media = _escape(content_type.split(";", 1)[0].strip().lower())
+        media = _escape(media_type(content_type))
         self.walk(schema, body, "", f"{base}/responses/{key}/content/{media}/schema")
 
     def _request_body(self, spec: OperationSpec, request: Mapping[str, Any]) -> Any:

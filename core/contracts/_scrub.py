@@ -35,6 +35,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote_plus
 
+from py302._registry import media_type
+
 __all__ = [
     "MIN_SECRET_LENGTH",
     "REDACTED",
@@ -218,7 +220,7 @@ def _scrub_body(headers: _Headers, raw: object) -> tuple[_Headers, str]:
     if not readable:
         return headers, binary_placeholder(data)
     content_type = _header(headers, "content-type")
-    kind = content_type.split(";", maxsplit=1)[0].strip().lower()
+    kind = media_type(content_type)
     try:
         text: str | None = data.decode("utf-8")
     except UnicodeDecodeError:

@@ -23,7 +23,7 @@ from py302 import (
     StreamInterruptedError,
 )
 from py302._registry import load_registry
-from tests.support import TEST_KEY, no_sleep, no_sleep_async
+from tests.core.mock_api import MockAPI
 
 PATH = "/v1/chat/completions"
 MESSAGES: Any = [
@@ -79,25 +79,11 @@ def answer(request: httpx.Request) -> httpx.Response:
 
 
 def sync_client(handler: Any, **options: Any) -> Client:
-    transport = httpx.MockTransport(handler)
-    return Client(
-        api_key=TEST_KEY,
-        base_url="http://api.test",
-        http_client=httpx.Client(transport=transport),
-        sleep=no_sleep,
-        **options,
-    )
+    return MockAPI().on("POST", PATH, handler).client(**options)
 
 
 def async_client(handler: Any, **options: Any) -> AsyncClient:
-    transport = httpx.MockTransport(handler)
-    return AsyncClient(
-        api_key=TEST_KEY,
-        base_url="http://api.test",
-        http_client=httpx.AsyncClient(transport=transport),
-        sleep=no_sleep_async,
-        **options,
-    )
+    return MockAPI().on("POST", PATH, handler).async_client(**options)
 
 
 def test_plain_call_returns_text_and_usage() -> None:

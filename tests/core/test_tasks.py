@@ -60,7 +60,6 @@ def _fixed_state(client: Client) -> TaskState:
     return TaskState(
         id="t",
         spec=spec,
-        poll_spec=registry.get(spec.task.poll),
         registry=registry,
         pattern=Fixed(),
         result_model=object,
