@@ -30,8 +30,16 @@ from py302.contracts import Body, ExampleError, final_answer, media_example, nam
 from py302.payloads import dig
 
 from ._answers import patch_progress, put, replace_strings, rewrite_urls
-from ._faults import Fault, FaultPlan
+from ._faults import STREAM_KINDS, Fault, FaultPlan
 from ._images import MEDIA_TYPES, render
+from ._streams import (
+    asks_for_stream,
+    reply_text,
+    stream_events,
+    stream_response,
+    whole_with_text,
+    x_stream_declared,
+)
 from ._tasks import SandboxTask, TaskStore
 
 __all__ = ["SandboxApp"]
@@ -102,16 +110,18 @@ class SandboxApp:
             if request.client is not None:
                 self.peers.add((request.client.host, request.client.port))
             fault = self.faults.take(spec.qualified_name, task_level=False)
-            if fault is not None:
+            if fault is not None and fault.kind not in STREAM_KINDS:
                 faulty = await _faulty_answer(fault, registry, spec)
                 if faulty is not None:
                     return faulty
             if not any(name in request.headers for name in _AUTH_HEADERS):
                 return _error(spec, 401, "missing API key (Authorization: Bearer ...)")
             try:
-                _body, prompt = await self._checked_body(registry, spec, request)
+                body, prompt = await self._checked_body(registry, spec, request)
             except RequestValidationError as exc:
                 return _error(spec, 400, "; ".join(f"{f}: {r}" for f, r in exc.problems))
+            if x_stream_declared(spec):
+                return self._reply(registry, spec, body, prompt, fault)
             base = str(request.base_url).rstrip("/")
             accept = request.headers.get("accept", "")
             if spec.task is not None:
@@ -143,6 +153,22 @@ class SandboxApp:
         return body, _prompt_of(body)
 
     # -- answers -------------------------------------------------------------------------
+
+    def _reply(
+        self,
+        registry: ProviderRegistry,
+        spec: OperationSpec,
+        body: Any,
+        prompt: str,
+        fault: Fault | None,
+    ) -> Response:
+        """A streamable operation's answer: the same reply, whole or as events."""
+        text = reply_text(body, prompt)
+        if asks_for_stream(spec, body):
+            stream_fault = fault if fault is not None and fault.kind in STREAM_KINDS else None
+            return stream_response(stream_events(spec, text), stream_fault)
+        whole = final_answer(registry, spec)
+        return JSONResponse(whole_with_text(spec, whole.value, text), status_code=whole.status)
 
     def _submit(
         self, registry: ProviderRegistry, spec: OperationSpec, prompt: str, base: str, accept: str

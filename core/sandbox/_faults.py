@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 import attrs
 
-__all__ = ["FAULT_KINDS", "Fault", "FaultPlan", "parse_fault"]
+__all__ = ["FAULT_KINDS", "STREAM_KINDS", "Fault", "FaultPlan", "parse_fault"]
 
 FaultKind = Literal[
     "latency",  # wait `seconds`, then answer normally
@@ -21,9 +21,12 @@ FaultKind = Literal[
     "task_fails",  # the submitted task ends in the provider's failed state
     "task_never_finishes",  # the submitted task stays running
     "poll_not_found",  # polls answer 404 (the provider's not-found body) a while after submit
+    "stream_cut",  # an event stream drops the connection after `events` events
+    "stream_stall",  # an event stream falls silent for `seconds` after `events` events
 ]
 FAULT_KINDS: tuple[str, ...] = FaultKind.__args__  # type: ignore[attr-defined]
 _TASK_KINDS = frozenset({"task_fails", "task_never_finishes", "poll_not_found"})
+STREAM_KINDS = frozenset({"stream_cut", "stream_stall"})
 
 
 @attrs.define(kw_only=True)
@@ -42,6 +45,7 @@ class Fault:
     retry_after: float | None = None
     seconds: float = 0.0
     body: Any = None
+    events: int = 1
     used: int = 0
 
     def matches(self, operation: str) -> bool:
@@ -108,12 +112,13 @@ def parse_fault(text: str) -> Fault:
     values: dict[str, float | int | None] = {}
     for pair in pairs:
         key, _, value = pair.partition("=")
-        if key in {"times", "status"}:
+        if key in {"times", "status", "events"}:
             values[key] = int(value)
         elif key in {"retry_after", "seconds"}:
             values[key] = float(value)
         else:
             raise ValueError(
-                f"fault {text!r}: unknown setting {key!r} (times, status, retry_after, seconds)"
+                f"fault {text!r}: unknown setting {key!r} "
+                "(times, status, retry_after, seconds, events)"
             )
     return Fault(kind=kind, route=route or "*", **values)  # type: ignore[arg-type]

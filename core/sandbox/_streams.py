@@ -1,0 +1,135 @@
+"""Answering streamable operations: one reply, whole or as Server-Sent Events.
+
+Nothing here knows a provider. The operation's spec says which body field asks for
+the stream (`x-py302-stream.flag`), where a chunk's text delta sits (`text_delta`),
+where the whole answer's text sits (`x-py302-result.text`), and gives one example of
+each form. The sandbox writes a reply derived from the request into both examples,
+so the stream's events add up to exactly the whole answer, then sends the events one
+chunk at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from starlette.responses import Response, StreamingResponse
+
+from py302._registry import OperationSpec
+from py302._sse import SSEDecoder
+from py302.payloads import dig
+
+from ._answers import put
+from ._faults import Fault
+
+__all__ = [
+    "asks_for_stream",
+    "reply_text",
+    "stream_events",
+    "stream_response",
+    "whole_with_text",
+    "x_stream_declared",
+]
+
+EVENT_STREAM = "text/event-stream"
+_REPLY_WORDS = 12
+
+
+def _declared(spec: OperationSpec, key: str) -> Mapping[str, Any]:
+    block = spec.extensions.get(key)
+    return block if isinstance(block, Mapping) else {}
+
+
+def x_stream_declared(spec: OperationSpec) -> bool:
+    """Whether the operation can answer with an event stream (`x-py302-stream`)."""
+    return bool(_declared(spec, "x-py302-stream"))
+
+
+def asks_for_stream(spec: OperationSpec, body: Any) -> bool:
+    """Whether the request wants the event stream: its flag is on, or it is the only form."""
+    if not any(EVENT_STREAM in r.get("media_types", {}) for r in spec.responses.values()):
+        return False
+    flag = _declared(spec, "x-py302-stream").get("flag")
+    return flag is None or (isinstance(body, Mapping) and body.get(flag) is True)
+
+
+def reply_text(body: Any, prompt: str) -> str:
+    """A deterministic reply to the request: its prompt, or its last message's text."""
+    said = prompt or _last_message_text(body) or "nothing"
+    words = said.split()[:_REPLY_WORDS]
+    return "Sandbox reply to: " + " ".join(words)
+
+
+def _last_message_text(body: Any) -> str:
+    messages = body.get("messages") if isinstance(body, Mapping) else None
+    for message in reversed(messages if isinstance(messages, list) else []):
+        content = message.get("content") if isinstance(message, Mapping) else None
+        if isinstance(content, str):
+            return content
+        parts = [dig(part, "text") for part in content or [] if isinstance(part, Mapping)]
+        text = " ".join(part for part in parts if isinstance(part, str))
+        if text:
+            return text
+    return ""
+
+
+def whole_with_text(spec: OperationSpec, payload: Any, text: str) -> Any:
+    """The whole answer's example with `text` where the spec says the text is."""
+    path = _declared(spec, "x-py302-result").get("text")
+    return put(payload, str(path), text) if path else payload
+
+
+def stream_events(spec: OperationSpec, text: str) -> list[str]:
+    """The example stream's event data, its text events replaced by `text` word by word.
+
+    Events before the first one carrying text and after the last one are kept as
+    they are (the role chunk, the finish chunk, the usage chunk, the end marker).
+    """
+    example = _stream_example(spec)
+    decoder = SSEDecoder()
+    events = [event.data for event in decoder.feed(example.encode()) + decoder.close()]
+    path = _declared(spec, "x-py302-stream").get("text_delta")
+    carrying = [i for i, data in enumerate(events) if path and _text_at(data, str(path))]
+    if not carrying:
+        return events
+    first, last = carrying[0], carrying[-1]
+    template = json.loads(events[first])
+    pieces = [word if i == 0 else " " + word for i, word in enumerate(text.split(" "))]
+    replies = [json.dumps(put(template, str(path), piece)) for piece in pieces]
+    return [*events[:first], *replies, *events[last + 1 :]]
+
+
+def _stream_example(spec: OperationSpec) -> str:
+    for status, response in sorted(spec.responses.items()):
+        media = response.get("media_types", {}).get(EVENT_STREAM, {})
+        if status.startswith("2") and isinstance(media.get("example"), str):
+            return str(media["example"])
+    raise LookupError(f"{spec.qualified_name} gives no {EVENT_STREAM} example")
+
+
+def _text_at(data: str, path: str) -> bool:
+    try:
+        decoded = json.loads(data)
+    except ValueError:
+        return False
+    text = dig(decoded, path)
+    return isinstance(text, str) and bool(text)
+
+
+def stream_response(events: list[str], fault: Fault | None) -> Response:
+    """The events as an event stream, one chunk each, as a fault may bend it:
+    `stream_cut` drops the connection after `events` events, `stream_stall` falls
+    silent for `seconds` after them."""
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for number, data in enumerate(events):
+            if fault is not None and number == fault.events:
+                if fault.kind == "stream_cut":
+                    raise ConnectionResetError("sandbox: injected cut in the stream")
+                await asyncio.sleep(fault.seconds)
+            yield f"data: {data}\n\n".encode()
+            await asyncio.sleep(0)  # each event its own chunk on the wire
+
+    return StreamingResponse(chunks(), media_type=EVENT_STREAM)

@@ -1,0 +1,101 @@
+"""Streams over a real loopback socket: the sandbox answers chat whole and as SSE.
+
+The sandbox writes a reply derived from the request into both forms, so a stream's
+`Result` must equal the plain call's; its faults cut or stall a stream mid-way; and a
+client whose pool holds one connection shows that leaving a loop releases it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+
+from py302 import APITimeoutError, AsyncClient, Client, StreamInterruptedError
+from py302.sandbox import Fault, Sandbox
+
+MESSAGES: Any = [{"role": "user", "content": "tell me about lighthouses"}]
+REPLY = "Sandbox reply to: tell me about lighthouses"
+
+
+def test_a_stream_adds_up_to_the_whole_answer(client: Client) -> None:
+    whole = client.chat.completions(model="gpt-4o", messages=MESSAGES)
+    with client.chat.completions.stream(model="gpt-4o", messages=MESSAGES) as stream:
+        texts = list(stream.text_stream)
+        streamed = stream.result()
+    assert whole.text == REPLY
+    assert "".join(texts) == REPLY
+    assert len(texts) == len(REPLY.split(" "))  # one event per word, sent one by one
+    assert streamed == whole
+    assert whole.usage is not None and whole.usage.total_tokens
+
+
+def test_the_async_stream_adds_up_to_the_async_whole_answer(async_client: AsyncClient) -> None:
+    async def main() -> tuple[Any, Any, list[Any]]:
+        async with async_client as client:
+            whole = await client.chat.completions(model="gpt-4o", messages=MESSAGES)
+            stream = await client.chat.completions.stream(model="gpt-4o", messages=MESSAGES)
+            async with stream:
+                chunks = [chunk async for chunk in stream]
+                return whole, await stream.result(), chunks
+
+    whole, streamed, chunks = asyncio.run(main())
+    assert streamed == whole
+    assert type(chunks[0]).__name__ == "ChatCompletionChunk"
+
+
+def test_a_stream_cut_by_the_server_raises_and_is_not_resent(
+    client: Client, sandbox: Sandbox
+) -> None:
+    sandbox.faults.add(Fault(kind="stream_cut", route="chat.completions", events=3, times=1))
+    stream = client.chat.completions.stream(model="gpt-4o", messages=MESSAGES)
+    seen: list[Any] = []
+    with pytest.raises(StreamInterruptedError, match="after 3 event"):
+        seen.extend(stream)
+    assert len(seen) == 3
+    assert sandbox.state.requests.count("POST /v1/chat/completions") == 1
+
+
+def test_a_silent_stream_hits_the_idle_timeout(sandbox: Sandbox) -> None:
+    sandbox.faults.add(
+        Fault(kind="stream_stall", route="chat.completions", events=2, seconds=2.0, times=1)
+    )
+    with Client(api_key="k", base_url=sandbox.base_url, idle_timeout=0.3) as client:
+        stream = client.chat.completions.stream(model="gpt-4o", messages=MESSAGES)
+        with pytest.raises(APITimeoutError, match="idle_timeout"):
+            list(stream)
+
+
+def one_connection() -> dict[str, Any]:
+    """A pool of one connection that gives up waiting for it after half a second."""
+    return {
+        "limits": httpx.Limits(max_connections=1, max_keepalive_connections=1),
+        "timeout": httpx.Timeout(5, pool=0.5),
+    }
+
+
+def test_leaving_a_loop_early_frees_the_only_connection(sandbox: Sandbox) -> None:
+    http = httpx.Client(**one_connection())
+    with Client(api_key="k", base_url=sandbox.base_url, http_client=http, max_retries=0) as client:
+        for _ in client.chat.completions.stream(model="gpt-4o", messages=MESSAGES):
+            break
+        assert client.chat.completions(model="gpt-4o", messages=MESSAGES).text == REPLY
+    http.close()
+
+
+def test_leaving_an_async_loop_early_frees_the_only_connection(sandbox: Sandbox) -> None:
+    async def main() -> str | None:
+        http = httpx.AsyncClient(**one_connection())
+        client = AsyncClient(
+            api_key="k", base_url=sandbox.base_url, http_client=http, max_retries=0
+        )
+        stream = await client.chat.completions.stream(model="gpt-4o", messages=MESSAGES)
+        async for _ in stream:
+            break
+        result = await client.chat.completions(model="gpt-4o", messages=MESSAGES)
+        await http.aclose()
+        return result.text
+
+    assert asyncio.run(main()) == REPLY
