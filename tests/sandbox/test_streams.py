@@ -29,7 +29,8 @@ def test_a_stream_adds_up_to_the_whole_answer(client: Client) -> None:
     assert "".join(texts) == REPLY
     assert len(texts) == len(REPLY.split(" "))  # one event per word, sent one by one
     assert streamed == whole
-    assert whole.usage is not None and whole.usage.total_tokens
+    assert whole.usage is not None
+    assert whole.usage.total_tokens
 
 
 def test_the_async_stream_adds_up_to_the_async_whole_answer(async_client: AsyncClient) -> None:
