@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import attrs
 import click
 
 from py302._registry import OperationSpec, ProviderRegistry
 from py302._results import Result
+from py302._streams import Stream
 from py302._task_handles import Task
 from py302.contracts import default_registries
 
@@ -65,12 +67,21 @@ def _command(registry: ProviderRegistry, spec: OperationSpec) -> click.Command:
         ),
         click.Option(["--json", "as_json"], is_flag=True, help="Print the outcome as JSON."),
     ]
+    if "x-py302-stream" in spec.extensions:
+        common.append(
+            click.Option(
+                ["--stream"], is_flag=True, help="Stream the answer: print its text as it comes."
+            )
+        )
     evidence = f"Evidence: {spec.evidence}. Docs: {', '.join(spec.doc_ids)}."
     kind = f"Submits a task (polled by {spec.task.poll}). " if spec.task else ""
 
-    def callback(out: Path, timeout: float, no_wait: bool, as_json: bool, **fields: Any) -> None:
+    def callback(
+        out: Path, timeout: float, no_wait: bool, as_json: bool, stream: bool = False, **fields: Any
+    ) -> None:
         arguments = {name: value for name, value in fields.items() if value is not None}
-        _run(spec, arguments, out=out, timeout=timeout, no_wait=no_wait, as_json=as_json)
+        options = {"out": out, "timeout": timeout, "no_wait": no_wait, "as_json": as_json}
+        _run(spec, arguments, stream=stream, **options)
 
     return click.Command(
         spec.qualified_name,
@@ -89,9 +100,14 @@ def _run(
     timeout: float,
     no_wait: bool,
     as_json: bool,
+    stream: bool = False,
 ) -> None:
     with cli_client() as client:
-        outcome = getattr(client.provider(spec.provider), spec.operation_id)(**arguments)
+        operation = getattr(client.provider(spec.provider), spec.operation_id)
+        if stream:
+            outcome = _streamed(operation.stream(**arguments), quiet=as_json)
+        else:
+            outcome = operation(**arguments)
         if isinstance(outcome, Task):
             journal = client.journal
             if journal is not None and outcome.journal_entry is not None:
@@ -109,6 +125,20 @@ def _run(
         _report(
             spec.qualified_name, result.task_id, "succeeded", _urls(result), saved, as_json, result
         )
+
+
+def _streamed(stream: Stream[Any, Any], *, quiet: bool) -> Result[Any]:
+    """Print the stream's text as it comes (unless quiet); its `Result`, text cleared
+    so the report does not print it twice."""
+    with stream:
+        for text in stream.text_stream:
+            if not quiet:
+                click.echo(text, nl=False)
+        result = stream.result()
+    if quiet:
+        return result
+    click.echo()
+    return attrs.evolve(result, text=None)
 
 
 def _urls(result: Result[Any]) -> list[str]:

@@ -159,6 +159,17 @@ def test_json_output_for_scripts(tmp_path: Path) -> None:
     assert [entry["task_id"] for entry in listed] == [outcome["task_id"]]
 
 
+def test_stream_prints_the_text_as_it_comes_and_the_json_carries_it() -> None:
+    messages = '[{"role": "user", "content": "hello there"}]'
+    args = ("run", "chat.completions", "--model", "gpt-4o", "--messages", messages, "--stream")
+    printed = py302(*args)
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout.splitlines() == ["Sandbox reply to: hello there"]
+    as_json = py302(*args, "--json")
+    assert json.loads(as_json.stdout)["text"] == "Sandbox reply to: hello there"
+    assert "--stream" not in py302("run", "flux.dev", "--help").stdout
+
+
 def test_plugins_lists_versions() -> None:
     result = CliRunner().invoke(cli, ["plugins", "--json"])
     loaded = {plugin["name"]: plugin for plugin in json.loads(result.output)["loaded"]}
