@@ -80,8 +80,15 @@ def _command(registry: ProviderRegistry, spec: OperationSpec) -> click.Command:
         out: Path, timeout: float, no_wait: bool, as_json: bool, stream: bool = False, **fields: Any
     ) -> None:
         arguments = {name: value for name, value in fields.items() if value is not None}
-        options = {"out": out, "timeout": timeout, "no_wait": no_wait, "as_json": as_json}
-        _run(spec, arguments, stream=stream, **options)
+        _run(
+            spec,
+            arguments,
+            out=out,
+            timeout=timeout,
+            no_wait=no_wait,
+            as_json=as_json,
+            stream=stream,
+        )
 
     return click.Command(
         spec.qualified_name,
