@@ -31,3 +31,19 @@ def test_core_mentions_no_provider() -> None:
         if pattern.search(line)
     ]
     assert found == []
+
+
+def test_no_plugin_checks_which_provider_it_is_called_for() -> None:
+    """Plugins are called only for their own provider's operations (plugin API 2), so
+    none compares an operation's provider with its own name."""
+    plugins = [*(ROOT / "plugins").glob("*.py"), *(ROOT / "tests" / "example_plugin").rglob("*.py")]
+    checks = re.compile(r"\.provider\s*(!=|==)|provider\s*(!=|==)\s*PROVIDER")
+    found = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in plugins
+        if "generated" not in path.parts
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if checks.search(line)
+    ]
+    assert len(plugins) > 4
+    assert found == []
