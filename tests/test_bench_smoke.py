@@ -23,6 +23,8 @@ def test_benchmarks_run_once_with_tiny_sizes(tmp_path: Path) -> None:
     results = json.loads(out.read_text())
     assert results["import"]["py302_s"] > 0
     assert results["calls"]["sync_json_py302_ms"] > 0
+    chat = results["calls"]["openai_chat"]
+    assert isinstance(chat, str) or chat["stream_py302_ms"] > 0
     assert results["download"]["bytes"] == 1024 * 1024
     assert results["polling"]["flux.bfl+hints"]["polls"] == 1
     assert results["concurrency"]["5"]["wall_s"] > 0

@@ -171,8 +171,49 @@ def bench_calls(url: str, repeats: int) -> dict[str, Any]:
         async_json_httpx_ms=theirs * 1000,
         async_json_overhead=(ours - theirs) / theirs,
     )
-    out["openai_chat"] = "not measured: the specs have no chat-completions operation yet"
+    out["openai_chat"] = bench_chat(url, repeats)
     return out
+
+
+def bench_chat(url: str, repeats: int) -> dict[str, Any] | str:
+    """Chat completions, whole and streamed, through py302 and through the openai SDK,
+    both against the sandbox (which streams the same reply event by event)."""
+    try:
+        import openai
+    except ImportError:
+        return "not measured: openai is not installed (pip install -e '.[bench]')"
+    from py302 import Client, PluginHost
+
+    messages: Any = [{"role": "user", "content": "a short answer, please"}]
+    with (
+        Client(api_key="bench", base_url=url, plugins=PluginHost(entry_points=False)) as client,
+        openai.OpenAI(api_key="bench", base_url=url + "/v1", max_retries=0) as theirs,
+    ):
+
+        def ours_whole() -> Any:
+            return client.chat.completions(model="gpt-4o", messages=messages)
+
+        def theirs_whole() -> Any:
+            return theirs.chat.completions.create(model="gpt-4o", messages=messages)
+
+        def ours_stream() -> Any:
+            return client.chat.completions.stream(model="gpt-4o", messages=messages).result()
+
+        def theirs_stream() -> Any:
+            chunks = theirs.chat.completions.create(model="gpt-4o", messages=messages, stream=True)
+            return list(chunks)
+
+        ours_whole(), theirs_whole(), ours_stream(), theirs_stream()  # warm up
+        whole = paired_times(ours_whole, theirs_whole, repeats)
+        streamed = paired_times(ours_stream, theirs_stream, max(3, repeats // 2))
+    return {
+        "whole_py302_ms": whole[0] * 1000,
+        "whole_openai_ms": whole[1] * 1000,
+        "whole_py302_over_openai": whole[0] / whole[1],
+        "stream_py302_ms": streamed[0] * 1000,
+        "stream_openai_ms": streamed[1] * 1000,
+        "stream_py302_over_openai": streamed[0] / streamed[1],
+    }
 
 
 # -- polling -------------------------------------------------------------------------------
