@@ -40,7 +40,6 @@ from ._journal import Journal
 from ._observers import JournalObserver
 from ._plugins import PluginHost, default_host
 from ._secret import Secret
-from ._streams import AsyncStream, Stream
 from ._task_flows import poll_flow, resumed_state, submit_flow
 from ._task_handles import AsyncTask, Task
 from .binding import STREAM, TASK, Async, Call, Namespace, Sync
@@ -223,6 +222,8 @@ class Client(SyncProviders, _BaseClient):
         """Where every generated method lands: a call, a task submit, or a stream."""
         prepared = self._prepared(namespace, call)
         if kind == STREAM:
+            from ._streams import Stream  # only streaming callers pay for importing it
+
             return Stream(self._ctx, prepared, getattr(call, "event_model", Any), self._driver)
         if kind == TASK:
             flow = submit_flow(self._ctx, prepared, getattr(call, "result_model", Any))
@@ -311,6 +312,8 @@ class AsyncClient(AsyncProviders, _BaseClient):
         """Where every generated method lands: a call, a task submit, or a stream."""
         prepared = self._prepared(namespace, call)
         if kind == STREAM:
+            from ._streams import AsyncStream  # only streaming callers pay for importing it
+
             events = getattr(call, "event_model", Any)
             return await AsyncStream(self._ctx, prepared, events, self._driver)._open()
         if kind == TASK:
