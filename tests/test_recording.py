@@ -120,7 +120,7 @@ def test_a_failed_save_leaves_the_old_cassette(
     def broken_dump(*args: Any, **kwargs: Any) -> str:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(yaml, "safe_dump", broken_dump)
+    monkeypatch.setattr(yaml, "dump", broken_dump)
     with (
         pytest.raises(RuntimeError, match="disk full"),
         _client(sandbox.base_url) as client,

@@ -77,10 +77,9 @@ def cassette_check(
     help="Folder to write <provider>/<operation>.yaml into.",
 )
 def cassette_examples(providers: tuple[str, ...], out: Path) -> None:
-    """Write an example cassette per operation, built from the specs' examples."""
-    import yaml
-
-    from py302.contracts import ExampleError, default_registries, example_cassette
+    """Write an example cassette per operation, built from the specs' examples (and a
+    second one, <operation>.stream.yaml, for an operation that can also stream)."""
+    from py302.contracts import ExampleError, default_registries, dump_cassette, example_cassettes
 
     failed = 0
     for registry in default_registries():
@@ -88,16 +87,17 @@ def cassette_examples(providers: tuple[str, ...], out: Path) -> None:
             continue
         folder = out / registry.provider
         folder.mkdir(parents=True, exist_ok=True)
-        for op_id, spec in sorted(registry.operations.items()):
+        for _, spec in sorted(registry.operations.items()):
             try:
-                data = example_cassette(registry, spec)
+                cassettes = example_cassettes(registry, spec)
             except ExampleError as exc:
                 failed += 1
                 click.secho(f"FAIL {spec.qualified_name}: {exc}", fg="red")
                 continue
-            text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
-            (folder / f"{op_id}.yaml").write_text(text, encoding="utf-8")
-            click.echo(f"wrote {folder / op_id}.yaml")
+            for name, data in cassettes.items():
+                text = dump_cassette(data)
+                (folder / f"{name}.yaml").write_text(text, encoding="utf-8")
+                click.echo(f"wrote {folder / name}.yaml")
     sys.exit(1 if failed else 0)
 
 

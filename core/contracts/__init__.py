@@ -1,7 +1,9 @@
 """Tooling that holds the specs against traffic; none of it runs in an ordinary API call.
 
-* `_cassettes` reads VCR cassette files: their interactions and the JSON (or form
-  fields) in their bodies.
+* `_cassettes` reads VCR cassette files (their interactions and the JSON or form
+  fields in their bodies) and writes them as readable YAML.
+* `_events` reads a recorded event-stream body as the client reads it: the events that
+  carry data, the one that reported an error, whether the end marker came.
 * `_contract` checks each interaction of a cassette against the spec of the operation
   it was sent to (`py302 cassette check`, `py302.testing.assert_contract`).
 * `_drift` lists what recorded traffic shows that the specs do not say (`py302 specs
@@ -22,18 +24,21 @@ sandbox and `py302.testing` use, with the types their results come in.
 
 from __future__ import annotations
 
-from ._cassettes import CassetteError
+from ._cassettes import CassetteError, dump_cassette
 from ._contract import DEFAULT_API_HOSTS, InteractionReport, check_cassette, default_registries
 from ._drift import DriftReport, Finding, find_drift, operation_pointer
 from ._examples import (
     FILE_MARKER,
     PNG_2X2,
+    STREAM_SUFFIX,
     Body,
     ExampleError,
     example_cassette,
+    example_cassettes,
     final_answer,
     media_example,
     named_answer,
+    stream_answer,
 )
 from ._report import EVIDENCE_ORDER, ProviderReport, evidence_report, inventory_rows
 from ._scrub import collapse_polls, scrub_interactions
@@ -43,6 +48,7 @@ __all__ = [
     "EVIDENCE_ORDER",
     "FILE_MARKER",
     "PNG_2X2",
+    "STREAM_SUFFIX",
     "Body",
     "CassetteError",
     "DriftReport",
@@ -53,8 +59,10 @@ __all__ = [
     "check_cassette",
     "collapse_polls",
     "default_registries",
+    "dump_cassette",
     "evidence_report",
     "example_cassette",
+    "example_cassettes",
     "final_answer",
     "find_drift",
     "inventory_rows",
@@ -62,4 +70,5 @@ __all__ = [
     "named_answer",
     "operation_pointer",
     "scrub_interactions",
+    "stream_answer",
 ]

@@ -1,7 +1,8 @@
-"""Reading VCR cassettes: their interactions and the JSON in their bodies."""
+"""Reading and writing VCR cassettes: their interactions and the JSON in their bodies."""
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ __all__ = [
     "FILE_PART",
     "NOT_JSON",
     "CassetteError",
+    "dump_cassette",
     "form_fields",
     "is_recorded",
     "json_body",
@@ -38,6 +40,30 @@ def read_cassette(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
         raise CassetteError(f"{path}: not a cassette (no `interactions` list)")
     return data
+
+
+def dump_cassette(data: Any) -> str:
+    """A cassette as YAML for people to read: keys in their order, text unescaped, and
+    text of several lines (an event stream) as a block, line for line, rather than one
+    quoted string (PyYAML quotes it anyway when a block could not keep it exactly)."""
+    import yaml
+
+    return yaml.dump(data, Dumper=_dumper(), sort_keys=False, allow_unicode=True, width=100)
+
+
+@functools.cache
+def _dumper() -> type:
+    import yaml
+
+    class CassetteDumper(yaml.SafeDumper):
+        """SafeDumper, with text of several lines written as a literal block."""
+
+    def text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+        style = "|" if "\n" in value else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    CassetteDumper.add_representer(str, text)
+    return CassetteDumper
 
 
 def read_interactions(path: Path) -> list[dict[str, Any]]:

@@ -2,8 +2,10 @@
 
 Every interaction of a VCR cassette is matched to an operation by method and path,
 then its request (query, body) and its response (status, body) are validated
-against that operation's schemas. Requests to hosts other than the API (result file
-downloads) are reported as skipped. Used by `py302 cassette check` and the tests.
+against that operation's schemas. An event-stream answer is checked event by event:
+each event's data against the stream's event schema, then its end marker looked for
+(see `_events`). Requests to hosts other than the API (result file downloads) are
+reported as skipped. Used by `py302 cassette check` and the tests.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from py302._validation import coerce_text, schema_problems
 
 from ._cassettes import NOT_JSON, CassetteError, is_recorded, json_body, read_cassette
 from ._drift import interaction_findings
+from ._events import is_event_stream, read_stream
 from ._match import find_operation
 
 __all__ = [
@@ -212,9 +215,42 @@ def _response_problems(
             return [f"response: media type {content_type or '(none)'} is not declared for {status}"]
         return []
     schema = media.get("schema")
+    raw = (response.get("body") or {}).get("string")
+    if is_event_stream(content_type):
+        return _stream_problems(registry, spec, schema, raw)
     if schema is None or not is_json_type(content_type):
         return []
-    body = json_body((response.get("body") or {}).get("string"))
+    body = json_body(raw)
     if body is NOT_JSON:
         return ["response: body is not JSON"]
     return [f"response: {field}: {rule}" for field, rule in schema_problems(registry, schema, body)]
+
+
+def _stream_problems(
+    registry: ProviderRegistry, spec: OperationSpec, schema: Any, raw: Any
+) -> list[str]:
+    """Each event's data against the event schema, and the stream's end (`_events`).
+
+    An event that reports an error is the API's answer, not a schema problem: the
+    stream ends there, as it does for the client.
+    """
+    stream = read_stream(raw, spec)
+    problems = []
+    for event in stream.events:
+        if event.data is NOT_JSON:
+            problems.append(f"response: event {event.number}: data is not JSON")
+        elif schema is not None:
+            problems += [
+                f"response: event {event.number}: {field}: {rule}"
+                for field, rule in schema_problems(registry, schema, event.data)
+            ]
+    if stream.missing_end:
+        problems.append(
+            f"response: the stream ends after {stream.count} event(s) without its end "
+            f"marker {stream.done!r}"
+        )
+    problems += [
+        f"response: event {number} comes after the end marker {stream.done!r}"
+        for number in stream.after_end
+    ]
+    return problems

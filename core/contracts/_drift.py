@@ -2,7 +2,9 @@
 
 Validation (`py302.contracts._contract`) answers "is this interaction allowed by the
 spec?"; drift answers "what does the traffic show that the spec does not say?". It
-walks each recorded JSON body alongside its schema and notes:
+walks each recorded JSON body alongside its schema, and each event of a recorded
+event stream alongside the stream's event schema (as `_events` reads the stream: not
+the end marker, nor an error event), and notes:
 
 * `unknown_field`   a field was seen that the schema does not declare;
 * `unseen_field`    a declared field never appeared in any recording of it;
@@ -29,6 +31,7 @@ from py302._validation import coerce_text
 from py302.payloads import json_type
 
 from ._cassettes import FILE_PART, NOT_JSON, form_fields, is_recorded, json_body, read_cassette
+from ._events import is_event_stream, read_stream
 from ._match import find_operation
 
 __all__ = [
@@ -265,14 +268,19 @@ class _Walker:
         headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
         content_type = str((headers.get("content-type") or [""])[0])
         media_entry = spec.media_for(status, content_type)
-        if media_entry is None or not is_json_type(content_type):
+        schema = media_entry.get("schema") if media_entry is not None else None
+        if schema is None:
             return
-        schema = media_entry.get("schema")
-        body = json_body((response.get("body") or {}).get("string"))
-        if schema is None or body is NOT_JSON:
+        pointer = f"{base}/responses/{key}/content/{_escape(media_type(content_type))}/schema"
+        raw = (response.get("body") or {}).get("string")
+        if is_event_stream(content_type):
+            for event in read_stream(raw, spec).events:
+                if event.data is not NOT_JSON:
+                    self.walk(schema, event.data, "", pointer)
             return
-        media = _escape(media_type(content_type))
-        self.walk(schema, body, "", f"{base}/responses/{key}/content/{media}/schema")
+        body = json_body(raw) if is_json_type(content_type) else NOT_JSON
+        if body is not NOT_JSON:
+            self.walk(schema, body, "", pointer)
 
     def _request_body(self, spec: OperationSpec, request: Mapping[str, Any]) -> Any:
         """The request body as JSON, or a form's fields typed by their schemas."""
@@ -325,11 +333,32 @@ class _Walker:
         if not fitting:
             self._mismatch(schema, value, path, pointer, branches)
             return
+        fitting = self._discriminated(fitting, value)
         listed = [(s, p) for s, p in fitting if "enum" in s]
         if listed and not any(value in s["enum"] for s, _ in listed):
             known = [v for s, _ in listed for v in s["enum"]]
             self._unknown_value(value, path, listed[0][1], known)
         self._descend(fitting, value, path)
+
+    def _discriminated(self, branches: list[tuple[Any, str]], value: Any) -> list[tuple[Any, str]]:
+        """Of object branches, those whose constant fields agree with `value` (a union
+        of message kinds told apart by `role: {const: user}` and the like); all of them
+        when none does, so that the walk still reports something."""
+        if not isinstance(value, dict):
+            return branches
+        agreeing = [(s, p) for s, p in branches if self._constants_agree(s, value)]
+        return agreeing or branches
+
+    def _constants_agree(self, schema: Mapping[str, Any], value: dict[str, Any]) -> bool:
+        for name, declared in (schema.get("properties") or {}).items():
+            sub, _ = self._follow(declared, "")
+            if (
+                isinstance(sub, Mapping)
+                and "const" in sub
+                and value.get(name, sub["const"]) != sub["const"]
+            ):
+                return False
+        return True
 
     def _descend(self, parts: list[tuple[Any, str]], value: Any, path: str) -> None:
         if isinstance(value, dict):

@@ -3,9 +3,13 @@
 `py302 cassette examples` writes, for every operation, a VCR cassette built from the
 examples in its fragment (request, answer, and for a task the poll answers `running`
 then `succeeded`), with a `provenance` block that says it is *not* recorded traffic
-and where each body came from. Replaying them through the client is a contract test
-of every binding, plugin pattern and example at once. Where a fragment has no example,
-one is made from the schema (required fields only) and marked `synthesized`.
+and where each body came from. An operation that can answer with an event stream
+(`x-py302-stream`) gets a second cassette, `<operation>.stream.yaml`: the same request
+with the stream flag set, answered by the spec's `text/event-stream` example as sent
+(a stream-only operation gets only that one, as `<operation>.yaml`). Replaying them
+through the client is a contract test of every binding, plugin pattern and example
+at once. Where a fragment has no example, one is made from the schema (required
+fields only) and marked `synthesized`.
 """
 
 from __future__ import annotations
@@ -18,20 +22,27 @@ from urllib.parse import quote, urlencode
 
 import attrs
 
-from py302._registry import OperationSpec, ProviderRegistry
+from py302._registry import OperationSpec, ProviderRegistry, media_type
+from py302._streams import StreamDeclaration
 from py302._tasks import TaskPattern
+from py302._transport import is_json_type
 from py302.payloads import dig
+
+from ._events import EVENT_STREAM
 
 __all__ = [
     "FILE_MARKER",
     "PNG_2X2",
+    "STREAM_SUFFIX",
     "Body",
     "ExampleError",
     "example_cassette",
+    "example_cassettes",
     "final_answer",
     "media_example",
     "named_answer",
     "request_arguments",
+    "stream_answer",
     "synthesize",
 ]
 
@@ -42,6 +53,9 @@ PNG_2X2 = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEUlEQVR4nGM4sMAAghgwWAAAcjgI8YpH5OsAAAAASUVORK5CYII="
 )
 _BINARY = ("image/", "video/", "audio/", "model/", "application/octet-stream")
+#: What a streamed example cassette's name adds to the operation's: `completions.stream`
+#: (an operation id is an identifier, so no operation's own cassette can be called so).
+STREAM_SUFFIX = ".stream"
 
 
 class ExampleError(ValueError):
@@ -50,7 +64,8 @@ class ExampleError(ValueError):
 
 @attrs.frozen
 class Body:
-    """An example answer: its value (JSON or bytes), where it came from, status, type."""
+    """An example answer: its value (JSON, bytes, or the text of an event stream), where
+    it came from, status, type."""
 
     value: Any
     source: str
@@ -58,16 +73,49 @@ class Body:
     media: str = "application/json"
 
 
-def example_cassette(registry: ProviderRegistry, spec: OperationSpec) -> dict[str, Any]:
-    """The cassette (as YAML-ready data) of one call of `spec`, built from examples."""
+def example_cassettes(registry: ProviderRegistry, spec: OperationSpec) -> dict[str, dict[str, Any]]:
+    """Every example cassette of `spec` (as YAML-ready data) by file name without
+    `.yaml`: the operation's id for the call, and for an operation that answers whole
+    or streamed also `<id>.stream` for the streamed call. A stream-only operation's
+    call is its stream."""
+    name = spec.operation_id
+    if stream_answer(registry, spec) is None:
+        return {name: example_cassette(registry, spec)}
+    streamed = example_cassette(registry, spec, stream=True)
+    if not _answers_whole(spec):
+        return {name: streamed}
+    return {name: example_cassette(registry, spec), name + STREAM_SUFFIX: streamed}
+
+
+def example_cassette(
+    registry: ProviderRegistry, spec: OperationSpec, *, stream: bool = False
+) -> dict[str, Any]:
+    """The cassette (as YAML-ready data) of one call of `spec`, built from examples;
+    with `stream`, of the streamed call: the body's stream flag set, the answer the
+    spec's event-stream example (`stream_answer`)."""
     arguments, request_source, body = request_arguments(registry, spec)
+    flag = StreamDeclaration.of(spec.extensions).flag
+    if flag is not None and isinstance(body, dict):
+        # As the binding sends it: the flag set for the stream, left out otherwise.
+        body = {key: value for key, value in body.items() if key != flag}
+        if stream:
+            body[flag] = True
+            request_source = f"{request_source}, with {flag}: true"
     interactions = [_interaction(registry, spec, arguments)]
     content_type = spec.request_content_type or ""
     if body is not None and "json" in content_type:
         interactions[0]["request"]["body"] = json.dumps(body, ensure_ascii=False)
         interactions[0]["request"]["headers"] = {"Content-Type": [content_type]}
     sources = {"request": request_source}
-    if spec.task is None:
+    call: dict[str, Any] = {"arguments": arguments}
+    if stream:
+        streamed = stream_answer(registry, spec)
+        if streamed is None:
+            raise ExampleError(f"{spec.qualified_name}: no {EVENT_STREAM} answer to stream")
+        interactions[0]["response"] = _response(streamed)
+        sources["response"] = streamed.source
+        call["stream"] = True
+    elif spec.task is None:
         answer = final_answer(registry, spec)
         interactions[0]["response"] = _response(answer)
         sources["response"] = answer.source
@@ -107,7 +155,7 @@ def example_cassette(registry: ProviderRegistry, spec: OperationSpec) -> dict[st
             "operation": spec.qualified_name,
             "evidence": spec.evidence,
             "sources": sources,
-            "call": {"arguments": arguments},
+            "call": call,
         },
         "interactions": interactions,
         "version": 1,
@@ -141,7 +189,12 @@ def request_arguments(
         if key in values:
             value = values.pop(key)
             arguments[argument.name] = FILE_MARKER if argument.wire in binary else value
-    extra = {wire: value for (location, wire), value in values.items() if location == "body"}
+    flag = StreamDeclaration.of(spec.extensions).flag  # the binding sets it, per form
+    extra = {
+        wire: value
+        for (location, wire), value in values.items()
+        if location == "body" and wire != flag
+    }
     if extra:
         arguments["extra_body"] = extra
     return arguments, source, body if spec.request_schema is not None else None
@@ -200,6 +253,42 @@ def final_answer(registry: ProviderRegistry, spec: OperationSpec) -> Body:
     return media_example(registry, spec, names=("default", "succeeded"))
 
 
+def stream_answer(registry: ProviderRegistry, spec: OperationSpec) -> Body | None:
+    """The answer of a streamed call, as the text of the event stream: the 2xx
+    `text/event-stream` example, else a named one, else one event synthesized from the
+    event schema and then the end marker. None when no 2xx answer is an event stream."""
+    for status, response in sorted(spec.responses.items()):
+        if not status.startswith("2"):
+            continue
+        for media, content in response.get("media_types", {}).items():
+            if media_type(media) != EVENT_STREAM:
+                continue
+            if isinstance(content.get("example"), str):
+                source = f"spec example ({spec.evidence})"
+                return Body(content["example"], source, int(status), EVENT_STREAM)
+            for entry in (content.get("examples") or {}).values():
+                if isinstance(entry.get("value"), str):
+                    source = str(entry.get("x-py302-source", "spec example"))
+                    return Body(entry["value"], source, int(status), EVENT_STREAM)
+            schema = content.get("schema")
+            events = [synthesize(registry, schema, full=True)] if schema is not None else []
+            done = StreamDeclaration.of(spec.extensions).done
+            lines = [json.dumps(event, ensure_ascii=False) for event in events]
+            text = "".join(f"data: {line}\n\n" for line in [*lines, *([done] if done else [])])
+            return Body(text, "synthesized from the event schema", int(status), EVENT_STREAM)
+    return None
+
+
+def _answers_whole(spec: OperationSpec) -> bool:
+    """Whether some 2xx answer of `spec` is not an event stream."""
+    return any(
+        media_type(media) != EVENT_STREAM
+        for status, response in spec.responses.items()
+        if status.startswith("2")
+        for media in response.get("media_types", {})
+    )
+
+
 def _binary_media(spec: OperationSpec) -> tuple[int, str] | None:
     for status, response in sorted(spec.responses.items()):
         for media in response.get("media_types", {}):
@@ -252,7 +341,7 @@ def media_example(
 
 
 def _response(body: Body) -> dict[str, Any]:
-    if isinstance(body.value, bytes):
+    if isinstance(body.value, bytes) or not is_json_type(body.media):
         content: Any = body.value
         media = body.media
     else:

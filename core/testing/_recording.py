@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from py302._constants import API_KEY_ENV_VARS
 from py302._downloads import atomic_write
 from py302._version import __version__
-from py302.contracts import collapse_polls, scrub_interactions
+from py302.contracts import collapse_polls, dump_cassette, scrub_interactions
 
 __all__ = ["ambient_secrets", "make_persister", "record_cassette", "save_recording"]
 
@@ -35,8 +35,6 @@ def save_recording(
     path: Path, interactions: list[dict[str, Any]], *, secrets: Iterable[str] = ()
 ) -> dict[str, Any]:
     """Scrub, collapse and atomically write `interactions` as the cassette at `path`."""
-    import yaml
-
     cleaned = collapse_polls(scrub_interactions(interactions, secrets=secrets))
     hosts = sorted(
         {
@@ -63,7 +61,7 @@ def save_recording(
         "interactions": cleaned,
         "version": 1,
     }
-    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    text = dump_cassette(data)
     atomic_write(path, [text.encode("utf-8")])
     return data
 

@@ -4,8 +4,10 @@ The cassettes are written by `py302 cassette examples` from the examples in the 
 (none is recorded traffic; each says so in its provenance). Replaying them checks at
 once that each binding builds the request its spec describes, that each plugin reads
 the answers (task patterns included), and - through the conftest - that every
-interaction agrees with the spec. `test_example_cassettes_are_current` keeps them in
-step with the specs.
+interaction agrees with the spec. An operation that can stream has a second cassette,
+`<operation>.stream.yaml`, replayed through the stream form, whose `Result` must be
+the whole call's: the spec's two examples are one answer. `test_example_cassettes_are_current`
+keeps them in step with the specs.
 """
 
 from __future__ import annotations
@@ -16,17 +18,28 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import vcr
 import yaml
 from click.testing import CliRunner
 
 from py302 import AsyncClient, Client, PluginHost, Result
 from py302.cli import cli
-from py302.contracts import FILE_MARKER, PNG_2X2
+from py302.contracts import FILE_MARKER, PNG_2X2, STREAM_SUFFIX
 from tests.support import TEST_KEY, no_sleep, no_sleep_async, project_registries
 
 CASSETTES = Path(__file__).resolve().parent.parent / "cassettes" / "test_examples"
 OPERATIONS = sorted(
     (registry.provider, op_id) for registry in project_registries() for op_id in registry.operations
+)
+STREAMABLE = {
+    (registry.provider, op_id)
+    for registry in project_registries()
+    for op_id, spec in registry.operations.items()
+    if "x-py302-stream" in spec.extensions
+}
+# Each cassette and the form of call that replays it: `call`, or `stream` (`.stream(...)`).
+CASES = sorted(
+    [(p, op, "call") for p, op in OPERATIONS] + [(p, op, "stream") for p, op in STREAMABLE]
 )
 _ASSET_KEYS = {"url", "sample", "output", "image", "images", "result_url", "urls"}
 
@@ -53,49 +66,65 @@ def _expects_asset(payload: Any) -> bool:
 
 
 def _call_sync(
-    provider: str, op_id: str, arguments: dict[str, Any], host: PluginHost
+    provider: str, op_id: str, arguments: dict[str, Any], host: PluginHost, form: str = "call"
 ) -> tuple[Result[Any], bool]:
     with Client(api_key=TEST_KEY, plugins=host, sleep=no_sleep) as client:
-        namespace = client.provider(provider)
-        outcome = getattr(namespace, op_id)(**arguments)
+        operation = getattr(client.provider(provider), op_id)
+        if form == "stream":
+            with operation.stream(**arguments) as stream:
+                return stream.result(), False
+        outcome = operation(**arguments)
         is_task = hasattr(outcome, "wait")
         return (outcome.wait() if is_task else outcome), is_task
 
 
 def _call_async(
-    provider: str, op_id: str, arguments: dict[str, Any], host: PluginHost
+    provider: str, op_id: str, arguments: dict[str, Any], host: PluginHost, form: str = "call"
 ) -> tuple[Result[Any], bool]:
     async def main() -> tuple[Result[Any], bool]:
         async with AsyncClient(api_key=TEST_KEY, plugins=host, sleep=no_sleep_async) as client:
-            outcome = await getattr(client.provider(provider), op_id)(**arguments)
+            operation = getattr(client.provider(provider), op_id)
+            if form == "stream":
+                async with await operation.stream(**arguments) as stream:
+                    return await stream.result(), False
+            outcome = await operation(**arguments)
             is_task = hasattr(outcome, "wait")
             return (await outcome.wait() if is_task else outcome), is_task
 
     return asyncio.run(main())
 
 
+def _name(provider: str, op_id: str, form: str) -> str:
+    """<provider>/<operation>, and .stream after it for the streamed call's cassette."""
+    return f"{provider}/{op_id}{STREAM_SUFFIX if form == 'stream' else ''}"
+
+
 def test_every_operation_has_an_example_cassette() -> None:
-    missing = [
-        f"{p}/{op}.yaml" for p, op in OPERATIONS if not (CASSETTES / p / f"{op}.yaml").exists()
-    ]
+    names = [f"{_name(*case)}.yaml" for case in CASES]
+    missing = [name for name in names if not (CASSETTES / name).exists()]
     assert missing == [], "run: py302 cassette examples --out tests/cassettes/test_examples"
 
 
 @pytest.fixture
-def default_cassette_name(provider: str, op_id: str) -> str:
-    """tests/cassettes/test_examples/<provider>/<operation>.yaml"""
-    return f"{provider}/{op_id}"
+def default_cassette_name(provider: str, op_id: str, form: str) -> str:
+    """tests/cassettes/test_examples/<provider>/<operation>[.stream].yaml"""
+    return _name(provider, op_id, form)
 
 
 @pytest.mark.vcr
 @pytest.mark.parametrize("mode", ["sync", "async"])
-@pytest.mark.parametrize(("provider", "op_id"), OPERATIONS, ids=[f"{p}.{o}" for p, o in OPERATIONS])
+@pytest.mark.parametrize(
+    ("provider", "op_id", "form"),
+    CASES,
+    ids=[f"{p}.{o}{STREAM_SUFFIX if f == 'stream' else ''}" for p, o, f in CASES],
+)
 def test_operation_replays_its_example(
-    provider: str, op_id: str, mode: str, host: PluginHost
+    provider: str, op_id: str, form: str, mode: str, host: PluginHost
 ) -> None:
-    cassette = CASSETTES / provider / f"{op_id}.yaml"
+    cassette = CASSETTES / f"{_name(provider, op_id, form)}.yaml"
     call = _call_sync if mode == "sync" else _call_async
-    result, is_task = call(provider, op_id, _arguments(cassette), host)
+    arguments = _arguments(cassette)
+    result, is_task = call(provider, op_id, arguments, host, form)
 
     assert result.operation.startswith(f"{provider}.")
     if is_task:
@@ -106,6 +135,12 @@ def test_operation_replays_its_example(
         )
     if isinstance(result.raw, bytes):
         assert result.asset.read() == result.raw
+    if form == "stream":
+        # The events add up to the whole answer: replay that cassette inside this one.
+        whole_cassette = CASSETTES / f"{_name(provider, op_id, 'call')}.yaml"
+        with vcr.use_cassette(str(whole_cassette), record_mode="none"):
+            whole, _ = call(provider, op_id, arguments, host)
+        assert result == whole
 
 
 def test_example_cassettes_are_current(tmp_path: Path) -> None:
