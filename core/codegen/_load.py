@@ -12,6 +12,7 @@ from typing import Any
 
 import attrs
 
+from py302._declared import DECLARED
 from py302._validation import rebase_refs
 
 from ._errors import CodegenError
@@ -39,6 +40,8 @@ _SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 _PASCAL = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 _REQUIRED_KEYS = ("x-py302-doc", "x-py302-evidence", "x-py302-sources")
+#: The keys without which py302._declared cannot read a declared task's status.
+_DECLARED_REQUIRED = ("status_path", "succeeded", "failed")
 
 
 @attrs.frozen(kw_only=True)
@@ -246,12 +249,22 @@ def _task_problems(task: Any, where: str, op_ids: set[Any]) -> list[str]:
     if task is None:
         return []
     if not isinstance(task, dict) or not {"pattern", "poll"} <= task.keys():
-        return [f"{where}: x-py302-task needs pattern and poll"]
-    return [
+        # `pattern` is required even for the declared one: the block says who reads
+        # the task's answers, rather than leaving it to a default.
+        return [
+            f"{where}: x-py302-task needs pattern and poll; pattern is the name of a task "
+            f"pattern a plugin registers, or {DECLARED} for one read from this block "
+            f"({', '.join(_DECLARED_REQUIRED)} and the optional keys in specs/README.md)"
+        ]
+    problems = [
         f"{where}: x-py302-task.{key} names no operation: {task[key]!r}"
         for key in ("poll", "cancel")
         if key in task and task[key] not in op_ids
     ]
+    missing = [key for key in _DECLARED_REQUIRED if key not in task]
+    if task["pattern"] == DECLARED and missing:
+        problems.append(f"{where}: x-py302-task with pattern {DECLARED} lacks {', '.join(missing)}")
+    return problems
 
 
 def _body_problems(op: Mapping[str, Any], where: str) -> list[str]:

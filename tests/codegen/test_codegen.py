@@ -28,6 +28,7 @@ from py302 import (
     hookimpl,
 )
 from py302._convert import structure, unstructure
+from py302._declared import DeclaredTaskPattern
 from py302._tasks import TaskPattern
 from py302.binding import Call, StreamCall, TaskCall, operation, streamable, streaming, task
 from py302.codegen import generate, main
@@ -721,6 +722,40 @@ def test_a_valid_result_block_passes_and_null_only_removes_on_operations() -> No
     assert _problems(lambda d: d.update({"x-py302-result": {"text": None}})) == [
         "specs/talk.yaml: the document root: x-py302-result.text must be a dotted path, got None"
     ]
+
+
+# The rules of x-py302-task: who reads the task's answers is always named.
+
+
+def _task_rule_problems(block: dict[str, Any]) -> list[str]:
+    """The problems of the talk fragment with `chat` made a task that polls itself."""
+
+    def edit(document: dict[str, Any]) -> None:
+        op = _chat(document)
+        del op["x-py302-stream"], op["responses"]["200"]["content"]["text/event-stream"]
+        op["x-py302-task"] = block
+
+    return _problems(edit)
+
+
+def test_a_task_without_a_pattern_is_told_declared_reads_it_from_the_spec() -> None:
+    assert _task_rule_problems({"poll": "chat", "status_path": "state"}) == [
+        "specs/talk.yaml: chat: x-py302-task needs pattern and poll; pattern is the name of a "
+        "task pattern a plugin registers, or declared for one read from this block "
+        "(status_path, succeeded, failed and the optional keys in specs/README.md)"
+    ]
+
+
+def test_a_declared_task_lists_the_keys_it_lacks_as_the_runtime_does() -> None:
+    block: dict[str, Any] = {"pattern": "declared", "poll": "chat", "succeeded": ["done"]}
+    assert _task_rule_problems(block) == [
+        "specs/talk.yaml: chat: x-py302-task with pattern declared lacks status_path, failed"
+    ]
+    with pytest.raises(ValueError, match="lacks status_path, failed"):
+        DeclaredTaskPattern.from_options(block, "talk.chat")  # what the runtime would say
+    complete = {**block, "status_path": "state", "failed": ["broken"]}
+    assert _task_rule_problems(complete) == []
+    assert _task_rule_problems({"pattern": "talk.jobs", "poll": "chat"}) == []  # a plugin's own
 
 
 class KeeperAccumulator:
