@@ -5,7 +5,7 @@ progress, the failure message, the result files, the text, the usage, an error
 envelope under HTTP 200. A fragment says where, and these two classes read it, so
 such a provider needs no Python at all.
 
-`x-py302-task` keys of the declared pattern (`pattern: declared`, or no pattern):
+`x-py302-task` keys of the declared pattern (`pattern: declared`):
 
     status_path    dotted path of the task's status in a submit or poll answer
     succeeded      status values that mean done                 (list)

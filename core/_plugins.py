@@ -143,7 +143,7 @@ class PluginHost:
 
     @property
     def hook(self) -> Any:
-        """The pluggy hook relay (`host.hook.py302_task_pattern(name=...)`)."""
+        """The pluggy hook relay (`host.hook.py302_response_error(operation=...)`)."""
         return self.pm.hook
 
     def plugin_names(self) -> list[str]:
@@ -171,30 +171,25 @@ class PluginHost:
         except Exception as exc:  # a broken plugin must not take the client down
             self._fail(name, f"import failed: {type(exc).__name__}: {exc}")
             return
-        modules = getattr(plugin, "PROVIDER_MODULES", None)
-        if isinstance(modules, Mapping):  # a generated bindings package: spec-only providers
-            self._bare.update({str(p): (str(m), name) for p, m in modules.items()})
-            return
-        declared = getattr(plugin, "PY302_PLUGIN_API", hookspecs.PLUGIN_API_VERSION)
-        if declared != hookspecs.PLUGIN_API_VERSION:
-            self._fail(
-                name,
-                f"written for plugin API {declared}, this py302 provides "
-                f"{hookspecs.PLUGIN_API_VERSION}; upgrade the plugin or py302",
-            )
-            return
         marked = [
             attr
             for attr in dir(plugin)
             if getattr(getattr(plugin, attr, None), "py302_impl", None) is not None
         ]
+        modules = getattr(plugin, "PROVIDER_MODULES", None)
+        if isinstance(modules, Mapping) and not marked:  # a generated bindings package
+            self._bare.update({str(p): (str(m), name) for p, m in modules.items()})
+            return
         removed = [attr for attr in marked if attr in hookspecs.REMOVED_HOOKS]
-        if removed:
+        declared = getattr(plugin, "PY302_PLUGIN_API", hookspecs.PLUGIN_API_VERSION)
+        if removed or declared != hookspecs.PLUGIN_API_VERSION:
             advice = "; ".join(f"{attr}: {hookspecs.REMOVED_HOOKS[attr]}" for attr in removed)
             self._fail(
                 name,
-                f"written for plugin API 1 (hooks removed in {hookspecs.PLUGIN_API_VERSION}: "
-                f"{advice}); upgrade the plugin or pin py302<0.2",
+                f"written for plugin API {declared if not removed else 1}, this py302 provides "
+                f"{hookspecs.PLUGIN_API_VERSION}"
+                + (f" (hooks removed: {advice})" if advice else "")
+                + "; upgrade the plugin, or pin py302<0.2",
             )
             return
         unknown = [attr for attr in marked if not hasattr(hookspecs, attr)]
@@ -217,11 +212,13 @@ class PluginHost:
                     )
                 self.providers[provider.name] = attrs.evolve(provider, plugin=_plugin)
 
+            before = dict(self.providers)
             try:
                 impl.function(register=register)
             except Exception as exc:  # isolate: one plugin's bug is its own failure
                 self._fail(impl.plugin_name, f"py302_register_providers failed: {exc}")
                 self.pm.unregister(name=impl.plugin_name)
+                self.providers = before  # nothing half-registered stays behind
 
     def _fail(self, name: str, reason: str) -> None:
         logger.warning("py302 plugin %s was not loaded: %s", name, reason)

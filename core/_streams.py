@@ -27,8 +27,14 @@ import httpx
 from ._calls import Prepared, build_result, connection_error, interpret, retry_step
 from ._convert import structure
 from ._declared import ResultDeclaration
-from ._errors import APIStreamError, APITimeoutError, ResponseShapeError, StreamInterruptedError
-from ._registry import media_type
+from ._errors import (
+    APIStreamError,
+    APITimeoutError,
+    ConfigurationError,
+    ResponseShapeError,
+    StreamInterruptedError,
+)
+from ._registry import OperationSpec, media_type
 from ._sse import ServerSentEvent, SSEDecoder
 from ._steps import Close, Emit, Flow, Open, Read
 from .payloads import dig
@@ -119,6 +125,7 @@ def stream_flow(ctx: Context, prepared: Prepared, event_model: Any) -> Flow[Resu
     """Open the stream (retrying per policy), then emit each event; returns the `Result`."""
     spec = prepared.spec
     declared = StreamDeclaration.of(spec.extensions)
+    accumulator = _accumulator(ctx, spec, declared)  # refuse an unknown one before sending
     attempt = 0
     while True:
         outcome = yield Open(prepared.request, ctx.idle_timeout)
@@ -138,7 +145,6 @@ def stream_flow(ctx: Context, prepared: Prepared, event_model: Any) -> Flow[Resu
         return (yield from _finish(ctx, prepared, payload, prepared.model, response))
     yield Emit(Opened(response))
     errors = ResultDeclaration.of(spec.extensions)
-    accumulator = _accumulator(ctx, spec.provider, declared)
     decoder = SSEDecoder()
     started = ctx.clock()
     seen = 0
@@ -169,12 +175,16 @@ def stream_flow(ctx: Context, prepared: Prepared, event_model: Any) -> Flow[Resu
             )
 
 
-def _accumulator(ctx: Context, provider: str, declared: StreamDeclaration) -> Accumulator:
+def _accumulator(ctx: Context, spec: OperationSpec, declared: StreamDeclaration) -> Accumulator:
     if declared.accumulator is None:
         return _EventList()
-    factory = ctx.provider(provider).accumulators.get(declared.accumulator)
+    factory = ctx.provider(spec.provider).accumulators.get(declared.accumulator)
     if factory is None:
-        return _EventList()
+        raise ConfigurationError(
+            f"{spec.qualified_name}: no plugin supplies stream accumulator "
+            f"{declared.accumulator!r} (is the {spec.provider} plugin disabled or failing? "
+            "see `py302 plugins`)"
+        )
     accumulator: Accumulator = factory()
     return accumulator
 

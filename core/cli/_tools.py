@@ -232,11 +232,18 @@ def plugins(as_json: bool) -> None:
         }
         for name in host.plugin_names()
     ]
+    # Providers whose spec says everything: registered from generated bindings, no hooks.
+    spec_only = [
+        {"name": p.name, "from": p.plugin}
+        for p in sorted(host.providers.values(), key=lambda p: p.name)
+        if p.plugin not in host.plugin_names()
+    ]
     if as_json:
         click.echo(
             json.dumps(
                 {
                     "loaded": loaded,
+                    "spec_only": spec_only,
                     "failed": [{"name": f.name, "reason": f.reason} for f in host.failures],
                 },
                 indent=1,
@@ -246,5 +253,7 @@ def plugins(as_json: bool) -> None:
     for plugin in loaded:
         provided = ", ".join(plugin["providers"]) or "(none)"
         click.echo(f"loaded  {plugin['name']} {plugin['version']}: providers {provided}")
+    for provider in spec_only:
+        click.echo(f"spec    {provider['name']} (no Python; bindings from {provider['from']})")
     for failure in host.failures:
         click.secho(f"FAILED  {failure.name}: {failure.reason}", fg="red")

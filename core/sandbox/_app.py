@@ -166,7 +166,7 @@ class SandboxApp:
         text = reply_text(body, prompt)
         if asks_for_stream(spec, body):
             stream_fault = fault if fault is not None and fault.kind in STREAM_KINDS else None
-            return stream_response(stream_events(spec, text), stream_fault)
+            return stream_response(stream_events(registry, spec, text), stream_fault)
         whole = final_answer(registry, spec)
         return JSONResponse(whole_with_text(spec, whole.value, text), status_code=whole.status)
 

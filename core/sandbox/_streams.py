@@ -17,8 +17,9 @@ from typing import Any
 
 from starlette.responses import Response, StreamingResponse
 
-from py302._registry import OperationSpec
+from py302._registry import OperationSpec, ProviderRegistry
 from py302._sse import SSEDecoder
+from py302.contracts import stream_answer
 from py302.payloads import dig
 
 from ._answers import put
@@ -81,15 +82,16 @@ def whole_with_text(spec: OperationSpec, payload: Any, text: str) -> Any:
     return put(payload, str(path), text) if path else payload
 
 
-def stream_events(spec: OperationSpec, text: str) -> list[str]:
+def stream_events(registry: ProviderRegistry, spec: OperationSpec, text: str) -> list[str]:
     """The example stream's event data, its text events replaced by `text` word by word.
 
     Events before the first one carrying text and after the last one are kept as
     they are (the role chunk, the finish chunk, the usage chunk, the end marker).
     """
-    example = _stream_example(spec)
+    example = stream_answer(registry, spec)
+    assert example is not None, f"{spec.qualified_name} answers no event stream"
     decoder = SSEDecoder()
-    events = [event.data for event in decoder.feed(example.encode()) + decoder.close()]
+    events = [event.data for event in decoder.feed(str(example.value).encode()) + decoder.close()]
     path = _declared(spec, "x-py302-stream").get("text_delta")
     carrying = [i for i, data in enumerate(events) if path and _text_at(data, str(path))]
     if not carrying:
@@ -99,14 +101,6 @@ def stream_events(spec: OperationSpec, text: str) -> list[str]:
     pieces = [word if i == 0 else " " + word for i, word in enumerate(text.split(" "))]
     replies = [json.dumps(put(template, str(path), piece)) for piece in pieces]
     return [*events[:first], *replies, *events[last + 1 :]]
-
-
-def _stream_example(spec: OperationSpec) -> str:
-    for status, response in sorted(spec.responses.items()):
-        media = response.get("media_types", {}).get(EVENT_STREAM, {})
-        if status.startswith("2") and isinstance(media.get("example"), str):
-            return str(media["example"])
-    raise LookupError(f"{spec.qualified_name} gives no {EVENT_STREAM} example")
 
 
 def _text_at(data: str, path: str) -> bool:

@@ -137,3 +137,29 @@ def test_a_spec_only_provider_is_registered_without_any_plugin() -> None:
     assert host.provider("gongji").plugin == "py302"
     assert not host.provider("gongji").task_patterns
     assert "py302.plugins.gongji" not in sys.modules
+
+
+def test_a_plugin_that_declares_api_1_also_gets_what_replaced_its_hooks() -> None:
+    class OldDeclared:
+        PY302_PLUGIN_API = 1
+
+        @hookimpl
+        def py302_normalize_result(self) -> None:
+            return None
+
+    host = PluginHost(builtins=False, entry_points=False, plugins=[("old", OldDeclared())])
+    (failure,) = host.failures
+    assert "plugin API 1" in failure.reason
+    assert "x-py302-result" in failure.reason
+
+
+def test_a_plugin_whose_registration_fails_halfway_leaves_no_provider() -> None:
+    class Halfway:
+        @hookimpl
+        def py302_register_providers(self, register: Callable[[Provider], None]) -> None:
+            register(Provider(name="first", bindings="nowhere.first"))
+            raise RuntimeError("second provider broke")
+
+    host = PluginHost(builtins=False, entry_points=False, plugins=[("halfway", Halfway())])
+    assert "first" not in host.providers
+    assert "second provider broke" in host.failures[0].reason

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -20,7 +20,11 @@ from py302 import (
     APITimeoutError,
     AsyncClient,
     Client,
+    ConfigurationError,
+    PluginHost,
+    Provider,
     StreamInterruptedError,
+    hookimpl,
 )
 from py302._registry import load_registry
 from tests.core.mock_api import MockAPI
@@ -243,3 +247,17 @@ def test_leaving_a_loop_early_closes_the_response() -> None:
         assert bodies[0].closed
         with pytest.raises(StreamInterruptedError, match="closed before its end"):
             stream.result()
+
+
+def test_an_accumulator_nobody_supplies_is_refused_before_sending() -> None:
+    class ChatWithoutAccumulator:
+        @hookimpl
+        def py302_register_providers(self, register: Callable[[Provider], None]) -> None:
+            register(Provider(name="chat", bindings="py302.generated.chat"))
+
+    plugins = [("bare_chat", ChatWithoutAccumulator())]
+    host = PluginHost(entry_points=False, disabled=["chat"], plugins=plugins)
+    api = MockAPI().on("POST", PATH, answer)
+    with api.client(host=host) as client, pytest.raises(ConfigurationError, match=r"openai\.chat"):
+        client.chat.completions.stream(model="gpt-4o", messages=MESSAGES)
+    assert api.requests == []
