@@ -42,6 +42,7 @@ _PASCAL = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 _REQUIRED_KEYS = ("x-py302-doc", "x-py302-evidence", "x-py302-sources")
 #: The keys without which py302._declared cannot read a declared task's status.
 _DECLARED_REQUIRED = ("status_path", "succeeded", "failed")
+_DECLARED_STATES = ("succeeded", "failed", "cancelled", "queued")  # lists of status values
 
 
 @attrs.frozen(kw_only=True)
@@ -264,6 +265,16 @@ def _task_problems(task: Any, where: str, op_ids: set[Any]) -> list[str]:
     missing = [key for key in _DECLARED_REQUIRED if key not in task]
     if task["pattern"] == DECLARED and missing:
         problems.append(f"{where}: x-py302-task with pattern {DECLARED} lacks {', '.join(missing)}")
+    if task["pattern"] == DECLARED:
+        problems.extend(
+            f"{where}: x-py302-task.{key} must list status values, got {task[key]!r}"
+            for key in _DECLARED_STATES
+            if key in task
+            and (
+                not isinstance(task[key], list)
+                or any(isinstance(v, dict | list) for v in task[key])
+            )
+        )
     return problems
 
 

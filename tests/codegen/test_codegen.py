@@ -758,6 +758,15 @@ def test_a_declared_task_lists_the_keys_it_lacks_as_the_runtime_does() -> None:
     assert _task_rule_problems({"pattern": "talk.jobs", "poll": "chat"}) == []  # a plugin's own
 
 
+def test_declared_status_values_must_be_lists() -> None:
+    block = {"pattern": "declared", "poll": "chat", "status_path": "state"}
+    problems = _task_rule_problems({**block, "succeeded": "SUCCESS", "failed": [["x"]]})
+    assert problems == [
+        "specs/talk.yaml: chat: x-py302-task.succeeded must list status values, got 'SUCCESS'",
+        "specs/talk.yaml: chat: x-py302-task.failed must list status values, got [['x']]",
+    ]
+
+
 class KeeperAccumulator:
     """Folds the keeper's chunks into the whole answer (the `zoo.keeper` accumulator)."""
 
