@@ -14,7 +14,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import httpx
 
@@ -50,7 +50,7 @@ M = TypeVar("M")
 _LIMITS = httpx.Limits(
     max_connections=DEFAULT_MAX_CONNECTIONS, max_keepalive_connections=DEFAULT_MAX_CONNECTIONS
 )
-_SelfT = TypeVar("_SelfT", bound="_BaseClient")
+_SelfT = TypeVar("_SelfT", bound="_BaseClient[Any, Any]")
 
 
 def _resolve_key(api_key: str | None) -> Secret | None:
@@ -90,19 +90,29 @@ def _timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
     return httpx.Timeout(timeout, connect=min(timeout, DEFAULT_CONNECT_TIMEOUT))
 
 
-class _BaseClient:
+HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
+SleepT = TypeVar("SleepT")
+
+
+class _BaseClient(Generic[HttpT, SleepT]):
+    """One constructor for both clients; each says how it makes its httpx client and
+    its driver (`_new_http`, `_new_driver`)."""
+
     _ctx: Context
 
-    def _configure(
+    def __init__(
         self,
         *,
-        api_key: str | None,
-        base_url: str | None,
-        max_retries: int,
-        plugins: PluginHost | None,
-        journal: Journal | str | os.PathLike[str] | bool | None,
-        idle_timeout: float,
-        stream_timeout: float,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        http_client: HttpT | None = None,
+        plugins: PluginHost | None = None,
+        sleep: SleepT | None = None,
+        journal: Journal | str | os.PathLike[str] | bool | None = None,
+        idle_timeout: float = DEFAULT_STREAM_IDLE_TIMEOUT,
+        stream_timeout: float = DEFAULT_STREAM_TIMEOUT,
     ) -> None:
         if max_retries < 0:
             raise ConfigurationError("max_retries must be 0 or more")
@@ -120,6 +130,15 @@ class _BaseClient:
         self._journal = _journal(journal)
         if self._journal is not None:
             self._ctx.observers.append(JournalObserver(self._journal, self._ctx.base_url))
+        self._owns_http = http_client is None
+        self._http: HttpT = http_client or self._new_http(_timeout(timeout))
+        self._new_driver(self._http, sleep)
+
+    def _new_http(self, timeout: httpx.Timeout) -> HttpT:
+        raise NotImplementedError
+
+    def _new_driver(self, http: HttpT, sleep: SleepT | None) -> None:
+        raise NotImplementedError
 
     @property
     def journal(self) -> Journal | None:
@@ -147,7 +166,7 @@ class _BaseClient:
         return f"<{type(self).__name__} base_url={self.base_url!r} api_key={key}>"
 
 
-class Client(SyncProviders, _BaseClient):
+class Client(SyncProviders, _BaseClient[httpx.Client, Callable[[float], None]]):
     """The synchronous client.
 
     `api_key` falls back to `AI302_API_KEY`, then `302AI_API_KEY`; `base_url` to
@@ -160,36 +179,13 @@ class Client(SyncProviders, _BaseClient):
     submitted task so none is lost; it is off by default for library use.
     """
 
-    is_async = False
+    _driver: SyncDriver
 
-    def __init__(
-        self,
-        *,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        http_client: httpx.Client | None = None,
-        plugins: PluginHost | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        journal: Journal | str | os.PathLike[str] | bool | None = None,
-        idle_timeout: float = DEFAULT_STREAM_IDLE_TIMEOUT,
-        stream_timeout: float = DEFAULT_STREAM_TIMEOUT,
-    ) -> None:
-        self._configure(
-            api_key=api_key,
-            base_url=base_url,
-            max_retries=max_retries,
-            plugins=plugins,
-            journal=journal,
-            idle_timeout=idle_timeout,
-            stream_timeout=stream_timeout,
-        )
-        self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(
-            timeout=_timeout(timeout), follow_redirects=True, limits=_LIMITS
-        )
-        self._driver = SyncDriver(self._http, sleep)
+    def _new_http(self, timeout: httpx.Timeout) -> httpx.Client:
+        return httpx.Client(timeout=timeout, follow_redirects=True, limits=_LIMITS)
+
+    def _new_driver(self, http: httpx.Client, sleep: Callable[[float], None] | None) -> None:
+        self._driver = SyncDriver(http, sleep or time.sleep)
 
     def provider(self, name: str) -> Namespace[Sync]:
         """The operations of any registered provider, by name (untyped access)."""
@@ -247,39 +243,20 @@ class Client(SyncProviders, _BaseClient):
         raise TypeError("this asset came from the synchronous Client: use read() or save()")
 
 
-class AsyncClient(AsyncProviders, _BaseClient):
+class AsyncClient(
+    AsyncProviders, _BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]]
+):
     """The asynchronous client: `Client`'s twin, with awaitable calls."""
 
-    is_async = True
+    _driver: AsyncDriver
 
-    def __init__(
-        self,
-        *,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        http_client: httpx.AsyncClient | None = None,
-        plugins: PluginHost | None = None,
-        sleep: Callable[[float], Awaitable[None]] | None = None,
-        journal: Journal | str | os.PathLike[str] | bool | None = None,
-        idle_timeout: float = DEFAULT_STREAM_IDLE_TIMEOUT,
-        stream_timeout: float = DEFAULT_STREAM_TIMEOUT,
+    def _new_http(self, timeout: httpx.Timeout) -> httpx.AsyncClient:
+        return httpx.AsyncClient(timeout=timeout, follow_redirects=True, limits=_LIMITS)
+
+    def _new_driver(
+        self, http: httpx.AsyncClient, sleep: Callable[[float], Awaitable[None]] | None
     ) -> None:
-        self._configure(
-            api_key=api_key,
-            base_url=base_url,
-            max_retries=max_retries,
-            plugins=plugins,
-            journal=journal,
-            idle_timeout=idle_timeout,
-            stream_timeout=stream_timeout,
-        )
-        self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(
-            timeout=_timeout(timeout), follow_redirects=True, limits=_LIMITS
-        )
-        self._driver = AsyncDriver(self._http, sleep or _asyncio_sleep)
+        self._driver = AsyncDriver(http, sleep or _asyncio_sleep)
 
     def provider(self, name: str) -> Namespace[Async]:
         """The operations of any registered provider, by name (untyped access)."""

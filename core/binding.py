@@ -56,6 +56,7 @@ __all__ = [
     "OpenEnum",
     "OpenStrEnum",
     "StreamCall",
+    "Streamable",
     "Sync",
     "TaskCall",
     "drop_none",
@@ -69,6 +70,7 @@ P = ParamSpec("P")
 M = TypeVar("M")
 R = TypeVar("R")
 E = TypeVar("E")
+S = TypeVar("S")
 
 #: The kinds of call a client carries out (see `_invoke`).
 CALL = "call"
@@ -176,8 +178,6 @@ class Namespace(Generic[ModeT]):
 class _Decorated(Generic[P, M]):
     """What every kind of decorated builder shares: the builder, and running it alone."""
 
-    kind: ClassVar[str]
-
     def __init__(self, builder: Callable[Concatenate[Any, P], Call[M]]) -> None:
         self._builder = builder
         self.__doc__ = builder.__doc__
@@ -203,8 +203,6 @@ class _Decorated(Generic[P, M]):
 
 class operation(_Decorated[P, M]):
     """Decorator for a builder whose operation answers at once with a result."""
-
-    kind = CALL
 
     @overload
     def __get__(self, obj: None, owner: type[Any]) -> operation[P, M]: ...
@@ -235,8 +233,6 @@ class task(_Decorated[P, M], Generic[P, M, R]):
     Calling it sends the submit request and returns a `Task` handle (an `AsyncTask`
     from the async client) as soon as the provider has accepted the task.
     """
-
-    kind = TASK
 
     def __init__(self, builder: Callable[Concatenate[Any, P], TaskCall[M, R]]) -> None:
         super().__init__(builder)
@@ -281,8 +277,6 @@ class streaming(_Decorated[P, M], Generic[P, M, E]):
     client) once the server has answered with its headers.
     """
 
-    kind = STREAM
-
     def __init__(self, builder: Callable[Concatenate[Any, P], StreamCall[M, E]]) -> None:
         super().__init__(builder)
 
@@ -298,34 +292,18 @@ class streaming(_Decorated[P, M], Generic[P, M, E]):
         return self if obj is None else self._bind(obj, STREAM)
 
 
-class SyncStreamable(Generic[P, M, E]):
-    """An operation that answers whole or streamed, bound to the synchronous client."""
+class Streamable(Generic[P, R, S]):
+    """An operation that answers whole or streamed, bound to a client: calling it gives
+    the whole answer (`R`), `.stream(...)` the events (`S`); for the `AsyncClient` both
+    are awaitable."""
 
-    def __init__(self, call: Callable[P, Result[M]], stream: Callable[P, Stream[E, M]]) -> None:
+    def __init__(self, call: Callable[P, R], stream: Callable[P, S]) -> None:
         self._call = call
         self.stream = stream
         """The same request with the stream flag set: a `Stream` of events."""
         self.__doc__ = getattr(call, "__doc__", None)
 
-    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Result[M]:
-        """The whole answer as one `Result`."""
-        return self._call(*args, **kwargs)
-
-
-class AsyncStreamable(Generic[P, M, E]):
-    """An operation that answers whole or streamed, bound to the `AsyncClient`."""
-
-    def __init__(
-        self,
-        call: Callable[P, Coroutine[Any, Any, Result[M]]],
-        stream: Callable[P, Coroutine[Any, Any, AsyncStream[E, M]]],
-    ) -> None:
-        self._call = call
-        self.stream = stream
-        """The same request with the stream flag set: an `AsyncStream` of events."""
-        self.__doc__ = getattr(call, "__doc__", None)
-
-    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Coroutine[Any, Any, Result[M]]:
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """The whole answer as one `Result`."""
         return self._call(*args, **kwargs)
 
@@ -338,19 +316,20 @@ class streamable(_Decorated[P, M], Generic[P, M, E]):
     `Stream` whose events add up to the same `Result`.
     """
 
-    kind = CALL
-
     def __init__(self, builder: Callable[Concatenate[Any, P], StreamCall[M, E]]) -> None:
         super().__init__(builder)
 
     @overload
     def __get__(self, obj: None, owner: type[Any]) -> streamable[P, M, E]: ...
     @overload
-    def __get__(self, obj: Namespace[Sync], owner: type[Any]) -> SyncStreamable[P, M, E]: ...
+    def __get__(
+        self, obj: Namespace[Sync], owner: type[Any]
+    ) -> Streamable[P, Result[M], Stream[E, M]]: ...
     @overload
-    def __get__(self, obj: Namespace[Async], owner: type[Any]) -> AsyncStreamable[P, M, E]: ...
+    def __get__(
+        self, obj: Namespace[Async], owner: type[Any]
+    ) -> Streamable[P, Coroutine[Any, Any, Result[M]], Coroutine[Any, Any, AsyncStream[E, M]]]: ...
     def __get__(self, obj: Namespace[Any] | None, owner: type[Any]) -> Any:
         if obj is None:
             return self
-        pair = (self._bind(obj, CALL), self._bind(obj, STREAM))
-        return AsyncStreamable(*pair) if obj._client.is_async else SyncStreamable(*pair)
+        return Streamable(self._bind(obj, CALL), self._bind(obj, STREAM))
