@@ -21,6 +21,7 @@ from ._steps import Close, Emit, Flow, Open, Read, Send, Sleep, Step
 __all__ = ["AsyncDriver", "Stepper", "SyncDriver"]
 
 T = TypeVar("T")
+C = TypeVar("C")
 
 
 class Stepper(Generic[T]):
@@ -51,6 +52,17 @@ def _idle_bounded(step: Open, timeout: httpx.Timeout) -> httpx.Request:
     limits = {**timeout.as_dict(), "read": step.idle_timeout}
     request.extensions = {**request.extensions, "timeout": limits}
     return request
+
+
+def _body(
+    bodies: weakref.WeakKeyDictionary[httpx.Response, C],
+    response: httpx.Response,
+    start: Callable[[], C],
+) -> C:
+    """The body iterator of an opened answer, started at its first read."""
+    if response not in bodies:
+        bodies[response] = start()
+    return bodies[response]
 
 
 class SyncDriver:
@@ -90,7 +102,8 @@ class SyncDriver:
                 step.response.read()
                 return step.response
             if isinstance(step, Read):
-                return next(self._body(step.response), b"")
+                chunks = _body(self._bodies, step.response, step.response.iter_bytes)
+                return next(chunks, b"")
         except httpx.TransportError as exc:
             return exc
         if isinstance(step, Close):
@@ -98,12 +111,6 @@ class SyncDriver:
         if isinstance(step, Sleep):
             return self.sleep(step.seconds)
         raise TypeError(f"a flow emitted outside a stream: {step!r}")
-
-    def _body(self, response: httpx.Response) -> Iterator[bytes]:
-        chunks = self._bodies.get(response)
-        if chunks is None:
-            chunks = self._bodies[response] = response.iter_bytes()
-        return chunks
 
 
 class AsyncDriver:
@@ -146,7 +153,8 @@ class AsyncDriver:
                 await step.response.aread()
                 return step.response
             if isinstance(step, Read):
-                return await anext(self._body(step.response), b"")
+                chunks = _body(self._bodies, step.response, step.response.aiter_bytes)
+                return await anext(chunks, b"")
         except httpx.TransportError as exc:
             return exc
         if isinstance(step, Close):
@@ -154,12 +162,6 @@ class AsyncDriver:
         if isinstance(step, Sleep):
             return await self.sleep(step.seconds)
         raise TypeError(f"a flow emitted outside a stream: {step!r}")
-
-    def _body(self, response: httpx.Response) -> AsyncIterator[bytes]:
-        chunks = self._bodies.get(response)
-        if chunks is None:
-            chunks = self._bodies[response] = response.aiter_bytes()
-        return chunks
 
     def _gate(self) -> Any:
         """At most as many requests in flight as connections: httpcore's pool slows down

@@ -241,9 +241,9 @@ def _finish(
 class _StreamBase(Generic[E, M]):
     """What both handles share: the flow's state and the text of the events."""
 
-    def __init__(self, prepared: Prepared, flow: Flow[Result[M]]) -> None:
+    def __init__(self, ctx: Context, prepared: Prepared, event_model: Any) -> None:
         self._declared = StreamDeclaration.of(prepared.spec.extensions)
-        self._flow = flow
+        self._flow: Flow[Result[M]] = stream_flow(ctx, prepared, event_model)
         self._response: httpx.Response | None = None
         self._result: Result[M] | None = None
         self.operation = prepared.spec.qualified_name
@@ -290,7 +290,7 @@ class Stream(_StreamBase[E, M]):
     def __init__(
         self, ctx: Context, prepared: Prepared, event_model: Any, driver: SyncDriver
     ) -> None:
-        super().__init__(prepared, stream_flow(ctx, prepared, event_model))
+        super().__init__(ctx, prepared, event_model)
         self._driver = driver
         self._pending = self._run_flow()
         next(self._pending, None)  # up to the headers; raises what opening raised
@@ -357,7 +357,7 @@ class AsyncStream(_StreamBase[E, M]):
     def __init__(
         self, ctx: Context, prepared: Prepared, event_model: Any, driver: AsyncDriver
     ) -> None:
-        super().__init__(prepared, stream_flow(ctx, prepared, event_model))
+        super().__init__(ctx, prepared, event_model)
         self._driver = driver
         self._pending = self._run_flow()
 
