@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import httpx
 
 from ._context import Context
 from ._convert import structure, unstructure
-from ._declared import ResultDeclaration
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -35,10 +34,12 @@ from ._registry import OperationSpec, ProviderRegistry
 from ._results import Normalized, Result
 from ._retry import retry_delay, should_retry
 from ._steps import Flow, Send, Sleep
-from ._tasks import PollParams, TaskPattern
 from ._transport import build_request, decode_payload
 from ._validation import validate_request
 from .binding import Call
+
+if TYPE_CHECKING:
+    from ._tasks import PollParams, TaskPattern
 
 __all__ = [
     "Prepared",
@@ -183,6 +184,8 @@ def interpret(ctx: Context, spec: OperationSpec, response: httpx.Response) -> An
     if provider.response_error is not None:
         error = provider.response_error(spec, response, payload)
     if error is None:
+        from ._declared import ResultDeclaration  # on first use: keeps the import light
+
         declared = ResultDeclaration.of(spec.extensions)
         if declared is not None:
             error = declared.error_in(
@@ -209,6 +212,8 @@ def normalize(
     found = hook(spec, payload, response) if hook is not None else None
     if found is not None:
         return found
+    from ._declared import ResultDeclaration
+
     declared = ResultDeclaration.of(spec.extensions)
     return declared.normalize(payload) if declared is not None else Normalized()
 

@@ -14,7 +14,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
 
@@ -37,12 +37,15 @@ from ._downloads import download_error
 from ._drivers import AsyncDriver, SyncDriver
 from ._errors import ConfigurationError
 from ._journal import Journal
-from ._observers import JournalObserver
 from ._plugins import PluginHost, default_host
 from ._secret import Secret
-from ._task_flows import poll_flow, resumed_state, submit_flow
-from ._task_handles import AsyncTask, Task
 from .binding import STREAM, TASK, Async, Call, Namespace, Sync
+
+if TYPE_CHECKING:
+    from ._task_handles import AsyncTask, Task
+
+# Tasks, streams and the journal are imported where they are first used: a program
+# that makes plain calls does not pay for them when it imports the client.
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -129,6 +132,8 @@ class _BaseClient(Generic[HttpT, SleepT]):
         )
         self._journal = _journal(journal)
         if self._journal is not None:
+            from ._observers import JournalObserver
+
             self._ctx.observers.append(JournalObserver(self._journal, self._ctx.base_url))
         self._owns_http = http_client is None
         self._http: HttpT = http_client or self._new_http(_timeout(timeout))
@@ -194,6 +199,9 @@ class Client(SyncProviders, _BaseClient[httpx.Client, Callable[[float], None]]):
 
     def resume_task(self, operation: str, task_id: str) -> Task[Any]:
         """A handle for a task submitted earlier (`operation` as `provider.operation`)."""
+        from ._task_flows import poll_flow, resumed_state
+        from ._task_handles import Task
+
         state = resumed_state(self._ctx, operation, task_id)
         self._driver.run(poll_flow(self._ctx, state))
         return Task(state, self._ctx, self._driver)
@@ -222,6 +230,9 @@ class Client(SyncProviders, _BaseClient[httpx.Client, Callable[[float], None]]):
 
             return Stream(self._ctx, prepared, getattr(call, "event_model", Any), self._driver)
         if kind == TASK:
+            from ._task_flows import submit_flow
+            from ._task_handles import Task
+
             flow = submit_flow(self._ctx, prepared, getattr(call, "result_model", Any))
             return Task(self._driver.run(flow), self._ctx, self._driver)
         return self._driver.run(call_flow(self._ctx, prepared))
@@ -265,6 +276,9 @@ class AsyncClient(
 
     async def resume_task(self, operation: str, task_id: str) -> AsyncTask[Any]:
         """A handle for a task submitted earlier (`operation` as `provider.operation`)."""
+        from ._task_flows import poll_flow, resumed_state
+        from ._task_handles import AsyncTask
+
         state = resumed_state(self._ctx, operation, task_id)
         await self._driver.run(poll_flow(self._ctx, state))
         return AsyncTask(state, self._ctx, self._driver)
@@ -294,6 +308,9 @@ class AsyncClient(
             events = getattr(call, "event_model", Any)
             return await AsyncStream(self._ctx, prepared, events, self._driver)._open()
         if kind == TASK:
+            from ._task_flows import submit_flow
+            from ._task_handles import AsyncTask
+
             flow = submit_flow(self._ctx, prepared, getattr(call, "result_model", Any))
             return AsyncTask(await self._driver.run(flow), self._ctx, self._driver)
         return await self._driver.run(call_flow(self._ctx, prepared))
