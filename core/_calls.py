@@ -184,9 +184,7 @@ def interpret(ctx: Context, spec: OperationSpec, response: httpx.Response) -> An
     if provider.response_error is not None:
         error = provider.response_error(spec, response, payload)
     if error is None:
-        from ._declared import ResultDeclaration  # on first use: keeps the import light
-
-        declared = ResultDeclaration.of(spec.extensions)
+        declared = spec.result_declaration
         if declared is not None:
             error = declared.error_in(
                 payload, response, provider=spec.provider, operation=spec.qualified_name
@@ -212,9 +210,7 @@ def normalize(
     found = hook(spec, payload, response) if hook is not None else None
     if found is not None:
         return found
-    from ._declared import ResultDeclaration
-
-    declared = ResultDeclaration.of(spec.extensions)
+    declared = spec.result_declaration
     return declared.normalize(payload) if declared is not None else Normalized()
 
 

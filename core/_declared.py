@@ -42,7 +42,13 @@ from ._results import Asset, Normalized, Usage
 from ._tasks import TaskPattern, TaskSnapshot, TaskStatus
 from .payloads import collect, dig, fraction, urls_in_text
 
-__all__ = ["DECLARED", "DeclaredTaskPattern", "ReportedError", "ResultDeclaration"]
+__all__ = [
+    "DECLARED",
+    "DeclaredTaskPattern",
+    "ReportedError",
+    "ResultDeclaration",
+    "StreamDeclaration",
+]
 
 DECLARED = "declared"
 _REQUIRED = ("status_path", "succeeded", "failed")
@@ -244,3 +250,21 @@ def _paired(payload: Any, url_path: str, mime_path: Any) -> list[Asset]:
         if isinstance(url, str) and url:
             assets.append(Asset(url=url, mime_type=kind if isinstance(kind, str) else None))
     return assets
+
+
+@attrs.frozen(kw_only=True)
+class StreamDeclaration:
+    """`x-py302-stream`: the body flag, the end marker, the accumulator, the text path."""
+
+    flag: str | None = None
+    done: str | None = None
+    accumulator: str | None = None
+    text_delta: str | None = None
+
+    @classmethod
+    def of(cls, extensions: Mapping[str, Any]) -> StreamDeclaration:
+        """The declaration in an operation's extensions (empty if there is none)."""
+        block = extensions.get("x-py302-stream")
+        if not isinstance(block, Mapping):
+            return cls()
+        return cls(**{key: block.get(key) for key in ("flag", "done", "accumulator", "text_delta")})

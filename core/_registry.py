@@ -14,9 +14,12 @@ import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
+
+if TYPE_CHECKING:
+    from ._declared import ResultDeclaration, StreamDeclaration
 
 __all__ = [
     "ArgumentSpec",
@@ -109,6 +112,20 @@ class OperationSpec:
         """`x-py302-options`: per-call choices that are not sent but read by plugins."""
         declared = self.extensions.get("x-py302-options")
         return declared if isinstance(declared, Mapping) else {}
+
+    @functools.cached_property
+    def result_declaration(self) -> ResultDeclaration | None:
+        """`x-py302-result`, read once: where answers keep files, text, usage, errors."""
+        from ._declared import ResultDeclaration
+
+        return ResultDeclaration.of(self.extensions)
+
+    @functools.cached_property
+    def stream_declaration(self) -> StreamDeclaration:
+        """`x-py302-stream`, read once (empty for an operation that does not stream)."""
+        from ._declared import StreamDeclaration
+
+        return StreamDeclaration.of(self.extensions)
 
     def response_key(self, status: int) -> str | None:
         """The key under `responses` that declares `status`: the exact code, then `2XX`

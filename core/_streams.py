@@ -18,7 +18,7 @@ with the accumulator the spec names. The rules users of other SDKs asked for:
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import attrs
@@ -26,7 +26,7 @@ import httpx
 
 from ._calls import Prepared, build_result, connection_error, interpret, retry_step
 from ._convert import structure
-from ._declared import ResultDeclaration
+from ._declared import ResultDeclaration, StreamDeclaration
 from ._errors import (
     APIStreamError,
     APITimeoutError,
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from ._drivers import AsyncDriver, SyncDriver
     from ._results import Result
 
-__all__ = ["Accumulator", "AsyncStream", "Stream", "StreamDeclaration", "stream_flow"]
+__all__ = ["Accumulator", "AsyncStream", "Stream", "stream_flow"]
 
 E = TypeVar("E")
 M = TypeVar("M")
@@ -81,24 +81,6 @@ class _EventList:
         return self.events
 
 
-@attrs.frozen(kw_only=True)
-class StreamDeclaration:
-    """`x-py302-stream`: the body flag, the end marker, the accumulator, the text path."""
-
-    flag: str | None = None
-    done: str | None = None
-    accumulator: str | None = None
-    text_delta: str | None = None
-
-    @classmethod
-    def of(cls, extensions: Mapping[str, Any]) -> StreamDeclaration:
-        """The declaration in an operation's extensions (empty if there is none)."""
-        block = extensions.get("x-py302-stream")
-        if not isinstance(block, Mapping):
-            return cls()
-        return cls(**{key: block.get(key) for key in ("flag", "done", "accumulator", "text_delta")})
-
-
 @attrs.frozen
 class Opened:
     """What a stream flow emits first: the answer's headers have come, the body follows."""
@@ -124,7 +106,7 @@ class Event:
 def stream_flow(ctx: Context, prepared: Prepared, event_model: Any) -> Flow[Result[Any]]:
     """Open the stream (retrying per policy), then emit each event; returns the `Result`."""
     spec = prepared.spec
-    declared = StreamDeclaration.of(spec.extensions)
+    declared = spec.stream_declaration
     accumulator = _accumulator(ctx, spec, declared)  # refuse an unknown one before sending
     attempt = 0
     while True:
@@ -144,7 +126,7 @@ def stream_flow(ctx: Context, prepared: Prepared, event_model: Any) -> Flow[Resu
         payload = interpret(ctx, spec, response)
         return (yield from _finish(ctx, prepared, payload, prepared.model, response))
     yield Emit(Opened(response))
-    errors = ResultDeclaration.of(spec.extensions)
+    errors = spec.result_declaration
     decoder = SSEDecoder()
     started = ctx.clock()
     seen = 0
@@ -242,7 +224,7 @@ class _StreamBase(Generic[E, M]):
     """What both handles share: the flow's state and the text of the events."""
 
     def __init__(self, ctx: Context, prepared: Prepared, event_model: Any) -> None:
-        self._declared = StreamDeclaration.of(prepared.spec.extensions)
+        self._declared = prepared.spec.stream_declaration
         self._flow: Flow[Result[M]] = stream_flow(ctx, prepared, event_model)
         self._response: httpx.Response | None = None
         self._result: Result[M] | None = None

@@ -24,7 +24,6 @@ import attrs
 from py302._declared import ResultDeclaration
 from py302._registry import OperationSpec, media_type
 from py302._sse import ServerSentEvent, SSEDecoder
-from py302._streams import StreamDeclaration
 
 from ._cassettes import NOT_JSON
 
@@ -77,8 +76,8 @@ def read_stream(raw: Any, spec: OperationSpec) -> RecordedStream:
     data = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw or b"")
     decoder = SSEDecoder()
     decoded = [*decoder.feed(data), *decoder.close()]
-    done = StreamDeclaration.of(spec.extensions).done
-    errors = ResultDeclaration.of(spec.extensions)
+    done = spec.stream_declaration.done
+    errors = spec.result_declaration
     events: list[RecordedEvent] = []
     for number, event in enumerate(decoded, start=1):
         if done is not None and event.data == done:

@@ -23,7 +23,6 @@ from urllib.parse import quote, urlencode
 import attrs
 
 from py302._registry import OperationSpec, ProviderRegistry, media_type
-from py302._streams import StreamDeclaration
 from py302._tasks import TaskPattern
 from py302._transport import is_json_type
 from py302.payloads import dig
@@ -94,7 +93,7 @@ def example_cassette(
     with `stream`, of the streamed call: the body's stream flag set, the answer the
     spec's event-stream example (`stream_answer`)."""
     arguments, request_source, body = request_arguments(registry, spec)
-    flag = StreamDeclaration.of(spec.extensions).flag
+    flag = spec.stream_declaration.flag
     if flag is not None and isinstance(body, dict):
         # As the binding sends it: the flag set for the stream, left out otherwise.
         body = {key: value for key, value in body.items() if key != flag}
@@ -189,7 +188,7 @@ def request_arguments(
         if key in values:
             value = values.pop(key)
             arguments[argument.name] = FILE_MARKER if argument.wire in binary else value
-    flag = StreamDeclaration.of(spec.extensions).flag  # the binding sets it, per form
+    flag = spec.stream_declaration.flag  # the binding sets it, per form
     extra = {
         wire: value
         for (location, wire), value in values.items()
@@ -272,7 +271,7 @@ def stream_answer(registry: ProviderRegistry, spec: OperationSpec) -> Body | Non
                     return Body(entry["value"], source, int(status), EVENT_STREAM)
             schema = content.get("schema")
             events = [synthesize(registry, schema, full=True)] if schema is not None else []
-            done = StreamDeclaration.of(spec.extensions).done
+            done = spec.stream_declaration.done
             lines = [json.dumps(event, ensure_ascii=False) for event in events]
             text = "".join(f"data: {line}\n\n" for line in [*lines, *([done] if done else [])])
             return Body(text, "synthesized from the event schema", int(status), EVENT_STREAM)
