@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import attrs
 import httpx
@@ -178,6 +179,8 @@ def request_flow(ctx: Context, prepared: Prepared) -> Flow[httpx.Response]:
 
 def interpret(ctx: Context, spec: OperationSpec, response: httpx.Response) -> Any:
     """The payload of a successful answer; raises the error an answer stands for."""
+    if 300 <= response.status_code < 400:
+        raise _redirected(spec, response)
     payload = decode_payload(response)
     provider = ctx.provider(spec.provider)
     error: Exception | None = None
@@ -246,6 +249,22 @@ def call_flow(ctx: Context, prepared: Prepared) -> Flow[Result[Any]]:
     response = yield from request_flow(ctx, prepared)
     payload = interpret(ctx, prepared.spec, response)
     return build_result(ctx, prepared.spec, payload, prepared.model, response=response)
+
+
+def _redirected(spec: OperationSpec, response: httpx.Response) -> APIStatusError:
+    """A redirect answering an API call: reported, never followed (the request may have
+    been accepted, and following it would send the body and the key elsewhere)."""
+    location = response.headers.get("location", "")
+    target = urlsplit(location)._replace(query="", fragment="").geturl() or "nowhere"
+    return APIStatusError(
+        f"the API answered with a redirect to {target}; py302 does not follow redirects on "
+        "API calls (check base_url)",
+        status=response.status_code,
+        provider=spec.provider,
+        operation=spec.qualified_name,
+        request_id=request_id_of(response),
+        response=response,
+    )
 
 
 def connection_error(spec: OperationSpec, error: Exception) -> APIConnectionError:

@@ -60,12 +60,23 @@ def _resolve_key(api_key: str | None) -> Secret | None:
     if api_key is not None:
         if not api_key.strip():
             raise ConfigurationError("api_key is empty; pass a key or leave it out")
-        return Secret(api_key.strip())
+        return Secret(_sendable(api_key.strip(), "api_key"))
     for name in API_KEY_ENV_VARS:
         value = os.environ.get(name, "").strip()
         if value:
-            return Secret(value)
+            return Secret(_sendable(value, name))
     return None
+
+
+def _sendable(key: str, source: str) -> str:
+    """`key`, if every character can go in an HTTP header; the error names where the
+    key came from and never the key itself."""
+    if all("!" <= char <= "~" for char in key):
+        return key
+    raise ConfigurationError(
+        f"the API key in {source} holds a space, a control character or a non-ASCII "
+        "character, which cannot be sent in an HTTP header; copy the key again"
+    )
 
 
 def _resolve_base_url(base_url: str | None) -> str:

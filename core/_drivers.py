@@ -3,7 +3,9 @@
 A driver owns the httpx client and the sleep function of one `Client` or
 `AsyncClient` and performs the steps of `py302._steps`. Transport errors are handed
 back to the flow as outcomes, because only the flow knows whether they may be
-retried; everything else about a call is decided in the flow. Stepping a flow
+retried; everything else about a call is decided in the flow. API requests never
+follow a redirect (one could resend a paid submit, or the key, to another origin): a
+3xx answer reaches the flow, which reports it. Stepping a flow
 (`Stepper`) is shared, so each driver only says how it does each kind of I/O.
 """
 
@@ -93,11 +95,13 @@ class SyncDriver:
         """Carry out one step; a transport error is returned, not raised."""
         try:
             if isinstance(step, Send):
-                response = self.http.send(step.request)
+                response = self.http.send(step.request, follow_redirects=False)
                 response.read()
                 return response
             if isinstance(step, Open):
-                return self.http.send(_idle_bounded(step, self.http.timeout), stream=True)
+                return self.http.send(
+                    _idle_bounded(step, self.http.timeout), stream=True, follow_redirects=False
+                )
             if isinstance(step, Read) and step.whole:
                 step.response.read()
                 return step.response
@@ -144,11 +148,13 @@ class AsyncDriver:
         try:
             if isinstance(step, Send):
                 async with self._gate():
-                    response = await self.http.send(step.request)
+                    response = await self.http.send(step.request, follow_redirects=False)
                     await response.aread()
                 return response
             if isinstance(step, Open):
-                return await self.http.send(_idle_bounded(step, self.http.timeout), stream=True)
+                return await self.http.send(
+                    _idle_bounded(step, self.http.timeout), stream=True, follow_redirects=False
+                )
             if isinstance(step, Read) and step.whole:
                 await step.response.aread()
                 return step.response

@@ -86,6 +86,8 @@ class TaskPattern:
         value = dig(submitted, task.id_path)
         if value is None or value == "":
             raise LookupError(f"no task id at {task.id_path!r} in the submit answer")
+        if isinstance(value, bool) or not isinstance(value, str | int) or value in {".", ".."}:
+            raise LookupError(f"the task id at {task.id_path!r} is not a usable id: {value!r}")
         return str(value)
 
     def poll_params(self, task_id: str, poll: OperationSpec, task: TaskSpec) -> PollParams:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -38,19 +39,13 @@ def validate_request(
     options: Mapping[str, Any] | None = None,
 ) -> None:
     """Raise `RequestValidationError` naming every field of the request that is wrong."""
-    problems: list[tuple[str, str]] = []
     options = options or {}
     given = {"path": path, "query": query}
-    for param in spec.parameters:
-        values = given[param.location]
-        if param.name not in values:
-            if param.required:
-                problems.append((param.name, f"is required ({param.location} parameter)"))
-            continue
-        problems.extend(
-            (param.name if sub == "(body)" else f"{param.name}.{sub}", rule)
-            for sub, rule in schema_problems(registry, param.schema, values[param.name])
-        )
+    problems = _parameter_problems(registry, spec, given)
+    problems.extend(
+        (field, "must be a finite number: JSON has no NaN or Infinity")
+        for field in [*_non_finite(query), *_non_finite(path), *_non_finite(body)]
+    )
     for location, values in given.items():
         declared = {p.name for p in spec.parameters if p.location == location}
         for name in values:
@@ -74,6 +69,26 @@ def validate_request(
         problems.append(("(body)", "this operation takes no request body"))
     if problems:
         raise RequestValidationError(spec.qualified_name, problems)
+
+
+def _parameter_problems(
+    registry: ProviderRegistry, spec: OperationSpec, given: Mapping[str, Mapping[str, Any]]
+) -> list[tuple[str, str]]:
+    """What is wrong with the path and query values given for the declared parameters."""
+    problems: list[tuple[str, str]] = []
+    for param in spec.parameters:
+        values = given[param.location]
+        if param.name not in values:
+            if param.required:
+                problems.append((param.name, f"is required ({param.location} parameter)"))
+            continue
+        problems.extend(
+            (param.name if sub == "(body)" else f"{param.name}.{sub}", rule)
+            for sub, rule in schema_problems(registry, param.schema, values[param.name])
+        )
+        if param.location == "path" and str(values[param.name]) in {".", ".."}:
+            problems.append((param.name, "cannot be '.' or '..': it would change the URL's path"))
+    return problems
 
 
 def schema_problems(
@@ -181,6 +196,23 @@ def _with_placeholders(body: Any) -> Any:
     if isinstance(body, bytes | bytearray) or hasattr(body, "read") or _is_path(body):
         return BINARY_PLACEHOLDER
     return body
+
+
+def _non_finite(value: Any, where: str = "") -> list[str]:
+    """The dotted fields of `value` that hold NaN or an infinity."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return [where or "(body)"]
+    if isinstance(value, Mapping):
+        return [
+            found
+            for key, item in value.items()
+            for found in _non_finite(item, f"{where}.{key}".strip(".") if key else where)
+        ]
+    if isinstance(value, list | tuple):
+        return [
+            found for i, item in enumerate(value) for found in _non_finite(item, f"{where}.{i}")
+        ]
+    return []
 
 
 def _is_path(value: Any) -> bool:

@@ -1,0 +1,90 @@
+"""Hostile servers of our own on 127.0.0.1: each answers from a small function.
+
+`HostileServer(answer)` serves in a thread until closed, records every request
+(method, path, headers, body) and answers with `answer(request) -> (status, headers,
+body)`. It never waits on its own and its answers are small, so tests stay bounded.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import attrs
+
+
+@attrs.frozen
+class Seen:
+    """One request the server received."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+Answer = Callable[[Seen], tuple[int, dict[str, str], bytes]]
+
+
+class HostileServer:
+    """A loopback HTTP server answering every request through one function."""
+
+    def __init__(self, answer: Answer) -> None:
+        self.seen: list[Seen] = []
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _serve(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                seen = Seen(
+                    method=self.command,
+                    path=self.path,
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                    body=self.rfile.read(length) if length else b"",
+                )
+                owner.seen.append(seen)
+                status, headers, body = answer(seen)
+                self.send_response(status)
+                for name, value in {"content-length": str(len(body)), **headers}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+            def log_message(self, *args: Any) -> None:  # quiet
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        """The server's base URL."""
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def close(self) -> None:
+        """Stop serving and release the port."""
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@contextmanager
+def hostile(answer: Answer) -> Iterator[HostileServer]:
+    """A `HostileServer` for the length of a `with` block."""
+    server = HostileServer(answer)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def json_answer(status: int, body: bytes, **headers: str) -> tuple[int, dict[str, str], bytes]:
+    """An answer with a JSON content type."""
+    return status, {"content-type": "application/json", **headers}, body
