@@ -268,8 +268,12 @@ def _redirected(spec: OperationSpec, response: httpx.Response) -> APIStatusError
 
 
 def connection_error(spec: OperationSpec, error: Exception) -> APIConnectionError:
-    """The py302 error for a transport failure."""
+    """The py302 error for a request that got no usable answer (transport, decoding)."""
     if isinstance(error, httpx.TimeoutException):
         return APITimeoutError(f"timed out ({type(error).__name__})", operation=spec.qualified_name)
     detail = str(error) or type(error).__name__
+    if isinstance(error, httpx.DecodingError):
+        return APIConnectionError(
+            f"the answer's body could not be decoded: {detail}", operation=spec.qualified_name
+        )
     return APIConnectionError(f"connection failed: {detail}", operation=spec.qualified_name)

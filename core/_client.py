@@ -80,9 +80,10 @@ def _sendable(key: str, source: str) -> str:
 
 
 def _resolve_base_url(base_url: str | None) -> str:
+    source = "base_url" if base_url else BASE_URL_ENV_VAR
     url = (base_url or os.environ.get(BASE_URL_ENV_VAR) or DEFAULT_BASE_URL).rstrip("/")
     if not url.startswith(("http://", "https://")):
-        raise ConfigurationError(f"base_url must start with http:// or https://, got {url!r}")
+        raise ConfigurationError(f"{source} must start with http:// or https://, got {url!r}")
     return url
 
 
@@ -175,7 +176,12 @@ class _BaseClient(Generic[HttpT, SleepT]):
         return _namespace_class(self._ctx.host.provider(name).bindings, name)(self)
 
     def _prepared(self, namespace: type[Namespace[Any]], call: Call[Any]) -> Prepared:
+        self._check_open()
         return prepare(self._ctx, self._ctx.registry_of(namespace), call)
+
+    def _check_open(self) -> None:
+        if self._http.is_closed:
+            raise ConfigurationError("this client is closed; make a new one (nothing was sent)")
 
     def __repr__(self) -> str:
         key = "set" if self._ctx.api_key is not None else "missing"
@@ -213,6 +219,7 @@ class Client(SyncProviders, _BaseClient[httpx.Client, Callable[[float], None]]):
         from ._task_flows import poll_flow, resumed_state
         from ._task_handles import Task
 
+        self._check_open()
         state = resumed_state(self._ctx, operation, task_id)
         self._driver.run(poll_flow(self._ctx, state))
         return Task(state, self._ctx, self._driver)
@@ -257,7 +264,7 @@ class Client(SyncProviders, _BaseClient[httpx.Client, Callable[[float], None]]):
                     response.read()
                     raise download_error(url, response)
                 yield response.iter_bytes()
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:  # transport, decoding, redirects
             raise download_error(url, exc) from exc
 
     def astream(self, url: str) -> contextlib.AbstractAsyncContextManager[AsyncIterator[bytes]]:
@@ -290,6 +297,7 @@ class AsyncClient(
         from ._task_flows import poll_flow, resumed_state
         from ._task_handles import AsyncTask
 
+        self._check_open()
         state = resumed_state(self._ctx, operation, task_id)
         await self._driver.run(poll_flow(self._ctx, state))
         return AsyncTask(state, self._ctx, self._driver)
@@ -340,7 +348,7 @@ class AsyncClient(
                     await response.aread()
                     raise download_error(url, response)
                 yield response.aiter_bytes()
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:  # transport, decoding, redirects
             raise download_error(url, exc) from exc
 
 

@@ -1,7 +1,8 @@
 """Carrying out flows: one small driver per I/O style.
 
 A driver owns the httpx client and the sleep function of one `Client` or
-`AsyncClient` and performs the steps of `py302._steps`. Transport errors are handed
+`AsyncClient` and performs the steps of `py302._steps`. Transport errors
+(and any other `httpx.RequestError`: a body that does not decode, say) are handed
 back to the flow as outcomes, because only the flow knows whether they may be
 retried; everything else about a call is decided in the flow. API requests never
 follow a redirect (one could resend a paid submit, or the key, to another origin): a
@@ -108,7 +109,7 @@ class SyncDriver:
             if isinstance(step, Read):
                 chunks = _body(self._bodies, step.response, step.response.iter_bytes)
                 return next(chunks, b"")
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:  # transport, decoding, redirects
             return exc
         if isinstance(step, Close):
             return step.response.close()
@@ -161,7 +162,7 @@ class AsyncDriver:
             if isinstance(step, Read):
                 chunks = _body(self._bodies, step.response, step.response.aiter_bytes)
                 return await anext(chunks, b"")
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:  # transport, decoding, redirects
             return exc
         if isinstance(step, Close):
             return await step.response.aclose()

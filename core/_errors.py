@@ -32,6 +32,7 @@ ever contains the API key: errors carry the response, never the request headers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -347,7 +348,7 @@ def _guess_code(body: Any) -> str | int | None:
 def _guess_message(body: Any) -> str | None:
     """Find a human message in the common error envelopes, else None."""
     if isinstance(body, str):
-        return body.strip()[:_BODY_PREVIEW] or None
+        return _html_summary(body) or body.strip()[:_BODY_PREVIEW] or None
     if not isinstance(body, dict):
         return None
     error = body.get("error")
@@ -360,3 +361,19 @@ def _guess_message(body: Any) -> str | None:
         if isinstance(value, str) and value:
             return value
     return None
+
+
+def _html_summary(text: str) -> str | None:
+    """For an HTML error page (a proxy's, say): its title, not its markup."""
+    head = text.lstrip()[:200].lower()
+    if not head.startswith(("<!doctype html", "<html", "<head", "<body")):
+        return None
+    words = []
+    for tag in ("title", "h1"):
+        match = re.search(rf"<{tag}[^>]*>(.*?)</{tag}>", text, re.IGNORECASE | re.DOTALL)
+        found = " ".join(re.sub(r"<[^>]+>", " ", match.group(1)).split())[:200] if match else ""
+        if found:
+            words.append(found)
+    # "502" and "502 Bad Gateway" say one thing: keep the fuller one.
+    words = [w for w in dict.fromkeys(words) if not any(w != o and w in o for o in words)]
+    return "the server answered with an HTML page" + (f" ({'; '.join(words)})" if words else "")

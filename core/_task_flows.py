@@ -109,7 +109,10 @@ def resumed_state(ctx: Context, operation: str, task_id: str) -> TaskState:
     if not op_id:
         raise ConfigurationError(f"name the operation as provider.operation, got {operation!r}")
     registry = ctx.registry_of(provider)
-    spec = registry.get(op_id)
+    try:
+        spec = registry.get(op_id)
+    except KeyError as exc:
+        raise ConfigurationError(str(exc.args[0])) from None
     state = TaskState(
         id=task_id, spec=spec, registry=registry, pattern=pattern_for(ctx, spec), result_model=Any
     )

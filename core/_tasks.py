@@ -34,6 +34,9 @@ class TaskStatus(str, enum.Enum):
     FAILED = "failed"
     CANCELLED = "cancelled"
 
+    def __str__(self) -> str:
+        return self.value
+
     @property
     def finished(self) -> bool:
         """Whether the task can change no more."""
