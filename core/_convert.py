@@ -40,7 +40,16 @@ def _converter() -> cattrs.Converter:
         }
 
     def structure_factory(cls: type) -> Any:
-        return make_dict_structure_fn(cls, converter, **renames(cls))
+        read: Callable[[Any, Any], Any] = make_dict_structure_fn(cls, converter, **renames(cls))
+
+        def from_object(value: Any, kind: Any) -> Any:
+            # cattrs would read any container (a string included) as an object whose
+            # optional fields are all missing: a model needs a JSON object.
+            if not isinstance(value, dict):
+                raise ValueError(f"expected a JSON object, got {type(value).__name__}")
+            return read(value, kind)
+
+        return from_object
 
     def unstructure_factory(cls: type) -> Any:
         plain: Callable[[Any], dict[str, Any]] = make_dict_unstructure_fn(

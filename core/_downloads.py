@@ -31,6 +31,8 @@ __all__ = [
 
 # Generated images are a few MB; a video may reach hundreds. Beyond this is a mistake.
 MAX_DOWNLOAD_BYTES = 2 * 1024**3
+# Well under the 255 bytes most file systems allow, leaving room for the `.part` suffix.
+MAX_NAME = 120
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -75,7 +77,16 @@ def target_path(
         name = f"result-{index}"
     if not Path(name).suffix and mime_type:
         name += mimetypes.guess_extension(mime_type) or ""
-    return path / name
+    return path / _short(name)
+
+
+def _short(name: str) -> str:
+    """`name` cut to `MAX_NAME` characters, keeping its extension (file systems refuse
+    names over 255 bytes; a server's name can be any length)."""
+    if len(name) <= MAX_NAME:
+        return name
+    suffix = Path(name).suffix[:16]
+    return name[: MAX_NAME - len(suffix)] + suffix
 
 
 def is_folder(destination: str | os.PathLike[str]) -> bool:

@@ -78,6 +78,8 @@ def decode_payload(response: httpx.Response) -> Any:
             return response.json()
         except ValueError:
             return response.text
+        except RecursionError:  # nested deeper than Python's parser can follow
+            return response.text
     if content_type.startswith(("text/", "application/xml")):
         return response.text
     if not response.content:

@@ -8,6 +8,8 @@ closed client, an unknown operation, a base URL that is no URL) each end in a
 from __future__ import annotations
 
 import gzip
+import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,6 +23,7 @@ from py302 import (
     ConfigurationError,
     PluginHost,
     Py302Error,
+    ResponseShapeError,
     TaskStatus,
 )
 from tests.reliability.hostile import hostile
@@ -119,3 +122,38 @@ def test_gzip_is_fine_when_it_is_gzip() -> None:
 
     with hostile(answer) as api, client(api.url) as c:
         assert c.flux.dev(prompt="x").asset.url == "https://file.302.ai/a.png"
+
+
+def test_json_nested_deeper_than_python_reads_is_a_shape_error() -> None:
+    depth = 100_000
+    body = b"[" * depth + b"]" * depth
+
+    def answer(seen: Any) -> tuple[int, dict[str, str], bytes]:
+        return 200, {"content-type": "application/json"}, body
+
+    with hostile(answer) as api, client(api.url) as c, pytest.raises(ResponseShapeError):
+        c.flux.dev(prompt="x")
+
+
+def test_a_server_file_name_longer_than_the_file_system_allows_is_shortened(
+    tmp_path: Path,
+) -> None:
+    long_name = "a" * 300 + ".png"
+
+    def answer(seen: Any) -> tuple[int, dict[str, str], bytes]:
+        if seen.path.endswith(".png"):
+            return 200, {"content-type": "image/png"}, b"\x89PNG\r\n\x1a\n"
+        url = f"{address[0]}/{long_name}"
+        return (
+            200,
+            {"content-type": "application/json"},
+            json.dumps({"images": [{"url": url}]}).encode(),
+        )
+
+    address: list[str] = []
+    with hostile(answer) as api, client(api.url) as c:
+        address.append(api.url)
+        (saved,) = c.flux.dev(prompt="x").save(tmp_path / "out")
+    assert saved.suffix == ".png"
+    assert len(saved.name) <= 120
+    assert saved.read_bytes().startswith(b"\x89PNG")
