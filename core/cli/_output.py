@@ -10,6 +10,7 @@ import click
 
 from py302._errors import (
     APIConnectionError,
+    APIStatusError,
     AuthenticationError,
     PermissionDeniedError,
     Py302Error,
@@ -45,6 +46,8 @@ def error_line(error: BaseException) -> str:
 def _remedy(error: BaseException) -> str | None:
     if isinstance(error, AuthenticationError | PermissionDeniedError):
         return "check AI302_API_KEY and your balance at https://302.ai"
+    if isinstance(error, APIStatusError) and error.status == 402:
+        return "the 302.AI balance is too low: top it up at https://302.ai"
     if isinstance(error, RateLimitError):
         return "slow down, or raise the limit in the 302.AI console"
     if isinstance(error, TaskTimeoutError):

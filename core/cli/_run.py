@@ -123,7 +123,14 @@ def _run(
             if no_wait:
                 _report(spec.qualified_name, outcome.id, outcome.status.value, [], [], as_json)
                 return
-            result = follow(outcome, timeout=timeout, quiet=as_json)
+            try:
+                result = follow(outcome, timeout=timeout, quiet=as_json)
+            except KeyboardInterrupt:
+                note(
+                    f"interrupted: task {outcome.id} goes on at the provider; "
+                    f"collect its files with `py302 tasks resume {outcome.id}`"
+                )
+                raise click.Abort from None
         else:
             result = outcome
         saved = result.save(out) if result.assets else []

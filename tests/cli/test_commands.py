@@ -170,6 +170,14 @@ def test_stream_prints_the_text_as_it_comes_and_the_json_carries_it() -> None:
     assert "--stream" not in py302("run", "flux.dev", "--help").stdout
 
 
+def test_an_empty_balance_says_how_to_fix_it() -> None:
+    from py302 import APIStatusError
+    from py302.cli._output import error_line
+
+    error = APIStatusError("insufficient balance", status=402, operation="flux.dev")
+    assert "top it up at https://302.ai" in error_line(error)
+
+
 def test_plugins_lists_versions() -> None:
     result = CliRunner().invoke(cli, ["plugins", "--json"])
     loaded = {plugin["name"]: plugin for plugin in json.loads(result.output)["loaded"]}

@@ -192,3 +192,29 @@ def test_sigkill_during_submit_leaves_an_honest_row(tmp_path: Path) -> None:
     finally:
         server.kill()
         server.wait()
+
+
+def test_ctrl_c_while_waiting_names_the_task_and_how_to_collect_it(
+    sandbox_server: str, tmp_path: Path
+) -> None:
+    journal_path = tmp_path / "journal.sqlite3"
+    env = cli_env(sandbox_server, journal_path)
+    command = [sys.executable, "-m", "py302", "run", "flux.generate", "--model", "flux-pro-1.1"]
+    waiting = subprocess.Popen(
+        [*command, "--prompt", "a lighthouse", "--out", str(tmp_path / "out")],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    journal = Journal(journal_path)
+    deadline = time.monotonic() + 30
+    while not (journal_path.exists() and any(row.task_id for row in journal.entries())):
+        assert time.monotonic() < deadline, "the CLI never journaled its task"
+        time.sleep(0.05)
+    waiting.send_signal(signal.SIGINT)
+    _, stderr = waiting.communicate(timeout=20)
+    (row,) = journal.entries()
+    assert waiting.returncode == 130
+    assert f"py302 tasks resume {row.task_id}" in stderr
+    assert row.unfinished
