@@ -66,5 +66,10 @@ def serve(  # noqa: PLR0917 - click passes the options by keyword
         hints=hints,
         image_px=image_px,
     )
-    note(f"py302 sandbox on http://{host}:{port} (Ctrl-C to stop)")
-    server.serve_forever()
+    try:
+        server.serve_forever(ready=lambda url: note(f"py302 sandbox on {url} (Ctrl-C to stop)"))
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}); pick another --port "
+            "(0 picks a free one)"
+        ) from exc

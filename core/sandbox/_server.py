@@ -105,10 +105,26 @@ class Sandbox:
     ) -> None:
         self.stop()
 
-    def serve_forever(self) -> None:
-        """Serve in this thread until interrupted (what `py302 sandbox serve` does)."""
+    def serve_forever(self, ready: Callable[[str], None] | None = None) -> None:
+        """Serve in this thread until interrupted (what `py302 sandbox serve` does).
+
+        The port is bound first, so `ready` is told the real address (port 0 picks a
+        free one) and a port in use is an `OSError` before anything is announced.
+        """
+        import socket
+
         import uvicorn
 
-        uvicorn.run(
-            self.state.app, host=self.host, port=self.port, log_level="warning", lifespan="off"
-        )
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            listener.bind((self.host, self.port))
+            listener.listen(128)  # connections wait in the backlog until uvicorn accepts
+        except OSError:
+            listener.close()
+            raise
+        self.port = int(listener.getsockname()[1])
+        if ready is not None:
+            ready(self.base_url)
+        config = uvicorn.Config(self.state.app, log_level="warning", lifespan="off")
+        uvicorn.Server(config).run(sockets=[listener])

@@ -194,3 +194,39 @@ def test_tasks_show_and_cancel_unknown_ids_are_clear_errors() -> None:
         result.stderr.strip()
         == "error: no task 'no-such-task' in the journal (py302 tasks list shows them)"
     )
+
+
+def test_sandbox_serve_on_port_0_announces_the_port_it_got() -> None:
+    import socket
+    import subprocess
+    import sys
+
+    server = subprocess.Popen(
+        [sys.executable, "-m", "py302", "sandbox", "serve", "--port", "0"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stderr is not None
+        banner = server.stderr.readline()
+        url = banner.split()[3]
+        port = int(url.rsplit(":", 1)[1])
+        assert port != 0
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)  # reads and closes the pipe
+
+
+def test_sandbox_serve_on_a_port_in_use_is_one_clear_error() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = py302("sandbox", "serve", "--port", str(port))
+    assert result.returncode == 1
+    assert "cannot listen on 127.0.0.1" in result.stderr
+    assert "py302 sandbox on" not in result.stderr
