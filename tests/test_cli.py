@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from py302.cli import cli
@@ -52,6 +53,31 @@ def test_cassette_check_flags_recorded_credentials(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["cassette", "check", str(path)])
     assert result.exit_code == 1
     assert "authorization is recorded" in result.output
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "flagged"),
+    [
+        ("mj-api-secret", "mj-7Hq2kLw9xZ3pR8", True),
+        ("x-api-key", "sk-live-4f9a8b7c6d5e", True),
+        ("Authorization", "Bearer YOUR_API_KEY", False),
+        ("x-api-key", "sk-xxx", False),
+        ("Authorization", "Bearer <API_KEY>", False),
+        ("mj-api-secret", "REDACTED", False),
+    ],
+)
+def test_cassette_check_flags_real_credentials_not_doc_placeholders(
+    tmp_path: Path, header: str, value: str, flagged: bool
+) -> None:
+    source = (
+        ROOT / "tests" / "cassettes" / "test_flux" / "schnell_output_envelope.yaml"
+    ).read_text()
+    pasted = source.replace("User-Agent:", f"{header}:\n      - {value}\n      User-Agent:", 1)
+    path = tmp_path / "pasted.yaml"
+    path.write_text(pasted)
+    result = CliRunner().invoke(cli, ["cassette", "check", str(path)])
+    assert (f"{header.lower()} is recorded" in result.output) is flagged
+    assert result.exit_code == (1 if flagged else 0)
 
 
 def test_ops_lists_flux_operations_as_json() -> None:

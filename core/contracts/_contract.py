@@ -25,6 +25,7 @@ from ._cassettes import NOT_JSON, CassetteError, is_recorded, json_body, read_ca
 from ._drift import interaction_findings
 from ._events import is_event_stream, read_stream
 from ._match import find_operation
+from ._scrub import is_placeholder_secret, is_secret_header
 
 __all__ = [
     "DEFAULT_API_HOSTS",
@@ -34,7 +35,6 @@ __all__ = [
 ]
 
 DEFAULT_API_HOSTS = frozenset({"api.302.ai"})
-_SECRET_HEADERS = frozenset({"authorization", "x-api-key", "x-key", "api-key", "x-goog-api-key"})
 
 
 @attrs.frozen(kw_only=True)
@@ -161,10 +161,16 @@ def _check_interaction(
 
 
 def _secret_problems(request: Mapping[str, Any]) -> list[str]:
+    """Credential headers holding anything but a documentation placeholder."""
     headers = {key.lower(): value for key, value in (request.get("headers") or {}).items()}
     return [
         f"request header {name} is recorded; cassettes must not hold credentials"
-        for name in sorted(_SECRET_HEADERS & headers.keys())
+        for name, values in sorted(headers.items())
+        if is_secret_header(name)
+        and not all(
+            is_placeholder_secret(str(v))
+            for v in (values if isinstance(values, list) else [values])
+        )
     ]
 
 

@@ -43,6 +43,8 @@ __all__ = [
     "binary_placeholder",
     "collapse_polls",
     "is_placeholder",
+    "is_placeholder_secret",
+    "is_secret_header",
     "scrub_interactions",
     "scrub_url",
 ]
@@ -108,6 +110,18 @@ _Headers = dict[str, list[Any]]
 def binary_placeholder(data: bytes) -> str:
     """The text that stands for `data` in a cassette: its SHA-256 and its size."""
     return f"py302-binary sha256={hashlib.sha256(data).hexdigest()} size={len(data)}"
+
+
+_DOC_PLACEHOLDER = re.compile(
+    r"(?i)^(bearer\s+)?(redacted|your[-_ ]?(api[-_ ]?)?(key|token|secret)|(sk-?)?x{3,}"
+    r"|\*{3,}|<[^<>]+>|\{\{[^{}]+\}\}|\$\{?[a-z0-9_]+\}?)$"
+)
+
+
+def is_placeholder_secret(value: str) -> bool:
+    """Whether a credential's value is what documentation writes in its place
+    (`Bearer YOUR_API_KEY`, `sk-xxx`, `<API_KEY>`, `$AI302_API_KEY`, `REDACTED`)."""
+    return _DOC_PLACEHOLDER.fullmatch(value.strip()) is not None
 
 
 def is_placeholder(text: str) -> bool:
@@ -203,7 +217,7 @@ def _scrub_message(
 def _scrub_headers(headers: Mapping[str, Any]) -> _Headers:
     kept: _Headers = {}
     for name, values in headers.items():
-        if _is_secret_header(name):
+        if is_secret_header(name):
             continue
         texts = [
             value.decode("latin-1") if isinstance(value, bytes) else value
@@ -383,7 +397,9 @@ def _is_secret_name(name: str, *, query: bool = False) -> bool:
     )
 
 
-def _is_secret_header(name: str) -> bool:
+def is_secret_header(name: str) -> bool:
+    """Whether a header of this name carries a credential (`Authorization`, `x-api-key`,
+    `mj-api-secret`, a cookie, a token ...)."""
     lowered = name.lower()
     return _is_secret_name(name) or any(part in lowered for part in _HEADER_PARTS)
 
