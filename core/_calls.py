@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import attrs
 import httpx
 
+from ._constants import MIN_REQUEST_BUDGET
 from ._context import Context
 from ._convert import structure, unstructure
 from ._errors import (
@@ -29,8 +31,10 @@ from ._errors import (
     APIStatusError,
     APITimeoutError,
     ConfigurationError,
+    ResponseTooLargeError,
     request_id_of,
 )
+from ._observers import announce, submit_outcome, tell
 from ._registry import OperationSpec, ProviderRegistry
 from ._results import Normalized, Result
 from ._retry import retry_delay, should_retry
@@ -162,19 +166,33 @@ def retry_step(
     return Sleep(delay or 0.0)
 
 
-def request_flow(ctx: Context, prepared: Prepared) -> Flow[httpx.Response]:
-    """Send with retries (policy in `py302._retry`); returns the last response."""
+def request_flow(
+    ctx: Context, prepared: Prepared, *, budget: float | None = None
+) -> Flow[httpx.Response]:
+    """Send with retries (policy in `py302._retry`); returns the last response.
+
+    `budget` (seconds), when given, bounds the sends and the waits between them
+    together; each send still gets at least `MIN_REQUEST_BUDGET`.
+    """
+    started = ctx.clock()
     attempt = 0
     while True:
-        outcome = yield Send(prepared.request)
+        left = None if budget is None else budget - (ctx.clock() - started)
+        deadline = None if left is None else max(left, MIN_REQUEST_BUDGET)
+        outcome = yield Send(prepared.request, deadline)
         wait = retry_step(ctx, prepared.spec, attempt, outcome)
-        if wait is None:
+        past_budget = budget is not None and ctx.clock() - started + _seconds(wait) >= budget
+        if wait is None or past_budget:
             if isinstance(outcome, Exception):
                 raise connection_error(prepared.spec, outcome) from outcome
             response: httpx.Response = outcome
             return response
         yield wait
         attempt += 1
+
+
+def _seconds(wait: Sleep | None) -> float:
+    return 0.0 if wait is None else wait.seconds
 
 
 def interpret(ctx: Context, spec: OperationSpec, response: httpx.Response) -> Any:
@@ -245,10 +263,27 @@ def build_result(
 
 
 def call_flow(ctx: Context, prepared: Prepared) -> Flow[Result[Any]]:
-    """A plain call: send (with retries), read the answer, build the `Result`."""
-    response = yield from request_flow(ctx, prepared)
-    payload = interpret(ctx, prepared.spec, response)
-    return build_result(ctx, prepared.spec, payload, prepared.model, response=response)
+    """A plain call: send (with retries), read the answer, build the `Result`.
+
+    Observers (the journal) hear of it as of a submit: before it leaves, and once it
+    answered, so a paid result is written down before the caller gets it.
+    """
+    spec = prepared.spec
+    tokens = announce(ctx.observers, spec.qualified_name) if ctx.observers else []
+    try:
+        response = yield from request_flow(ctx, prepared)
+        payload = interpret(ctx, spec, response)
+        result = build_result(ctx, spec, payload, prepared.model, response=response)
+    except BaseException as exc:
+        outcome = submit_outcome(exc)
+        for observer, token in zip(ctx.observers, tokens, strict=True):
+            tell("the refusal", spec.qualified_name, partial(observer.refused, token, outcome, exc))
+        raise
+    for observer, token in zip(ctx.observers, tokens, strict=True):
+        entry = tell("the answer", spec.qualified_name, partial(observer.answered, token, result))
+        if isinstance(entry, int):
+            result = attrs.evolve(result, journal_entry=entry)
+    return result
 
 
 def _redirected(spec: OperationSpec, response: httpx.Response) -> APIStatusError:
@@ -268,9 +303,13 @@ def _redirected(spec: OperationSpec, response: httpx.Response) -> APIStatusError
 
 
 def connection_error(spec: OperationSpec, error: Exception) -> APIConnectionError:
-    """The py302 error for a request that got no usable answer (transport, decoding)."""
+    """The py302 error for a request that got no usable answer (transport, decoding,
+    an answer past the size cap)."""
+    if isinstance(error, ResponseTooLargeError):
+        return ResponseTooLargeError(error.limit, operation=spec.qualified_name)
     if isinstance(error, httpx.TimeoutException):
-        return APITimeoutError(f"timed out ({type(error).__name__})", operation=spec.qualified_name)
+        detail = str(error) or type(error).__name__
+        return APITimeoutError(f"timed out ({detail})", operation=spec.qualified_name)
     detail = str(error) or type(error).__name__
     if isinstance(error, httpx.DecodingError):
         return APIConnectionError(

@@ -20,6 +20,7 @@ import httpx
 
 from py302.generated import AsyncProviders, SyncProviders
 
+from ._bodies import BodyLimits
 from ._calls import Prepared, call_flow, prepare
 from ._constants import (
     API_KEY_ENV_VARS,
@@ -27,13 +28,15 @@ from ._constants import (
     DEFAULT_BASE_URL,
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_DOWNLOAD_BYTES,
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_MAX_RETRIES,
     DEFAULT_STREAM_IDLE_TIMEOUT,
     DEFAULT_STREAM_TIMEOUT,
     DEFAULT_TIMEOUT,
 )
 from ._context import Context
-from ._downloads import download_error
+from ._downloads import bounded_chunks, bounded_chunks_async, download_error
 from ._drivers import AsyncDriver, SyncDriver
 from ._errors import ConfigurationError
 from ._journal import Journal
@@ -100,9 +103,27 @@ def _journal(journal: Journal | str | os.PathLike[str] | bool | None) -> Journal
 def _timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
     if isinstance(timeout, httpx.Timeout):
         return timeout
-    if timeout is None:
-        raise ConfigurationError("timeout=None would let a request hang for ever; give seconds")
+    if timeout is None or not timeout > 0:
+        raise ConfigurationError(
+            f"timeout must be seconds above 0, got {timeout!r} (None would let a request "
+            "hang for ever)"
+        )
     return httpx.Timeout(timeout, connect=min(timeout, DEFAULT_CONNECT_TIMEOUT))
+
+
+def _deadline(timeout: httpx.Timeout) -> float:
+    """The whole-call deadline a timeout stands for: its longest part (httpx's own
+    limits apply to each read, which a trickling server never trips)."""
+    parts = [value for value in timeout.as_dict().values() if value is not None]
+    if not parts:
+        raise ConfigurationError("an httpx.Timeout with no limit at all would let calls hang")
+    return max(parts)
+
+
+def _positive(name: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigurationError(f"{name} must be a number of bytes above 0, got {value!r}")
+    return value
 
 
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
@@ -128,6 +149,8 @@ class _BaseClient(Generic[HttpT, SleepT]):
         journal: Journal | str | os.PathLike[str] | bool | None = None,
         idle_timeout: float = DEFAULT_STREAM_IDLE_TIMEOUT,
         stream_timeout: float = DEFAULT_STREAM_TIMEOUT,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
     ) -> None:
         if max_retries < 0:
             raise ConfigurationError("max_retries must be 0 or more")
@@ -147,14 +170,20 @@ class _BaseClient(Generic[HttpT, SleepT]):
             from ._observers import JournalObserver
 
             self._ctx.observers.append(JournalObserver(self._journal, self._ctx.base_url))
+        self._max_download_bytes = _positive("max_download_bytes", max_download_bytes)
         self._owns_http = http_client is None
+        self._closed = False
         self._http: HttpT = http_client or self._new_http(_timeout(timeout))
-        self._new_driver(self._http, sleep)
+        limits = BodyLimits(
+            max_bytes=_positive("max_response_bytes", max_response_bytes),
+            deadline=_deadline(self._http.timeout),
+        )
+        self._new_driver(self._http, sleep, limits)
 
     def _new_http(self, timeout: httpx.Timeout) -> HttpT:
         raise NotImplementedError
 
-    def _new_driver(self, http: HttpT, sleep: SleepT | None) -> None:
+    def _new_driver(self, http: HttpT, sleep: SleepT | None, limits: BodyLimits) -> None:
         raise NotImplementedError
 
     @property
@@ -180,7 +209,9 @@ class _BaseClient(Generic[HttpT, SleepT]):
         return prepare(self._ctx, self._ctx.registry_of(namespace), call)
 
     def _check_open(self) -> None:
-        if self._http.is_closed:
+        # An httpx client py302 made may have been closed with its event loop (see
+        # AsyncDriver.current_http): only close() ends the client itself.
+        if self._closed or (not self._owns_http and self._http.is_closed):
             raise ConfigurationError("this client is closed; make a new one (nothing was sent)")
 
     def __repr__(self) -> str:
@@ -193,7 +224,10 @@ class Client(SyncProviders, _BaseClient[httpx.Client, Callable[[float], None]]):
 
     `api_key` falls back to `AI302_API_KEY`, then `302AI_API_KEY`; `base_url` to
     `AI302_BASE_URL`, then https://api.302.ai. `timeout` (seconds) bounds each HTTP
-    request; `max_retries` bounds resends (see `py302._retry` for what is resent).
+    request as a whole, from sending it to the last byte of its answer;
+    `max_retries` bounds resends (see `py302._retry` for what is resent).
+    `max_response_bytes` caps one API answer and `max_download_bytes` one result file,
+    both counted once decoded (`ResponseTooLargeError`, `DownloadTooLargeError`).
     `idle_timeout` bounds the silence between two chunks of a stream, `stream_timeout`
     a whole stream. `http_client` replaces the httpx client (it is then yours to
     close); `sleep` is what waits between polls and retries (tests pass a no-op).
@@ -206,8 +240,10 @@ class Client(SyncProviders, _BaseClient[httpx.Client, Callable[[float], None]]):
     def _new_http(self, timeout: httpx.Timeout) -> httpx.Client:
         return httpx.Client(timeout=timeout, follow_redirects=True, limits=_LIMITS)
 
-    def _new_driver(self, http: httpx.Client, sleep: Callable[[float], None] | None) -> None:
-        self._driver = SyncDriver(http, sleep or time.sleep)
+    def _new_driver(
+        self, http: httpx.Client, sleep: Callable[[float], None] | None, limits: BodyLimits
+    ) -> None:
+        self._driver = SyncDriver(http, sleep or time.sleep, limits, self._ctx.api_key)
 
     def provider(self, name: str) -> Namespace[Sync]:
         """The operations of any registered provider, by name (untyped access)."""
@@ -226,6 +262,7 @@ class Client(SyncProviders, _BaseClient[httpx.Client, Callable[[float], None]]):
 
     def close(self) -> None:
         """Close the HTTP connections (unless the httpx client was passed in)."""
+        self._closed = True
         if self._owns_http:
             self._http.close()
 
@@ -263,7 +300,7 @@ class Client(SyncProviders, _BaseClient[httpx.Client, Callable[[float], None]]):
                 if response.status_code >= 400:
                     response.read()
                     raise download_error(url, response)
-                yield response.iter_bytes()
+                yield bounded_chunks(response.iter_bytes(), url, self._max_download_bytes)
         except httpx.RequestError as exc:  # transport, decoding, redirects
             raise download_error(url, exc) from exc
 
@@ -283,9 +320,20 @@ class AsyncClient(
         return httpx.AsyncClient(timeout=timeout, follow_redirects=True, limits=_LIMITS)
 
     def _new_driver(
-        self, http: httpx.AsyncClient, sleep: Callable[[float], Awaitable[None]] | None
+        self,
+        http: httpx.AsyncClient,
+        sleep: Callable[[float], Awaitable[None]] | None,
+        limits: BodyLimits,
     ) -> None:
-        self._driver = AsyncDriver(http, sleep or _asyncio_sleep)
+        renew = self._renew_http if self._owns_http else None
+        self._driver = AsyncDriver(
+            http, sleep or _asyncio_sleep, limits, self._ctx.api_key, renew=renew
+        )
+
+    def _renew_http(self) -> httpx.AsyncClient:
+        """A fresh httpx client for a new event loop (see `AsyncDriver.current_http`)."""
+        self._http = self._new_http(self._http.timeout)
+        return self._http
 
     def provider(self, name: str) -> Namespace[Async]:
         """The operations of any registered provider, by name (untyped access)."""
@@ -304,6 +352,7 @@ class AsyncClient(
 
     async def aclose(self) -> None:
         """Close the HTTP connections (unless the httpx client was passed in)."""
+        self._closed = True
         if self._owns_http:
             await self._http.aclose()
 
@@ -343,11 +392,12 @@ class AsyncClient(
     async def astream(self, url: str) -> AsyncIterator[AsyncIterator[bytes]]:
         """Stream a result file (no API key is sent to file hosts)."""
         try:
-            async with self._http.stream("GET", url) as response:
+            http = await self._driver.current_http()
+            async with http.stream("GET", url) as response:
                 if response.status_code >= 400:
                     await response.aread()
                     raise download_error(url, response)
-                yield response.aiter_bytes()
+                yield bounded_chunks_async(response.aiter_bytes(), url, self._max_download_bytes)
         except httpx.RequestError as exc:  # transport, decoding, redirects
             raise download_error(url, exc) from exc
 

@@ -8,6 +8,8 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_MAX_CONNECTIONS",
+    "DEFAULT_MAX_DOWNLOAD_BYTES",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_POLL_INTERVAL",
     "DEFAULT_STREAM_IDLE_TIMEOUT",
@@ -18,6 +20,7 @@ __all__ = [
     "MAX_RETRY_AFTER",
     "MAX_RETRY_DELAY",
     "MIN_POLL_HINT",
+    "MIN_REQUEST_BUDGET",
     "MIN_RETRY_DELAY",
     "NOT_FOUND_GRACE_POLLS",
 ]
@@ -33,6 +36,13 @@ DEFAULT_TIMEOUT = 120.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
 
 DEFAULT_MAX_RETRIES = 2
+
+# Size caps, counted on the decoded bytes (a compressed body by what it turns into).
+# An API answer is JSON, at most a few base64 images: 128 MiB is far above any
+# documented answer and far below what would exhaust a machine's memory. A result file
+# is an image or a short video; 512 MiB leaves room for long videos.
+DEFAULT_MAX_RESPONSE_BYTES = 128 * 1024**2
+DEFAULT_MAX_DOWNLOAD_BYTES = 512 * 1024**2
 # Connections per client; all of them kept alive, so a burst of polls reuses them
 # instead of opening (and closing) a connection per request.
 DEFAULT_MAX_CONNECTIONS = 100
@@ -47,6 +57,9 @@ MAX_POLL_INTERVAL = 10.0
 MIN_POLL_HINT = 0.1
 # Every wait has a deadline; generations documented by 302.AI finish well within it.
 DEFAULT_TASK_TIMEOUT = 600.0
+# A poll sent as a wait's deadline nears still gets this long to be answered, so a
+# wait can overrun its timeout by at most this much.
+MIN_REQUEST_BUDGET = 1.0
 # Some task stores are eventually consistent: a task just submitted may answer 404 to
 # its first polls. This many 404s in a row are taken as "not visible yet".
 NOT_FOUND_GRACE_POLLS = 6

@@ -8,41 +8,40 @@ import mimetypes
 import os
 import re
 import tempfile
-from collections.abc import AsyncIterator, Iterable
+import time
+from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from ._errors import DownloadError, Py302Error
+from ._errors import DownloadError, DownloadTooLargeError, OutputExistsError
 
 if TYPE_CHECKING:
     import httpx
 
 __all__ = [
-    "MAX_DOWNLOAD_BYTES",
-    "DownloadTooLargeError",
     "atomic_write",
     "atomic_write_async",
+    "bounded_chunks",
+    "bounded_chunks_async",
     "check_download_url",
     "download_error",
     "is_folder",
     "target_path",
 ]
 
-# Generated images are a few MB; a video may reach hundreds. Beyond this is a mistake.
-MAX_DOWNLOAD_BYTES = 2 * 1024**3
 # Well under the 255 bytes most file systems allow, leaving room for the `.part` suffix.
 MAX_NAME = 120
+# How many numbered names a folder save tries before giving up (`name-1.png`, ...).
+MAX_FREE_NAME_TRIES = 10_000
+# A `.part` file untouched this long belongs to no running save.
+STALE_PART_SECONDS = 24 * 3600
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-class DownloadTooLargeError(Py302Error, ValueError):
-    """Raised when a download would exceed the size cap."""
 
 
 def download_error(url: str, failure: httpx.Response | Exception) -> DownloadError:
     """The py302 error for a file host's error answer or a failed connection."""
-    bare = urlsplit(url)._replace(query="", fragment="").geturl()
+    bare = _bare(url)
     if isinstance(failure, Exception):
         detail = str(failure) or type(failure).__name__
         return DownloadError(f"{type(failure).__name__}: {detail}", url=bare)
@@ -51,11 +50,41 @@ def download_error(url: str, failure: httpx.Response | Exception) -> DownloadErr
     )
 
 
+def bounded_chunks(chunks: Iterator[bytes], url: str, limit: int) -> Iterator[bytes]:
+    """`chunks` (decoded), stopped by `DownloadTooLargeError` once past `limit` bytes."""
+    size = 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            raise DownloadTooLargeError(url=_bare(url), limit=limit)
+        yield chunk
+
+
+async def bounded_chunks_async(
+    chunks: AsyncIterator[bytes], url: str, limit: int
+) -> AsyncIterator[bytes]:
+    """The async twin of `bounded_chunks`."""
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            raise DownloadTooLargeError(url=_bare(url), limit=limit)
+        yield chunk
+
+
+def _bare(url: str) -> str:
+    # Signed URLs carry their credentials in the query string.
+    return urlsplit(url)._replace(query="", fragment="").geturl()
+
+
 def check_download_url(url: str) -> str:
     """Accept only http(s) URLs for downloads; anything else is refused."""
     scheme = urlsplit(url).scheme.lower()
     if scheme not in {"http", "https"}:
-        raise ValueError(f"refusing to download {scheme or 'scheme-less'} URL {url[:80]!r}")
+        raise DownloadError(
+            f"refusing a {scheme or 'scheme-less'} URL; only http(s) files are fetched",
+            url=_bare(url)[:200],
+        )
     return url
 
 
@@ -96,20 +125,25 @@ def is_folder(destination: str | os.PathLike[str]) -> bool:
 
 
 class _AtomicFile:
-    """A temporary file beside `path` that replaces `path` only once complete."""
+    """A temporary file beside `path` that takes its place only once complete.
 
-    def __init__(self, path: Path, limit: int) -> None:
+    An existing file is never replaced unless `overwrite`: with `free_name` (a folder
+    save) the next free name is taken instead (`name-1.png`, `name-2.png`, ...),
+    otherwise `OutputExistsError` is raised and the new bytes are dropped. Placing is
+    a hard link, which fails rather than replace, so two processes saving the same
+    name at once both keep their file.
+    """
+
+    def __init__(self, path: Path, *, overwrite: bool, free_name: bool) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, self._temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
         self._out = os.fdopen(fd, "wb")
         self._path = path
-        self._limit = limit
-        self._written = 0
+        self._overwrite = overwrite
+        self._free_name = free_name
+        self.placed = path
 
     def write(self, chunk: bytes) -> None:
-        self._written += len(chunk)
-        if self._written > self._limit:
-            raise DownloadTooLargeError(f"{self._path.name}: more than {self._limit} bytes")
         self._out.write(chunk)
 
     def __enter__(self) -> _AtomicFile:
@@ -122,22 +156,55 @@ class _AtomicFile:
                 os.fsync(self._out.fileno())
         finally:
             self._out.close()
-        if exc_type is None:
-            try:
+        try:
+            if exc_type is None:
                 # mkstemp makes files private (0600); a saved result gets the usual mode.
                 os.chmod(self._temp, 0o666 & ~_umask())
-                os.replace(self._temp, self._path)
-            except OSError:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(self._temp)
-                raise
-            # Leftovers of earlier attempts at this file (a killed process) go too.
-            for stale in self._path.parent.glob(f".{self._path.name}.*.part"):
-                with contextlib.suppress(FileNotFoundError):
-                    stale.unlink()
-        else:
+                self.placed = self._place()
+        finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self._temp)
+        if exc_type is None:
+            _sweep_stale_parts(self._path)
+
+    def _place(self) -> Path:
+        if self._overwrite:
+            os.replace(self._temp, self._path)
+            return self._path
+        for candidate in self._candidates():
+            if _link_new(self._temp, candidate):
+                return candidate
+        raise OutputExistsError(str(self._path))
+
+    def _candidates(self) -> Iterator[Path]:
+        yield self._path
+        if self._free_name:
+            stem, suffix = self._path.stem, self._path.suffix
+            for number in range(1, MAX_FREE_NAME_TRIES):
+                yield self._path.with_name(f"{stem}-{number}{suffix}")
+
+
+def _link_new(temp: str, target: Path) -> bool:
+    """Put `temp` at `target` if nothing is there; False if something is."""
+    try:
+        os.link(temp, target)
+    except FileExistsError:
+        return False
+    except OSError:  # a file system without hard links: check, then rename
+        if target.exists():
+            return False
+        os.rename(temp, target)
+    return True
+
+
+def _sweep_stale_parts(path: Path) -> None:
+    """Remove what killed processes left of earlier saves of this name; recent `.part`
+    files are spared, another process may be writing them right now."""
+    cutoff = time.time() - STALE_PART_SECONDS
+    for stale in path.parent.glob(f".{path.name}.*.part"):
+        with contextlib.suppress(OSError):
+            if stale.stat().st_mtime < cutoff:
+                stale.unlink()
 
 
 @functools.lru_cache(maxsize=1)
@@ -148,19 +215,22 @@ def _umask() -> int:
     return current
 
 
-def atomic_write(path: Path, chunks: Iterable[bytes], *, limit: int = MAX_DOWNLOAD_BYTES) -> Path:
-    """Write `chunks` to a temporary file beside `path`, then rename it into place."""
-    with _AtomicFile(path, limit) as out:
+def atomic_write(
+    path: Path, chunks: Iterable[bytes], *, overwrite: bool = False, free_name: bool = False
+) -> Path:
+    """Write `chunks` to a temporary file beside `path`, then move it into place;
+    return where it went (see `_AtomicFile` for what happens when `path` exists)."""
+    with _AtomicFile(path, overwrite=overwrite, free_name=free_name) as out:
         for chunk in chunks:
             out.write(chunk)
-    return path
+    return out.placed
 
 
 async def atomic_write_async(
-    path: Path, chunks: AsyncIterator[bytes], *, limit: int = MAX_DOWNLOAD_BYTES
+    path: Path, chunks: AsyncIterator[bytes], *, overwrite: bool = False, free_name: bool = False
 ) -> Path:
     """The async twin of `atomic_write` (file writes stay blocking: they are local)."""
-    with _AtomicFile(path, limit) as out:
+    with _AtomicFile(path, overwrite=overwrite, free_name=free_name) as out:
         async for chunk in chunks:
             out.write(chunk)
-    return path
+    return out.placed

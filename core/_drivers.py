@@ -8,6 +8,9 @@ retried; everything else about a call is decided in the flow. API requests never
 follow a redirect (one could resend a paid submit, or the key, to another origin): a
 3xx answer reaches the flow, which reports it. Stepping a flow
 (`Stepper`) is shared, so each driver only says how it does each kind of I/O.
+Whole bodies are read within the client's size cap and whole-call deadline
+(`py302._bodies`); the answer a flow receives is already read and closed, and
+shielded: the key is gone from its request and its body (`py302._secret`).
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 
+from ._bodies import BodyLimits, BoundedBody, settled
 from ._constants import DEFAULT_MAX_CONNECTIONS
+from ._secret import Secret, shielded
 from ._steps import Close, Emit, Flow, Open, Read, Send, Sleep, Step
 
 __all__ = ["AsyncDriver", "Stepper", "SyncDriver"]
@@ -71,9 +76,17 @@ def _body(
 class SyncDriver:
     """Performs steps with an `httpx.Client` and a blocking sleep."""
 
-    def __init__(self, http: httpx.Client, sleep: Callable[[float], None]) -> None:
+    def __init__(
+        self,
+        http: httpx.Client,
+        sleep: Callable[[float], None],
+        limits: BodyLimits,
+        secret: Secret | None = None,
+    ) -> None:
         self.http = http
         self.sleep = sleep
+        self.limits = limits
+        self.secret = secret
         self._bodies: weakref.WeakKeyDictionary[httpx.Response, Iterator[bytes]]
         self._bodies = weakref.WeakKeyDictionary()
 
@@ -96,16 +109,16 @@ class SyncDriver:
         """Carry out one step; a transport error is returned, not raised."""
         try:
             if isinstance(step, Send):
-                response = self.http.send(step.request, follow_redirects=False)
-                response.read()
-                return response
+                body = BoundedBody(self.limits, deadline=step.deadline)
+                response = self.http.send(step.request, stream=True, follow_redirects=False)
+                return self._read_whole(response, body)
             if isinstance(step, Open):
-                return self.http.send(
+                opened = self.http.send(
                     _idle_bounded(step, self.http.timeout), stream=True, follow_redirects=False
                 )
+                return shielded(opened, self.secret)
             if isinstance(step, Read) and step.whole:
-                step.response.read()
-                return step.response
+                return self._read_whole(step.response, BoundedBody(self.limits, timed=False))
             if isinstance(step, Read):
                 chunks = _body(self._bodies, step.response, step.response.iter_bytes)
                 return next(chunks, b"")
@@ -117,17 +130,64 @@ class SyncDriver:
             return self.sleep(step.seconds)
         raise TypeError(f"a flow emitted outside a stream: {step!r}")
 
+    def _read_whole(
+        self, response: httpx.Response, body: BoundedBody
+    ) -> httpx.Response | Exception:
+        try:
+            for chunk in response.iter_bytes():
+                if (refused := body.add(chunk)) is not None:
+                    return refused
+        finally:
+            response.close()
+        return shielded(settled(response, body.content()), self.secret)
+
 
 class AsyncDriver:
     """Performs steps with an `httpx.AsyncClient` and an awaitable sleep."""
 
-    def __init__(self, http: httpx.AsyncClient, sleep: Callable[[float], Awaitable[None]]) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        sleep: Callable[[float], Awaitable[None]],
+        limits: BodyLimits,
+        secret: Secret | None = None,
+        renew: Callable[[], httpx.AsyncClient] | None = None,
+    ) -> None:
         self.http = http
         self.sleep = sleep
+        self.limits = limits
+        self.secret = secret
+        self._renew = renew
+        self._loop: weakref.ref[Any] | None = None
+        self._keepers: weakref.WeakKeyDictionary[Any, AsyncIterator[None]]
+        self._keepers = weakref.WeakKeyDictionary()
         self._bodies: weakref.WeakKeyDictionary[httpx.Response, AsyncIterator[bytes]]
         self._bodies = weakref.WeakKeyDictionary()
         # One gate per event loop: a client may be used from several asyncio.run().
         self._gates: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+    async def current_http(self) -> httpx.AsyncClient:
+        """The httpx client for the running event loop.
+
+        httpx's pooled connections belong to the loop that opened them. When py302
+        made the httpx client (`renew` given), it is closed as its loop's
+        `asyncio.run()` ends, and a later loop gets a fresh one; an httpx client
+        passed in stays the caller's to manage.
+        """
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        if self._loop is not None and self._loop() is loop:
+            return self.http
+        if self._renew is None:
+            return self.http
+        if self._loop is not None:
+            self.http = self._renew()
+        self._loop = weakref.ref(loop)
+        keeper = _closed_with_loop(self.http)
+        await anext(keeper)  # parked until asyncio.run() shuts its async generators down
+        self._keepers[loop] = keeper
+        return self.http
 
     async def run(self, flow: Flow[T]) -> T:
         """Drive `flow` to its end and return what it returns."""
@@ -149,16 +209,19 @@ class AsyncDriver:
         try:
             if isinstance(step, Send):
                 async with self._gate():
-                    response = await self.http.send(step.request, follow_redirects=False)
-                    await response.aread()
-                return response
+                    body = BoundedBody(self.limits, deadline=step.deadline)
+                    response = await (await self.current_http()).send(
+                        step.request, stream=True, follow_redirects=False
+                    )
+                    return await self._read_whole(response, body)
             if isinstance(step, Open):
-                return await self.http.send(
+                opened = await (await self.current_http()).send(
                     _idle_bounded(step, self.http.timeout), stream=True, follow_redirects=False
                 )
+                return shielded(opened, self.secret)
             if isinstance(step, Read) and step.whole:
-                await step.response.aread()
-                return step.response
+                body = BoundedBody(self.limits, timed=False)
+                return await self._read_whole(step.response, body)
             if isinstance(step, Read):
                 chunks = _body(self._bodies, step.response, step.response.aiter_bytes)
                 return await anext(chunks, b"")
@@ -169,6 +232,17 @@ class AsyncDriver:
         if isinstance(step, Sleep):
             return await self.sleep(step.seconds)
         raise TypeError(f"a flow emitted outside a stream: {step!r}")
+
+    async def _read_whole(
+        self, response: httpx.Response, body: BoundedBody
+    ) -> httpx.Response | Exception:
+        try:
+            async for chunk in response.aiter_bytes():
+                if (refused := body.add(chunk)) is not None:
+                    return refused
+        finally:
+            await response.aclose()
+        return shielded(settled(response, body.content()), self.secret)
 
     def _gate(self) -> Any:
         """At most as many requests in flight as connections: httpcore's pool slows down
@@ -181,3 +255,12 @@ class AsyncDriver:
         if gate is None:
             gate = self._gates[loop] = asyncio.Semaphore(DEFAULT_MAX_CONNECTIONS)
         return gate
+
+
+async def _closed_with_loop(http: httpx.AsyncClient) -> AsyncIterator[None]:
+    """Closes `http` when its event loop shuts down its async generators, which
+    `asyncio.run()` does before closing the loop, so no connection outlives it."""
+    try:
+        yield
+    finally:
+        await http.aclose()

@@ -6,6 +6,7 @@
     ├── UnsupportedOperationError   the provider has no such action (e.g. cancel)
     ├── APIConnectionError          the request did not get a (whole) HTTP answer
     │   ├── APITimeoutError         ... because a timeout ran out
+    │   ├── ResponseTooLargeError   ... because it was larger than the size cap
     │   └── StreamInterruptedError  ... an event stream broke or ended early
     ├── APIStatusError              the server answered with an error
     │   ├── BadRequestError             400
@@ -19,7 +20,10 @@
     │   └── APIStreamError              an error event inside a stream
     ├── ResponseShapeError          a 2xx body does not fit the operation's model
     ├── DownloadError               a result file could not be fetched
+    │   └── DownloadTooLargeError   ... it was larger than the size cap
+    ├── OutputExistsError           saving would replace a file (pass overwrite=True)
     ├── CassetteError               a file is not a readable VCR cassette
+    ├── JournalError                the task journal file cannot be read or written
     └── TaskError                   a submitted task did not produce a result
         ├── TaskFailedError         ... the provider says it failed
         ├── TaskCancelledError      ... it was cancelled
@@ -49,13 +53,17 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "DownloadError",
+    "DownloadTooLargeError",
     "InternalServerError",
+    "JournalError",
     "NotFoundError",
+    "OutputExistsError",
     "PermissionDeniedError",
     "Py302Error",
     "RateLimitError",
     "RequestValidationError",
     "ResponseShapeError",
+    "ResponseTooLargeError",
     "StreamInterruptedError",
     "TaskCancelledError",
     "TaskError",
@@ -108,6 +116,19 @@ class APIConnectionError(Py302Error):
 
 class APITimeoutError(APIConnectionError, TimeoutError):
     """Raised when connecting, sending or reading ran past the client's timeout."""
+
+
+class ResponseTooLargeError(APIConnectionError):
+    """Raised when an API answer decodes to more than `limit` bytes; the rest is not
+    read. `Client(max_response_bytes=...)` raises the cap."""
+
+    def __init__(self, limit: int, *, operation: str | None = None) -> None:
+        self.limit = limit
+        super().__init__(
+            f"the answer is larger than {limit} bytes once decoded, and was not read; "
+            "if that is expected, raise Client(max_response_bytes=...)",
+            operation=operation,
+        )
 
 
 class StreamInterruptedError(APIConnectionError):
@@ -266,9 +287,50 @@ class DownloadError(Py302Error):
         super().__init__(f"download of {url} failed: {message}")
 
 
+class DownloadTooLargeError(DownloadError):
+    """Raised when a result file decodes to more than `limit` bytes; nothing of it is
+    kept. `Client(max_download_bytes=...)` raises the cap."""
+
+    def __init__(self, *, url: str, limit: int) -> None:
+        self.limit = limit
+        super().__init__(
+            f"the file is larger than {limit} bytes once decoded; if that is expected, "
+            "raise Client(max_download_bytes=...)",
+            url=url,
+        )
+
+
+class OutputExistsError(Py302Error, FileExistsError):
+    """Raised by `save()` instead of replacing an existing file; `path` is that file.
+
+    Saving into a folder never raises it (a free name is chosen, `name-1.png`); saving
+    to a named file does, unless `overwrite=True` (CLI: `--overwrite`).
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(
+            f"{path} exists and was kept; pass overwrite=True (CLI: --overwrite) to replace "
+            "it, or save under another name or into a folder"
+        )
+
+
 class CassetteError(Py302Error, ValueError):
     """Raised when a file given as a cassette cannot be read as one (contract checks,
     `py302 specs drift` and `learn`); the message names the file."""
+
+
+class JournalError(Py302Error):
+    """Raised when the task journal's file cannot be opened, read or written; `path` is
+    the file. Before a submit nothing is sent; after one, the task is kept (its id is
+    logged and returned) and only the journal row is missing."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        super().__init__(
+            f"the task journal {path} cannot be used: {reason}. Repair or move that file, "
+            "or set PY302_JOURNAL to another one"
+        )
 
 
 class ResponseShapeError(Py302Error):

@@ -8,10 +8,16 @@ with the task id as soon as the answer arrives, and updated as the task runs and
 its files are saved. `py302 tasks resume` collects every unfinished task from it.
 It never holds the API key.
 
+Synchronous calls are journaled too (without a task id): a row before the request,
+the result's URLs once it answers, so a result whose files could not be saved can
+still be collected.
+
 States: `submitting` (sent, no answer yet: a task may exist), `not_submitted` (the
 request provably did not create a task), `queued`/`running`, `succeeded`, `failed`,
 `cancelled`, `timed_out` (our wait ended; the task goes on), `lost` (the answer
-arrived but carried no task id).
+arrived but carried no task id). A row in a final state (`succeeded`, `failed`,
+`cancelled`) never moves back. Every SQLite or file error becomes a `JournalError`
+naming the file.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._errors import ConfigurationError
+from ._errors import ConfigurationError, JournalError
 
 if TYPE_CHECKING:
     import sqlite3
@@ -35,6 +41,7 @@ __all__ = ["JOURNAL_ENV_VAR", "UNFINISHED", "Journal", "JournalEntry", "default_
 
 JOURNAL_ENV_VAR = "PY302_JOURNAL"
 UNFINISHED = ("submitting", "queued", "running", "timed_out")
+FINAL = ("succeeded", "failed", "cancelled")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
@@ -50,10 +57,15 @@ CREATE TABLE IF NOT EXISTS tasks (
     updated_at REAL NOT NULL,
     result_urls TEXT NOT NULL DEFAULT '[]',
     saved_paths TEXT NOT NULL DEFAULT '[]',
-    out_dir TEXT
+    out_dir TEXT,
+    collected_at REAL,
+    claimed_by TEXT,
+    claimed_until REAL
 );
 CREATE INDEX IF NOT EXISTS tasks_by_task_id ON tasks (task_id);
 """
+# Columns added after the first release, with their declarations, for older files.
+_ADDED_COLUMNS = {"collected_at": "REAL", "claimed_by": "TEXT", "claimed_until": "REAL"}
 
 
 def default_journal_path() -> Path:
@@ -93,16 +105,19 @@ class JournalEntry:
     result_urls: tuple[str, ...]
     saved_paths: tuple[str, ...]
     out_dir: str | None
+    collected_at: float | None = None
 
     @property
     def unfinished(self) -> bool:
         """Whether there is a result still to collect: the task may still be running, or
-        it finished but the files meant for `out_dir` were never saved."""
-        if self.task_id is None:
+        it (or a synchronous call) finished but its files meant for `out_dir` were never
+        saved. A result saved with no files at all counts as collected."""
+        if self.state in UNFINISHED:
+            return self.task_id is not None
+        collected = self.collected_at is not None or bool(self.saved_paths)
+        if self.state != "succeeded" or self.out_dir is None or collected:
             return False
-        return self.state in UNFINISHED or (
-            self.state == "succeeded" and self.out_dir is not None and not self.saved_paths
-        )
+        return self.task_id is not None or bool(self.result_urls)
 
     def as_json(self) -> dict[str, Any]:
         """The row as plain data."""
@@ -122,20 +137,31 @@ class Journal:
     def _connect(self) -> Iterator[sqlite3.Connection]:
         import sqlite3
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.executescript(_SCHEMA)
-            connection.row_factory = sqlite3.Row
-            yield connection
-        finally:
-            connection.close()
+            if self.path.is_dir():
+                raise JournalError(str(self.path), "it is a folder, not a file")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            try:
+                connection.execute("PRAGMA journal_mode=WAL")
+                connection.executescript(_SCHEMA)
+                _add_missing_columns(connection)
+                connection.row_factory = sqlite3.Row
+                yield connection
+            finally:
+                connection.close()
+        except (sqlite3.Error, OSError) as exc:
+            raise JournalError(str(self.path), _reason(exc)) from exc
 
     def _write(self, sql: str, values: Sequence[Any]) -> int:
         with self._connect() as connection:
             cursor = connection.execute(sql, values)
             return int(cursor.lastrowid or 0)
+
+    def _change(self, sql: str, values: Sequence[Any]) -> int:
+        """Run an UPDATE; how many rows it changed."""
+        with self._connect() as connection:
+            return int(connection.execute(sql, values).rowcount)
 
     # -- writing --------------------------------------------------------------------------
 
@@ -173,23 +199,57 @@ class Journal:
         message: str | None = None,
         result_urls: Sequence[str] | None = None,
     ) -> None:
-        """A new state seen by a poll (or the end of a wait)."""
+        """A new state seen by a poll (or the end of a wait); a row in a final state
+        keeps it (a late poll cannot turn a finished task back into a running one)."""
         fields = "state = ?, provider_status = ?, progress = ?, message = ?, updated_at = ?"
         values: list[Any] = [state, provider_status, progress, message, time.time()]
         if result_urls is not None:
             fields += ", result_urls = ?"
             values.append(json.dumps(list(result_urls)))
-        self._write(f"UPDATE tasks SET {fields} WHERE entry = ?", (*values, entry))
+        final = ", ".join("?" * len(FINAL))
+        self._write(
+            f"UPDATE tasks SET {fields} WHERE entry = ? AND (state NOT IN ({final}) OR state = ?)",
+            (*values, entry, *FINAL, state),
+        )
+
+    def answered(self, entry: int, result_urls: Sequence[str]) -> None:
+        """A synchronous call answered: it succeeded, with these file URLs."""
+        self._write(
+            "UPDATE tasks SET state = 'succeeded', result_urls = ?, updated_at = ? WHERE entry = ?",
+            (json.dumps(list(result_urls)), time.time(), entry),
+        )
 
     def set_out_dir(self, entry: int, out_dir: str | os.PathLike[str]) -> None:
         """Where the task's files should be saved (used by `py302 tasks resume`)."""
         self._write("UPDATE tasks SET out_dir = ? WHERE entry = ?", (str(out_dir), entry))
 
     def saved(self, entry: int, paths: Sequence[str | os.PathLike[str]]) -> None:
-        """Files of the result were written to `paths`."""
+        """The result was collected: its files were written to `paths` (maybe none)."""
+        now = time.time()
         self._write(
-            "UPDATE tasks SET saved_paths = ?, updated_at = ? WHERE entry = ?",
-            (json.dumps([str(path) for path in paths]), time.time(), entry),
+            "UPDATE tasks SET saved_paths = ?, collected_at = ?, updated_at = ? WHERE entry = ?",
+            (json.dumps([str(path) for path in paths]), now, now, entry),
+        )
+
+    def claim(self, entry: int, owner: str, seconds: float) -> bool:
+        """Take row `entry` for `seconds`, so that two processes collecting results do
+        not both download it; False if another owner holds it."""
+        now = time.time()
+        return (
+            self._change(
+                "UPDATE tasks SET claimed_by = ?, claimed_until = ? WHERE entry = ? AND"
+                " (claimed_by IS NULL OR claimed_by = ? OR claimed_until < ?)",
+                (owner, now + seconds, entry, owner, now),
+            )
+            == 1
+        )
+
+    def release(self, entry: int, owner: str) -> None:
+        """Give back a row taken with `claim`."""
+        self._write(
+            "UPDATE tasks SET claimed_by = NULL, claimed_until = NULL"
+            " WHERE entry = ? AND claimed_by = ?",
+            (entry, owner),
         )
 
     # -- reading --------------------------------------------------------------------------
@@ -231,4 +291,22 @@ def _entry(row: sqlite3.Row) -> JournalEntry:
         result_urls=tuple(json.loads(row["result_urls"])),
         saved_paths=tuple(json.loads(row["saved_paths"])),
         out_dir=row["out_dir"],
+        collected_at=row["collected_at"],
     )
+
+
+def _add_missing_columns(connection: sqlite3.Connection) -> None:
+    have = {row[1] for row in connection.execute("PRAGMA table_info(tasks)")}
+    for name, kind in _ADDED_COLUMNS.items():
+        if name not in have:
+            connection.execute(f"ALTER TABLE tasks ADD COLUMN {name} {kind}")
+
+
+def _reason(error: BaseException) -> str:
+    """What went wrong, in words a user can act on."""
+    text = str(error) or type(error).__name__
+    if "not a database" in text or "malformed" in text:
+        return f"it is not a readable SQLite journal ({text})"
+    if "readonly" in text:
+        return f"it cannot be written ({text})"
+    return text

@@ -1,22 +1,28 @@
 """Who is told about tasks: observers of submits and state changes.
 
-Task flows report what happens to a task to the client's observers and carry on;
-the journal (`py302.Journal`) is one such observer, so persistence never sits inside
-a flow. An observer must not raise: what it cannot record it logs.
+Task flows (and plain calls) report what happens to the client's observers and carry
+on; the journal (`py302.Journal`) is one such observer, so persistence never sits
+inside a flow. Only `submitting` may stop a call, and only before anything is sent;
+once a request has gone, an observer's failure is logged with the task id and the
+call goes on, so a full disk never loses a task that was paid for.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
+
+import httpx
 
 from ._errors import APIStatusError, ResponseShapeError
 
 if TYPE_CHECKING:
     from ._journal import Journal
+    from ._results import Result
     from ._task_state import TaskState
 
-__all__ = ["JournalObserver", "TaskObserver", "submit_outcome"]
+__all__ = ["JournalObserver", "TaskObserver", "announce", "submit_outcome", "tell"]
 
 logger = logging.getLogger("py302")
 
@@ -40,6 +46,28 @@ class TaskObserver(Protocol):
         """A followed task moved to `state` (a `TaskStatus` value, or `timed_out`)."""
         ...
 
+    def answered(self, token: Any, result: Result[Any]) -> int | None:
+        """A synchronous call answered with `result`; the journal row, if one is kept."""
+        ...
+
+
+def announce(observers: Sequence[TaskObserver], operation: str) -> list[Any]:
+    """Tell every observer a request is about to leave; their tokens. An observer that
+    fails here stops the call: nothing has been sent yet."""
+    return [observer.submitting(operation) for observer in observers]
+
+
+def tell(what: str, about: str, report: Callable[[], Any]) -> Any:
+    """Run one observer's `report` of `what` happened to `about` (a task id or an
+    operation) after a request was sent: a failure is logged, never raised."""
+    try:
+        return report()
+    except Exception as exc:  # the request went out; losing its outcome is worse
+        logger.warning(
+            "could not record %s of %s (%s); the call goes on without it", what, about, exc
+        )
+        return None
+
 
 def submit_outcome(error: BaseException) -> str:
     """Whether a failed submit may have created a task anyway.
@@ -52,8 +80,6 @@ def submit_outcome(error: BaseException) -> str:
     if isinstance(error, APIStatusError):
         refused = 400 <= error.status < 500 and error.status != 408
         return "not_submitted" if refused else "uncertain"
-    import httpx
-
     never_sent = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
     return "not_submitted" if isinstance(error.__cause__, never_sent) else "uncertain"
 
@@ -100,3 +126,8 @@ class JournalObserver:
             message=task.snapshot.message,
             result_urls=urls,
         )
+
+    def answered(self, token: Any, result: Result[Any]) -> int | None:
+        """Record a synchronous call's result URLs; its row."""
+        self.journal.answered(token, [asset.url for asset in result.assets if asset.url])
+        return int(token)

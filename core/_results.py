@@ -20,6 +20,7 @@ from ._downloads import (
     is_folder,
     target_path,
 )
+from ._errors import ConfigurationError, DownloadError
 
 __all__ = ["Asset", "Downloader", "Normalized", "Result", "Usage"]
 
@@ -82,15 +83,16 @@ class Asset:
         with self._require_downloader().stream(self._require_url()) as chunks:
             return b"".join(chunks)
 
-    def save(self, path: str | os.PathLike[str], *, index: int = 0) -> Path:
-        """Write the asset to `path` (or into the folder `path`) atomically; return the file."""
-        target = target_path(
-            path, suggested=self._suggested_name(), mime_type=self.guessed_mime_type, index=index
-        )
-        if self.data is not None:
-            return atomic_write(target, [self.data])
-        with self._require_downloader().stream(self._require_url()) as chunks:
-            return atomic_write(target, chunks)
+    def save(
+        self, path: str | os.PathLike[str], *, index: int = 0, overwrite: bool = False
+    ) -> Path:
+        """Write the asset to `path` (or into the folder `path`) atomically; return the file.
+
+        An existing file is kept: into a folder the next free name is taken
+        (`cat-1.png`); to a named file `OutputExistsError` is raised, unless
+        `overwrite=True`.
+        """
+        return self._write(self._target(path, index), **_placing(path, overwrite))
 
     async def aread(self) -> bytes:
         """The async twin of `read()`."""
@@ -102,24 +104,42 @@ class Asset:
                 parts.append(chunk)
         return b"".join(parts)
 
-    async def asave(self, path: str | os.PathLike[str], *, index: int = 0) -> Path:
+    async def asave(
+        self, path: str | os.PathLike[str], *, index: int = 0, overwrite: bool = False
+    ) -> Path:
         """The async twin of `save()`."""
-        target = target_path(
+        return await self._awrite(self._target(path, index), **_placing(path, overwrite))
+
+    def _target(self, path: str | os.PathLike[str], index: int) -> Path:
+        return target_path(
             path, suggested=self._suggested_name(), mime_type=self.guessed_mime_type, index=index
         )
+
+    def _write(self, target: Path, *, overwrite: bool, free_name: bool) -> Path:
         if self.data is not None:
-            return atomic_write(target, [self.data])
+            return atomic_write(target, [self.data], overwrite=overwrite, free_name=free_name)
+        with self._require_downloader().stream(self._require_url()) as chunks:
+            return atomic_write(target, chunks, overwrite=overwrite, free_name=free_name)
+
+    async def _awrite(self, target: Path, *, overwrite: bool, free_name: bool) -> Path:
+        if self.data is not None:
+            return atomic_write(target, [self.data], overwrite=overwrite, free_name=free_name)
         async with self._require_downloader().astream(self._require_url()) as chunks:
-            return await atomic_write_async(target, chunks)
+            return await atomic_write_async(
+                target, chunks, overwrite=overwrite, free_name=free_name
+            )
 
     def _require_url(self) -> str:
         if not self.url:
-            raise ValueError("asset has neither data nor a URL")
+            raise DownloadError("the asset has neither bytes nor a URL", url="(no URL)")
         return check_download_url(self.url)
 
     def _require_downloader(self) -> Downloader:
         if self.downloader is None:
-            raise RuntimeError("asset is not bound to a client; use client results to download")
+            raise ConfigurationError(
+                "this asset is bound to no client, so it cannot download; use the assets "
+                "of a Result a client returned"
+            )
         return self.downloader
 
 
@@ -136,6 +156,26 @@ class Usage:
 
 def _to_assets(assets: Iterable[Asset]) -> tuple[Asset, ...]:
     return tuple(assets)
+
+
+def _placing(path: str | os.PathLike[str], overwrite: bool) -> dict[str, bool]:
+    """How a save into `path` treats an existing file (see `Asset.save`)."""
+    return {"overwrite": overwrite, "free_name": is_folder(path) and not overwrite}
+
+
+def _distinct(targets: list[Path]) -> list[Path]:
+    """`targets` with names repeated within one result numbered (`sample-1.jpeg`), so
+    the files of one result never replace each other, even with overwrite."""
+    seen: set[Path] = set()
+    distinct = []
+    for target in targets:
+        candidate, number = target, 0
+        while candidate in seen:
+            number += 1
+            candidate = target.with_name(f"{target.stem}-{number}{target.suffix}")
+        seen.add(candidate)
+        distinct.append(candidate)
+    return distinct
 
 
 @attrs.frozen(kw_only=True)
@@ -164,6 +204,8 @@ class Result(Generic[M]):
     usage: Usage | None = None
     task_id: str | None = None
     request_id: str | None = None
+    #: The task journal's row for this call, when the client keeps a journal.
+    journal_entry: int | None = attrs.field(default=None, repr=False, eq=False)
 
     @property
     def asset(self) -> Asset:
@@ -172,19 +214,32 @@ class Result(Generic[M]):
             raise LookupError(f"{self.operation}: the result has no assets")
         return self.assets[0]
 
-    def save(self, destination: str | os.PathLike[str]) -> list[Path]:
+    def save(self, destination: str | os.PathLike[str], *, overwrite: bool = False) -> list[Path]:
         """Save every asset into the folder `destination` (created if needed), or as the
-        file `destination` when there is one asset and it has an extension."""
-        return [
-            asset.save(self._place(destination, i), index=i) for i, asset in enumerate(self.assets)
-        ]
+        file `destination` when there is one asset and it has an extension; return the
+        files written. Existing files are kept as `Asset.save` says, unless `overwrite`.
+        """
+        targets = self._targets(destination)
+        placing = self._placing(destination, overwrite)
+        return [asset._write(target, **placing) for asset, target in targets]
 
-    async def asave(self, destination: str | os.PathLike[str]) -> list[Path]:
+    async def asave(
+        self, destination: str | os.PathLike[str], *, overwrite: bool = False
+    ) -> list[Path]:
         """The async twin of `save()`."""
-        return [
-            await asset.asave(self._place(destination, i), index=i)
-            for i, asset in enumerate(self.assets)
+        targets = self._targets(destination)
+        placing = self._placing(destination, overwrite)
+        return [await asset._awrite(target, **placing) for asset, target in targets]
+
+    def _targets(self, destination: str | os.PathLike[str]) -> list[tuple[Asset, Path]]:
+        targets = [
+            asset._target(self._place(destination, i), i) for i, asset in enumerate(self.assets)
         ]
+        return list(zip(self.assets, _distinct(targets), strict=True))
+
+    def _placing(self, destination: str | os.PathLike[str], overwrite: bool) -> dict[str, bool]:
+        folder = len(self.assets) > 1 or is_folder(destination)
+        return {"overwrite": overwrite, "free_name": folder and not overwrite}
 
     def _place(self, destination: str | os.PathLike[str], index: int) -> str | os.PathLike[str]:
         path = Path(destination)

@@ -1,8 +1,18 @@
-"""A value that never shows itself: how the client holds the API key."""
+"""A value that never shows itself: how the client holds the API key, and how an
+answer is cleared of it before anyone can look at the answer."""
 
 from __future__ import annotations
 
-__all__ = ["Secret"]
+import httpx
+
+from ._bodies import settled
+
+__all__ = ["HIDDEN", "Secret", "shielded"]
+
+#: What stands in for the key wherever it was found.
+HIDDEN = "[hidden]"
+# Shorter "keys" (a test's "k") would match ordinary text; no real key is this short.
+_MIN_HIDDEN_LENGTH = 8
 
 
 class Secret:
@@ -24,3 +34,23 @@ class Secret:
 
     def __reduce__(self) -> str | tuple[object, ...]:
         raise TypeError("a Secret cannot be pickled")
+
+
+def shielded(response: httpx.Response, secret: Secret | None) -> httpx.Response:
+    """`response` with the key gone from what an error may carry or show.
+
+    Its `request` becomes a copy whose headers hold `HIDDEN` where they held the key
+    (whatever header a plugin put it in), and a body already read that echoes the
+    key (some servers quote the header they refused) has it replaced as well.
+    """
+    if secret is None or len(secret.reveal()) < _MIN_HIDDEN_LENGTH:
+        return response
+    key = secret.reveal()
+    request = response.request
+    headers = [(name, value.replace(key, HIDDEN)) for name, value in request.headers.multi_items()]
+    response.request = httpx.Request(
+        request.method, str(request.url).replace(key, HIDDEN), headers=headers
+    )
+    if response.is_stream_consumed and key.encode() in response.content:
+        return settled(response, response.content.replace(key.encode(), HIDDEN.encode()))
+    return response

@@ -8,7 +8,7 @@ by construction. `Emit` is not I/O: a stream flow yields it to hand an event to 
 caller.
 
     step               the driver does                 and sends back
-    Send(request)      send it, read the whole body    the response, or the transport error
+    Send(request)      send it, read the whole body    the response (read, closed), or the error
     Open(request, t)   send it, read only the headers  the response, or the transport error
     Read(response)     read the next chunk of the body the bytes (b"" at the end), or the error
     Read(r, whole=True) read the rest of the body     the response, or the error
@@ -31,9 +31,11 @@ T = TypeVar("T")
 
 @attrs.frozen
 class Send:
-    """Send `request` and read its whole answer."""
+    """Send `request` and read its whole answer; `deadline` (seconds), when given,
+    shortens the client's whole-call timeout for this one request."""
 
     request: httpx.Request
+    deadline: float | None = None
 
 
 @attrs.frozen

@@ -112,7 +112,7 @@ def stream_flow(ctx: Context, prepared: Prepared, event_model: Any) -> Flow[Resu
     while True:
         outcome = yield Open(prepared.request, ctx.idle_timeout)
         if isinstance(outcome, httpx.Response) and outcome.status_code >= 400:
-            yield Read(outcome, whole=True)
+            outcome = yield Read(outcome, whole=True)
         wait = retry_step(ctx, spec, attempt, outcome)
         if wait is None:
             break
@@ -122,9 +122,7 @@ def stream_flow(ctx: Context, prepared: Prepared, event_model: Any) -> Flow[Resu
         raise connection_error(spec, outcome) from outcome
     response: httpx.Response = outcome
     if media_type(response.headers.get("content-type", "")) != "text/event-stream":
-        yield Read(response, whole=True)  # the server answered whole after all
-        payload = interpret(ctx, spec, response)
-        return (yield from _finish(ctx, prepared, payload, prepared.model, response))
+        return (yield from _answered_whole(ctx, prepared, response))
     yield Emit(Opened(response))
     errors = spec.result_declaration
     decoder = SSEDecoder()
@@ -155,6 +153,17 @@ def stream_flow(ctx: Context, prepared: Prepared, event_model: Any) -> Flow[Resu
                 f"the stream ran past stream_timeout={ctx.stream_timeout:g} s",
                 operation=spec.qualified_name,
             )
+
+
+def _answered_whole(
+    ctx: Context, prepared: Prepared, response: httpx.Response
+) -> Flow[Result[Any]]:
+    """The `Result` of a stream request the server answered with a whole body."""
+    whole = yield Read(response, whole=True)
+    if isinstance(whole, Exception):
+        raise connection_error(prepared.spec, whole) from whole
+    payload = interpret(ctx, prepared.spec, whole)
+    return (yield from _finish(ctx, prepared, payload, prepared.model, whole))
 
 
 def _accumulator(ctx: Context, spec: OperationSpec, declared: StreamDeclaration) -> Accumulator:

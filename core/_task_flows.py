@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import attrs
@@ -17,12 +18,13 @@ from ._constants import DEFAULT_TASK_TIMEOUT
 from ._context import Context
 from ._errors import (
     APIStatusError,
+    APITimeoutError,
     ConfigurationError,
     ResponseShapeError,
     TaskTimeoutError,
     UnsupportedOperationError,
 )
-from ._observers import submit_outcome
+from ._observers import announce, submit_outcome, tell
 from ._registry import OperationSpec
 from ._results import Result
 from ._steps import Flow, Sleep
@@ -73,7 +75,7 @@ def submit_flow(ctx: Context, prepared: Prepared, result_model: Any) -> Flow[Tas
     spec = prepared.spec
     assert spec.task is not None
     pattern = pattern_for(ctx, spec)  # refuse an unknown pattern before anything is sent
-    tokens = [observer.submitting(spec.qualified_name) for observer in ctx.observers]
+    tokens = announce(ctx.observers, spec.qualified_name)
     try:
         response = yield from request_flow(ctx, prepared)
         payload = interpret(ctx, spec, response)
@@ -95,10 +97,10 @@ def submit_flow(ctx: Context, prepared: Prepared, result_model: Any) -> Flow[Tas
     except BaseException as exc:
         outcome = submit_outcome(exc)
         for observer, token in zip(ctx.observers, tokens, strict=True):
-            observer.refused(token, outcome, exc)
+            tell("the refusal", spec.qualified_name, partial(observer.refused, token, outcome, exc))
         raise
     for observer, token in zip(ctx.observers, tokens, strict=True):
-        observer.following(token, state)
+        tell(f"task {task_id}", spec.qualified_name, partial(observer.following, token, state))
     _changed(ctx, state)
     return state
 
@@ -117,16 +119,16 @@ def resumed_state(ctx: Context, operation: str, task_id: str) -> TaskState:
         id=task_id, spec=spec, registry=registry, pattern=pattern_for(ctx, spec), result_model=Any
     )
     for observer in ctx.observers:
-        observer.following(None, state)
+        tell("the resumption", f"task {task_id}", partial(observer.following, None, state))
     return state
 
 
-def poll_flow(ctx: Context, state: TaskState) -> Flow[TaskSnapshot]:
-    """Ask once for the task's state."""
+def poll_flow(ctx: Context, state: TaskState, *, budget: float | None = None) -> Flow[TaskSnapshot]:
+    """Ask once for the task's state (within `budget` seconds, retries included)."""
     assert state.spec.task is not None
     params = state.pattern.poll_params(state.id, state.poll_spec, state.spec.task)
     prepared = prepare_poll(ctx, state.registry, state.spec.task.poll, params, state.options)
-    response = yield from request_flow(ctx, prepared)
+    response = yield from request_flow(ctx, prepared, budget=budget)
     snapshot = state.read(interpret(ctx, prepared.spec, response), response)
     _changed(ctx, state)
     return snapshot
@@ -142,7 +144,9 @@ def wait_flow(
     """Poll until the task ends; its `Result`, or the `TaskError` it ended with.
 
     Time counts as the larger of the clock's elapsed time and the total sleep asked
-    for, so an injected zero-delay sleep still reaches the deadline, never spins.
+    for, so an injected zero-delay sleep still reaches the deadline, never spins. Each
+    poll gets what is left of the wait (at least `MIN_REQUEST_BUDGET`), so a server
+    that answers slowly cannot stretch the wait past its timeout.
     """
     deadline = DEFAULT_TASK_TIMEOUT if timeout is None else timeout
     started = ctx.clock()
@@ -164,11 +168,16 @@ def wait_flow(
         delay = min(max(0.0, delay), remaining)
         yield Sleep(delay)
         slept += delay
+        budget = deadline - max(ctx.clock() - started, slept)
         try:
-            yield from poll_flow(ctx, state)
+            yield from poll_flow(ctx, state, budget=budget)
         except APIStatusError as refused:
             state.refused(refused)
             _changed(ctx, state)
+        except APITimeoutError:
+            if deadline - max(ctx.clock() - started, slept) > 0:
+                raise
+            continue  # the wait's own deadline cut the poll short: a task timeout
         if on_poll is not None:
             on_poll()
         attempt += 1
@@ -218,7 +227,4 @@ def _changed(ctx: Context, state: TaskState) -> None:
 
 def _notify(ctx: Context, state: TaskState, what: str) -> None:
     for observer in ctx.observers:
-        try:
-            observer.changed(state, what)
-        except Exception:  # an observer's failure must not lose the task
-            logger.exception("task observer failed on %s", state.id)
+        tell(f"state {what}", f"task {state.id}", partial(observer.changed, state, what))

@@ -70,6 +70,17 @@ class TaskState:
             snapshot = attrs.evolve(snapshot, poll_after=hint)
         if snapshot.message and snapshot.status is TaskStatus.RUNNING and snapshot.provider_status:
             logger.debug("%s task %s: %s", self.spec.qualified_name, self.id, snapshot.message)
+        if self.snapshot.status.finished and not snapshot.status.finished:
+            # States only move forward: a lagging replica's "pending" does not undo an end.
+            logger.debug(
+                "%s task %s: a poll said %s after it had %s; kept as %s",
+                self.spec.qualified_name,
+                self.id,
+                snapshot.status.value,
+                self.snapshot.status.value,
+                self.snapshot.status.value,
+            )
+            return self.snapshot
         self.snapshot = snapshot
         self.raw = payload
         self.response = response

@@ -46,6 +46,7 @@ def validate_request(
         (field, "must be a finite number: JSON has no NaN or Infinity")
         for field in [*_non_finite(query), *_non_finite(path), *_non_finite(body)]
     )
+    problems.extend(_misplaced_files(spec, {**query, **path}, body))
     for location, values in given.items():
         declared = {p.name for p in spec.parameters if p.location == location}
         for name in values:
@@ -196,6 +197,39 @@ def _with_placeholders(body: Any) -> Any:
     if isinstance(body, bytes | bytearray) or hasattr(body, "read") or _is_path(body):
         return BINARY_PLACEHOLDER
     return body
+
+
+def _misplaced_files(
+    spec: OperationSpec, parameters: Mapping[str, Any], body: Any
+) -> list[tuple[str, str]]:
+    """Files (bytes, a file object, a path) given where the operation takes text: only
+    the multipart fields its spec declares binary carry files."""
+    binary = set(spec.extensions.get("x-py302-binary-fields", ()))
+    found = [*_files(parameters), *(_files(body) if body is not None else [])]
+    return [
+        (
+            field,
+            f"is a file ({kind}), but this field takes text: pass a str (for an image, its "
+            "URL, or see the field's description)",
+        )
+        for field, kind in found
+        if field.split(".")[0] not in binary or field in parameters
+    ]
+
+
+def _files(value: Any, where: str = "") -> list[tuple[str, str]]:
+    """The dotted fields of `value` holding a file, with the kind of file."""
+    if isinstance(value, bytes | bytearray) or hasattr(value, "read") or _is_path(value):
+        return [(where or "(body)", type(value).__name__)]
+    if isinstance(value, Mapping):
+        return [
+            found
+            for key, item in value.items()
+            for found in _files(item, f"{where}.{key}".strip(".") if key else where)
+        ]
+    if isinstance(value, list | tuple):
+        return [found for i, item in enumerate(value) for found in _files(item, f"{where}.{i}")]
+    return []
 
 
 def _non_finite(value: Any, where: str = "") -> list[str]:

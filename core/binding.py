@@ -22,7 +22,7 @@ call, kind)`, with `kind` one of `CALL`, `TASK` or `STREAM`.
 from __future__ import annotations
 
 import enum
-import functools
+import inspect
 import os
 from collections.abc import Callable, Coroutine, Mapping
 from typing import (
@@ -183,6 +183,7 @@ class _Decorated(Generic[P, M]):
         self.__doc__ = builder.__doc__
         self.__name__ = builder.__name__
         self.__wrapped__ = builder
+        self._signatures: dict[tuple[str, bool], inspect.Signature] = {}
 
     def build(self, namespace: Namespace[Any], /, *args: Any, **kwargs: Any) -> Call[M]:
         """Run the builder alone: the `Call` the operation would send (no I/O)."""
@@ -190,15 +191,59 @@ class _Decorated(Generic[P, M]):
 
     def _bind(self, namespace: Namespace[Any], kind: str) -> Callable[..., Any]:
         builder = self._builder
+        client = namespace._client
 
-        @functools.wraps(builder)
         def bound(*args: Any, **kwargs: Any) -> Any:
             call = builder(namespace, *args, **kwargs)
             if isinstance(call, StreamCall):
                 call = call.asking_stream(kind == STREAM)
-            return namespace._client._invoke(type(namespace), call, kind)
+            return client._invoke(type(namespace), call, kind)
 
+        bound.__name__ = builder.__name__
+        bound.__qualname__ = builder.__qualname__
+        bound.__module__ = builder.__module__
+        bound.__doc__ = builder.__doc__
+        # What `help()` and IDEs show: the caller's arguments, and what the call
+        # returns (a Result, a Task...), not the builder's `self` and `Call`.
+        bound.__signature__ = self._signature(kind, inspect.iscoroutinefunction(client._invoke))  # type: ignore[attr-defined]
         return bound
+
+    def _signature(self, kind: str, is_async: bool) -> inspect.Signature:
+        key = (kind, is_async)
+        if key not in self._signatures:
+            builder = inspect.signature(self._builder)
+            returned = _returned(str(builder.return_annotation), kind, is_async)
+            self._signatures[key] = builder.replace(
+                parameters=list(builder.parameters.values())[1:], return_annotation=returned
+            )
+        return self._signatures[key]
+
+
+def _returned(built: str, kind: str, is_async: bool) -> str:
+    """What a bound call returns, from its builder's `Call[...]` annotation."""
+    inner = built.partition("[")[2].rpartition("]")[0]
+    parts = [part.strip() for part in _top_level_split(inner)] or ["Any"]
+    if built.startswith("TaskCall"):
+        shown = f"{'AsyncTask' if is_async else 'Task'}[{parts[-1]}]"
+    elif kind == STREAM:
+        event = parts[1] if len(parts) > 1 else "Any"
+        shown = f"{'AsyncStream' if is_async else 'Stream'}[{event}, {parts[0]}]"
+    else:
+        shown = f"Result[{parts[0]}]"
+    return f"Awaitable[{shown}]" if is_async else shown
+
+
+def _top_level_split(text: str) -> list[str]:
+    """`text` split at commas outside brackets."""
+    parts, depth, current = [], 0, ""
+    for char in text:
+        depth += {"[": 1, "]": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    return [*parts, current] if current.strip() else parts
 
 
 class operation(_Decorated[P, M]):
@@ -302,6 +347,8 @@ class Streamable(Generic[P, R, S]):
         self.stream = stream
         """The same request with the stream flag set: a `Stream` of events."""
         self.__doc__ = getattr(call, "__doc__", None)
+        self.__name__ = getattr(call, "__name__", type(self).__name__)
+        self.__signature__ = inspect.signature(call)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """The whole answer as one `Result`."""

@@ -18,7 +18,7 @@ from py302.codegen import generate
 from py302.plugins import BUILTIN_PLUGINS
 
 PLUGIN = Path(__file__).parent / "example_plugin"
-REINSTALL = "reinstall it: pip install ./tests/example_plugin"
+REINSTALL = "scripts/check installs it afresh into build/example-plugin"
 
 
 def test_it_is_an_installed_distribution_with_a_py302_entry_point() -> None:

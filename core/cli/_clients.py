@@ -25,6 +25,10 @@ def is_local(base_url: str) -> bool:
     return (urlsplit(base_url).hostname or "") in {"127.0.0.1", "localhost", "::1"}
 
 
+def _same(url: str, configured: str | None) -> bool:
+    return configured is not None and url.rstrip("/") == configured.rstrip("/")
+
+
 def _configured_key() -> str | None:
     return next(
         (os.environ[name] for name in API_KEY_ENV_VARS if os.environ.get(name, "").strip()), None
@@ -39,11 +43,21 @@ def cli_client(*, base_url: str | None = None, journal: Journal | None = None) -
     no key. Without key or base URL, a sandbox is started for the command's duration.
     """
     key = _configured_key()
-    url = base_url or os.environ.get(BASE_URL_ENV_VAR)
+    configured = os.environ.get(BASE_URL_ENV_VAR)
+    url = base_url or configured
     journal = journal or Journal()
     if url:
         if key is None and not is_local(url):
             raise ConfigurationError(f"no API key for {url}: set AI302_API_KEY")
+        if is_local(url) and not _same(url, configured):
+            # A journal row of a sandbox that ran on this machine (the temporary one
+            # `py302 run` starts without a key, say): whatever listens on that port now
+            # is not that sandbox, must not receive the key, nor be taken for a result.
+            raise ConfigurationError(
+                f"this task was submitted to a sandbox at {url}, which is not your "
+                f"{BASE_URL_ENV_VAR}; if that sandbox still runs, set {BASE_URL_ENV_VAR}={url}. "
+                "Tasks of the temporary sandbox `py302 run` starts without a key end with it"
+            )
         with Client(api_key=key or LOCAL_KEY, base_url=url, journal=journal) as client:
             yield client
         return

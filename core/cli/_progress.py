@@ -9,8 +9,20 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from py302._results import Result
 from py302._task_handles import Task
+from py302._tasks import TaskSnapshot
 
-__all__ = ["follow"]
+__all__ = ["follow", "status_label"]
+
+
+def status_label(snapshot: TaskSnapshot) -> str:
+    """py302's word for the state, always; the provider's own word beside it when it
+    says something else (`running (Processing)`), so the label never switches
+    vocabulary from one poll to the next."""
+    ours = snapshot.status.value
+    theirs = snapshot.provider_status
+    if theirs and theirs.strip().lower() != ours:
+        return f"{ours} ({theirs.strip()})"
+    return ours
 
 
 def follow(task: Task[Any], *, timeout: float, quiet: bool = False) -> Result[Any]:
@@ -26,10 +38,11 @@ def follow(task: Task[Any], *, timeout: float, quiet: bool = False) -> Result[An
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console, transient=False) as progress:
-        row = progress.add_task("", total=1.0, operation=task.operation, status=task.status.value)
+        status = status_label(task.snapshot)
+        row = progress.add_task("", total=1.0, operation=task.operation, status=status)
 
         def update(current: Task[Any]) -> None:
-            status = current.snapshot.provider_status or current.status.value
+            status = status_label(current.snapshot)
             fraction = current.progress
             progress.update(row, status=status, completed=fraction if fraction is not None else 0.0)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from ._fields import field_options
 from ._output import emit_json, note
 from ._progress import follow
 
-__all__ = ["RunGroup", "run"]
+__all__ = ["RunGroup", "check_out", "run"]
 
 DEFAULT_OUT = "py302-output"
 
@@ -66,6 +67,11 @@ def _command(registry: ProviderRegistry, spec: OperationSpec) -> click.Command:
             ["--no-wait"], is_flag=True, help="Submit a task and print its id without waiting."
         ),
         click.Option(["--json", "as_json"], is_flag=True, help="Print the outcome as JSON."),
+        click.Option(
+            ["--overwrite"],
+            is_flag=True,
+            help="Replace files of the same name in --out (by default a free name is taken).",
+        ),
     ]
     if "x-py302-stream" in spec.extensions:
         common.append(
@@ -77,7 +83,14 @@ def _command(registry: ProviderRegistry, spec: OperationSpec) -> click.Command:
     kind = f"Submits a task (polled by {spec.task.poll}). " if spec.task else ""
 
     def callback(
-        out: Path, timeout: float, no_wait: bool, as_json: bool, stream: bool = False, **fields: Any
+        *,
+        out: Path,
+        timeout: float,
+        no_wait: bool,
+        as_json: bool,
+        overwrite: bool,
+        stream: bool = False,
+        **fields: Any,
     ) -> None:
         arguments = {name: value for name, value in fields.items() if value is not None}
         _run(
@@ -88,6 +101,7 @@ def _command(registry: ProviderRegistry, spec: OperationSpec) -> click.Command:
             no_wait=no_wait,
             as_json=as_json,
             stream=stream,
+            overwrite=overwrite,
         )
 
     return click.Command(
@@ -108,37 +122,95 @@ def _run(
     no_wait: bool,
     as_json: bool,
     stream: bool = False,
+    overwrite: bool = False,
 ) -> None:
+    check_out(out)  # before paying: a folder that cannot be written loses the result
     with cli_client() as client:
         operation = getattr(client.provider(spec.provider), spec.operation_id)
-        if stream:
-            outcome = _streamed(operation.stream(**arguments), quiet=as_json)
-        else:
-            outcome = operation(**arguments)
-        if isinstance(outcome, Task):
-            journal = client.journal
-            if journal is not None and outcome.journal_entry is not None:
-                journal.set_out_dir(outcome.journal_entry, out)
-            note(f"submitted {spec.qualified_name} task {outcome.id}")
-            if no_wait:
-                _report(spec.qualified_name, outcome.id, outcome.status.value, [], [], as_json)
-                return
-            try:
-                result = follow(outcome, timeout=timeout, quiet=as_json)
-            except KeyboardInterrupt:
-                note(
-                    f"interrupted: task {outcome.id} goes on at the provider; "
-                    f"collect its files with `py302 tasks resume {outcome.id}`"
-                )
-                raise click.Abort from None
-        else:
-            result = outcome
-        saved = result.save(out) if result.assets else []
-        if isinstance(outcome, Task) and client.journal is not None and outcome.journal_entry:
-            client.journal.saved(outcome.journal_entry, saved)
+        outcome: Any = None
+        try:
+            if stream:
+                outcome = _streamed(operation.stream(**arguments), quiet=as_json)
+            else:
+                outcome = operation(**arguments)
+            if isinstance(outcome, Task):
+                result = _follow(client, spec, outcome, out, timeout, no_wait, as_json)
+                if result is None:
+                    return
+            else:
+                result = outcome
+        except KeyboardInterrupt:
+            _interrupted(outcome)
+            raise click.Abort from None
+        entry = outcome.journal_entry if isinstance(outcome, Task) else result.journal_entry
+        if client.journal is not None and entry is not None and not isinstance(outcome, Task):
+            client.journal.set_out_dir(entry, out)  # a task's was set when it was submitted
+        saved = _save(result, out, overwrite=overwrite)
+        if client.journal is not None and entry is not None:
+            client.journal.saved(entry, saved)
         _report(
             spec.qualified_name, result.task_id, "succeeded", _urls(result), saved, as_json, result
         )
+
+
+def _follow(  # noqa: PLR0917 - one private caller
+    client: Any,
+    spec: OperationSpec,
+    task: Task[Any],
+    out: Path,
+    timeout: float,
+    no_wait: bool,
+    as_json: bool,
+) -> Result[Any] | None:
+    """Wait for a submitted task (None when asked not to)."""
+    journal = client.journal
+    if journal is not None and task.journal_entry is not None:
+        journal.set_out_dir(task.journal_entry, out)
+    note(f"submitted {spec.qualified_name} task {task.id}")
+    if no_wait:
+        _report(spec.qualified_name, task.id, task.status.value, [], [], as_json)
+        return None
+    return follow(task, timeout=timeout, quiet=as_json)
+
+
+def _interrupted(outcome: Any) -> None:
+    if isinstance(outcome, Task):
+        note(
+            f"interrupted: task {outcome.id} goes on at the provider; "
+            f"collect its files with `py302 tasks resume {outcome.id}`"
+        )
+    else:
+        note(
+            "interrupted: if a task was submitted it is in the journal "
+            "(`py302 tasks list`), and `py302 tasks resume` collects it"
+        )
+
+
+def check_out(out: Path) -> None:
+    """Refuse an output folder that cannot be written, before anything is paid for."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".py302-check-"):
+            pass
+    except OSError as exc:
+        raise click.UsageError(
+            f"--out {out}: cannot write there ({exc.strerror or exc}); choose another folder"
+        ) from None
+
+
+def _save(result: Result[Any], out: Path, *, overwrite: bool) -> list[Path]:
+    """Save the result's files; if that fails, print their URLs first so none is lost."""
+    if not result.assets:
+        return []
+    try:
+        return result.save(out, overwrite=overwrite)
+    except BaseException:
+        for url in _urls(result):
+            note(f"not saved: {url}")
+        key = result.task_id or (str(result.journal_entry) if result.journal_entry else None)
+        if key:
+            note(f"collect it later with `py302 tasks resume {key}`")
+        raise
 
 
 def _streamed(stream: Stream[Any, Any], *, quiet: bool) -> Result[Any]:

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import datetime
+import os
+import socket
+import uuid
 from pathlib import Path
 from typing import Any
 
 import click
 
 from py302._journal import Journal, JournalEntry
+from py302._results import Asset, Result
 
 from ._clients import cli_client
 from ._output import emit_json, error_line, note
 from ._progress import follow
-from ._run import DEFAULT_OUT
+from ._run import DEFAULT_OUT, check_out
 
 __all__ = ["tasks"]
+
+# A claim outlives the wait it covers by this much (downloads, saving).
+CLAIM_MARGIN = 600.0
 
 
 @click.group()
@@ -77,16 +84,26 @@ def show(task_id: str, as_json: bool) -> None:
 def resume(task_ids: tuple[str, ...], timeout: float, out: Path | None, as_json: bool) -> None:
     """Collect the results of unfinished tasks (all of them, or those named).
 
-    Safe to repeat: finished tasks are skipped, and each result is saved once.
+    Safe to repeat, and to run twice at once: finished tasks are skipped, a task
+    another `tasks resume` is collecting is left to it, and each result is saved once.
     """
     journal = Journal()
     entries = [_find(key) for key in task_ids] if task_ids else journal.entries(unfinished=True)
     entries = [entry for entry in entries if entry.unfinished or (task_ids and entry.task_id)]
     if not entries:
         note("no unfinished tasks")
+    if out is not None:
+        check_out(out)
+    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     outcomes: list[dict[str, Any]] = []
     for entry in reversed(entries):  # oldest first
-        outcomes.append(_resume_one(journal, entry, timeout=timeout, out=out, quiet=as_json))
+        if not journal.claim(entry.entry, owner, timeout + CLAIM_MARGIN):
+            note(f"{entry.task_id or entry.entry}: another `tasks resume` is collecting it")
+            continue
+        try:
+            outcomes.append(_resume_one(journal, entry, timeout=timeout, out=out, quiet=as_json))
+        finally:
+            journal.release(entry.entry, owner)
     if as_json:
         emit_json(outcomes)
     if any(outcome["error"] for outcome in outcomes):
@@ -104,10 +121,16 @@ def _resume_one(
     }
     try:
         with cli_client(base_url=entry.base_url, journal=journal) as client:
-            task = client.resume_task(entry.operation, entry.task_id or "")
-            result = follow(task, timeout=timeout, quiet=quiet)
             folder = out or Path(entry.out_dir or DEFAULT_OUT)
-            saved = result.save(folder) if result.assets else []
+            if entry.task_id is None:  # a synchronous call whose files were not saved
+                assets = tuple(Asset(url=url, downloader=client) for url in entry.result_urls)
+                saved = Result(operation=entry.operation, data=None, raw=None, assets=assets).save(
+                    folder
+                )
+            else:
+                task = client.resume_task(entry.operation, entry.task_id)
+                result = follow(task, timeout=timeout, quiet=quiet)
+                saved = result.save(folder) if result.assets else []
             journal.saved(entry.entry, saved)
             outcome["saved"] = [str(path) for path in saved]
             if not quiet:

@@ -312,13 +312,16 @@ def _docstring(op: Mapping[str, Any], method: str, path: str, params: list[Param
     sources = op.get("x-py302-sources") or []
     if sources:
         lines.append(f"Docs: {sources[0]}")
-    documented = [p for p in params if p.description]
-    if documented:
-        lines += ["", "Args:"]
-        for param in documented:
-            text = " ".join((param.description or "").split())
-            wrapped = textwrap.wrap(f"{param.name}: {text}", 84)
-            lines += ["    " + wrapped[0]] + ["        " + more for more in wrapped[1:]]
+    lines += ["", "Args:"]
+    for param in params:
+        text = " ".join((param.description or "").split()) or (
+            "Required." if param.required else "Optional."
+        )
+        wrapped = textwrap.wrap(f"{param.name}: {text}", 84)
+        lines += ["    " + wrapped[0]] + ["        " + more for more in wrapped[1:]]
+    if "requestBody" in op:
+        lines.append("    extra_body: Body fields the spec does not list, sent as given.")
+    lines.append("    extra_headers: Headers added to this request (they win over py302's).")
     body = "\n        ".join(line.rstrip() for line in lines)
     return body.replace("\n        \n", "\n\n").rstrip() + "\n        "
 

@@ -62,7 +62,7 @@ def save_recording(
         "version": 1,
     }
     text = dump_cassette(data)
-    atomic_write(path, [text.encode("utf-8")])
+    atomic_write(path, [text.encode("utf-8")], overwrite=True)  # re-recording replaces
     return data
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from py302 import Asset, Result
+from py302 import Asset, DownloadError, Result
 from py302._downloads import check_download_url, target_path
 
 
@@ -75,10 +75,10 @@ def test_failed_download_leaves_the_old_file_untouched(tmp_path: Path) -> None:
 
 
 def test_only_http_urls_are_downloaded() -> None:
-    with pytest.raises(ValueError, match="refusing"):
+    with pytest.raises(DownloadError, match="refusing"):
         check_download_url("file:///etc/passwd")
     asset = Asset(url="ftp://host/x.png", downloader=Downloads(b""))
-    with pytest.raises(ValueError, match="refusing"):
+    with pytest.raises(DownloadError, match="refusing"):
         asset.read()
 
 

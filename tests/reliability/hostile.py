@@ -2,13 +2,15 @@
 
 `HostileServer(answer)` serves in a thread until closed, records every request
 (method, path, headers, body) and answers with `answer(request) -> (status, headers,
-body)`. It never waits on its own and its answers are small, so tests stay bounded.
+body)`. A body is bytes, or an iterator of chunks written one by one (a trickle, an
+endless body: the answer then has no length and ends when the connection closes).
+The server stops writing once the client hangs up, so tests stay bounded.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -26,7 +28,7 @@ class Seen:
     body: bytes
 
 
-Answer = Callable[[Seen], tuple[int, dict[str, str], bytes]]
+Answer = Callable[[Seen], tuple[int, dict[str, str], bytes | Iterable[bytes]]]
 
 
 class HostileServer:
@@ -48,10 +50,21 @@ class HostileServer:
                 owner.seen.append(seen)
                 status, headers, body = answer(seen)
                 self.send_response(status)
-                for name, value in {"content-length": str(len(body)), **headers}.items():
+                if isinstance(body, bytes):
+                    headers = {"content-length": str(len(body)), **headers}
+                else:
+                    headers = {"connection": "close", **headers}
+                for name, value in headers.items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(body)
+                try:
+                    for chunk in [body] if isinstance(body, bytes) else body:
+                        self.wfile.write(chunk)
+                        self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client hung up, as it should on a hostile answer
+                if not isinstance(body, bytes):
+                    self.close_connection = True
 
             do_GET = do_POST = do_PUT = do_DELETE = _serve
 

@@ -7,6 +7,7 @@ closed client, an unknown operation, a base URL that is no URL) each end in a
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 from pathlib import Path
@@ -157,3 +158,29 @@ def test_a_server_file_name_longer_than_the_file_system_allows_is_shortened(
     assert saved.suffix == ".png"
     assert len(saved.name) <= 120
     assert saved.read_bytes().startswith(b"\x89PNG")
+
+
+def test_one_async_client_serves_several_event_loops(tmp_path: Path) -> None:
+    """Pooled connections belong to the loop that opened them; a second asyncio.run()
+    must not inherit them (it failed with a raw `Event loop is closed`)."""
+    from py302.sandbox import Sandbox
+
+    with Sandbox(task_seconds=0.0) as sandbox:  # keeps connections alive, unlike hostile()
+        shared = AsyncClient(
+            api_key=KEY, base_url=sandbox.base_url, plugins=PluginHost(entry_points=False)
+        )
+
+        async def submit() -> Any:
+            await shared.flux.dev(prompt="first loop")
+            return await shared.kling.images_generations(model_name="kling-v2", prompt="x")
+
+        async def collect(task: Any) -> list[Path]:
+            result = await task.wait(timeout=30)
+            saved: list[Path] = await result.asave(tmp_path)
+            await shared.aclose()
+            return saved
+
+        task = asyncio.run(submit())
+        saved = asyncio.run(collect(task))
+    assert saved
+    assert all(path.stat().st_size > 0 for path in saved)

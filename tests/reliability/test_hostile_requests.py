@@ -6,9 +6,11 @@ each asserts the py302 error class, what was (not) sent, and that the key never 
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -150,3 +152,26 @@ def test_nan_and_infinity_are_refused_naming_the_field(value: float) -> None:
     assert ("guidance_scale", "must be a finite number: JSON has no NaN or Infinity") in (
         caught.value.problems
     )
+
+
+@pytest.mark.parametrize(
+    "value", [b"a cat", bytearray(b"a cat"), io.BytesIO(b"a cat"), Path("cat.txt")], ids=repr
+)
+def test_a_file_given_for_a_text_field_is_refused_naming_the_field(value: Any) -> None:
+    with (
+        hostile(lambda seen: json_answer(200, IMAGES)) as api,
+        client(api.url) as c,
+        pytest.raises(RequestValidationError, match=r"prompt: is a file \(\w+\)"),
+    ):
+        c.flux.dev(prompt=value)
+    assert api.seen == []
+
+
+def test_a_file_for_a_declared_binary_field_is_still_sent() -> None:
+    with (
+        hostile(lambda seen: json_answer(200, b'{"id": "t-1"}')) as api,
+        client(api.url) as c,
+    ):
+        task = c.stability.upscale_creative(image=io.BytesIO(b"\x89PNG"), prompt="x")
+    assert task.id == "t-1"
+    assert b"\x89PNG" in api.seen[0].body

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import pickle
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -170,6 +171,87 @@ def test_cli_never_prints_the_key(sandbox: Sandbox, tmp_path: Path) -> None:
             check=False,
         )
         scan(done.stdout + done.stderr, f"py302 {' '.join(args)}")
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            scan(path.read_bytes().decode("latin-1"), str(path))
+
+
+def _hostile_paths(tmp_path: Path, seen: list[Any]) -> list[str]:
+    """The paths hostile servers open: every outcome is kept in `seen`; returns what
+    the CLI printed."""
+    import json as _json
+
+    from py302 import Provider, hookimpl
+    from tests.reliability.hostile import hostile, json_answer
+
+    def echo(request: Any) -> tuple[int, dict[str, str], bytes]:
+        return json_answer(401, _json.dumps({"error": {"message": str(request.headers)}}).encode())
+
+    class HeaderAuth:
+        @hookimpl
+        def py302_register_providers(self, register: Callable[[Provider], None]) -> None:
+            register(
+                Provider(
+                    name="flux",
+                    bindings="py302.generated.flux",
+                    auth_headers=lambda key: {"mj-api-secret": key},
+                )
+            )
+
+    plugin_auth = PluginHost(entry_points=False, disabled=["flux"], plugins=[("a", HeaderAuth())])
+    for bad in (f"{CANARY[:9]}{char}{CANARY[9:]}" for char in ("\n", "\0", "é")):
+        with pytest.raises(Py302Error) as caught:
+            Client(api_key=bad)
+        seen.append(caught.value)
+    with hostile(echo) as api:
+        for host in (PluginHost(entry_points=False), plugin_auth):
+            with Client(api_key=CANARY, base_url=api.url, plugins=host) as client:
+                with pytest.raises(Py302Error) as caught:
+                    client.flux.dev(prompt="x")
+                seen.extend([caught.value, pickle.dumps(caught.value).decode("latin-1")])
+                response = getattr(caught.value, "response", None)
+                assert response is not None
+                seen.append(response.request.headers)
+    with hostile(lambda request: json_answer(200, b"{}")) as elsewhere:
+        target = f"{elsewhere.url}/x"
+        with (
+            hostile(lambda request: (307, {"location": target}, b"")) as api,
+            Client(api_key=CANARY, base_url=api.url, plugins=plugin_auth) as client,
+            pytest.raises(Py302Error) as caught,
+        ):
+            client.flux.dev(prompt="x")
+        seen.append(caught.value)
+        assert elsewhere.seen == [], "a redirect carried the plugin's credential elsewhere"
+    with hostile(lambda request: json_answer(200, b'{"status": "Ready"}')) as squatter:
+        journal = Journal(tmp_path / "hostile.sqlite3")
+        entry = journal.begin("flux.generate", squatter.url, out_dir=str(tmp_path / "o"))
+        journal.submitted(entry, "sbx-1", "running", None)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AI302_", "302AI_"))}
+        env |= {"AI302_API_KEY": CANARY, "PY302_JOURNAL": str(journal.path)}
+        done = subprocess.run(
+            [sys.executable, "-m", "py302", "tasks", "resume"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert squatter.seen == [], "the key went to whatever listens on a dead sandbox's port"
+    return [done.stdout + done.stderr]
+
+
+def test_canary_key_never_written_on_hostile_paths(tmp_path: Path) -> None:
+    """Bad-character keys, keys echoed by a server (in errors, their pickles, their
+    responses' requests), redirects with a plugin's credential header, and `tasks
+    resume` against a dead sandbox's port."""
+    seen: list[Any] = []
+    printed = _hostile_paths(tmp_path, seen)
+    assert len(seen) == 10
+    for index, thing in enumerate(seen):
+        scan(thing if isinstance(thing, str) else repr(thing), f"hostile outcome #{index}")
+        scan(str(thing), f"str of hostile outcome #{index}")
+    for output in printed:
+        scan(output, "py302 tasks resume")
     for path in tmp_path.rglob("*"):
         if path.is_file():
             scan(path.read_bytes().decode("latin-1"), str(path))
