@@ -65,17 +65,24 @@ class BoundedBody:
         self._size += len(chunk)
         if self._size > self._limits.max_bytes:
             return ResponseTooLargeError(self._limits.max_bytes)
-        if self._timed and self._clock() - self._started > self._deadline:
-            return WholeCallTimeout(
-                f"the answer was still arriving after {self._deadline:g} s, "
-                "the time allowed for the whole call"
-            )
+        if self._timed and self.time_left() < 0:
+            return self.timed_out()
         self._parts.append(chunk)
         return None
 
     def content(self) -> bytes:
         """Everything collected."""
         return b"".join(self._parts)
+
+    def time_left(self) -> float:
+        """Seconds until the deadline (negative once past)."""
+        return self._deadline - (self._clock() - self._started)
+
+    def timed_out(self) -> WholeCallTimeout:
+        """The error for a request that ran out of time."""
+        return WholeCallTimeout(
+            f"no complete answer after {self._deadline:g} s, the time allowed for the whole call"
+        )
 
 
 def settled(response: httpx.Response, content: bytes) -> httpx.Response:

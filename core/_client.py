@@ -224,7 +224,8 @@ class Client(SyncProviders, _BaseClient[httpx.Client, Callable[[float], None]]):
 
     `api_key` falls back to `AI302_API_KEY`, then `302AI_API_KEY`; `base_url` to
     `AI302_BASE_URL`, then https://api.302.ai. `timeout` (seconds) bounds each HTTP
-    request as a whole, from sending it to the last byte of its answer;
+    request as a whole, from sending it to the last byte of its answer (with an
+    `http_client` of your own, from the answer's first chunk on);
     `max_retries` bounds resends (see `py302._retry` for what is resent).
     `max_response_bytes` caps one API answer and `max_download_bytes` one result file,
     both counted once decoded (`ResponseTooLargeError`, `DownloadTooLargeError`).
@@ -238,7 +239,12 @@ class Client(SyncProviders, _BaseClient[httpx.Client, Callable[[float], None]]):
     _driver: SyncDriver
 
     def _new_http(self, timeout: httpx.Timeout) -> httpx.Client:
-        return httpx.Client(timeout=timeout, follow_redirects=True, limits=_LIMITS)
+        from ._deadlines import with_deadlines
+
+        transport = with_deadlines(httpx.HTTPTransport(limits=_LIMITS))
+        return httpx.Client(
+            timeout=timeout, follow_redirects=True, limits=_LIMITS, transport=transport
+        )
 
     def _new_driver(
         self, http: httpx.Client, sleep: Callable[[float], None] | None, limits: BodyLimits

@@ -15,6 +15,7 @@ shielded: the key is gone from its request and its body (`py302._secret`).
 
 from __future__ import annotations
 
+import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, Generic, TypeVar
@@ -23,6 +24,7 @@ import httpx
 
 from ._bodies import BodyLimits, BoundedBody, settled
 from ._constants import DEFAULT_MAX_CONNECTIONS
+from ._deadlines import until
 from ._secret import Secret, shielded
 from ._steps import Close, Emit, Flow, Open, Read, Send, Sleep, Step
 
@@ -109,9 +111,7 @@ class SyncDriver:
         """Carry out one step; a transport error is returned, not raised."""
         try:
             if isinstance(step, Send):
-                body = BoundedBody(self.limits, deadline=step.deadline)
-                response = self.http.send(step.request, stream=True, follow_redirects=False)
-                return self._read_whole(response, body)
+                return self._send(step)
             if isinstance(step, Open):
                 opened = self.http.send(
                     _idle_bounded(step, self.http.timeout), stream=True, follow_redirects=False
@@ -129,6 +129,15 @@ class SyncDriver:
         if isinstance(step, Sleep):
             return self.sleep(step.seconds)
         raise TypeError(f"a flow emitted outside a stream: {step!r}")
+
+    def _send(self, step: Send) -> httpx.Response | Exception:
+        body = BoundedBody(self.limits, deadline=step.deadline)
+        try:
+            with until(time.monotonic() + body.time_left()):
+                response = self.http.send(step.request, stream=True, follow_redirects=False)
+                return self._read_whole(response, body)
+        except httpx.TimeoutException as exc:
+            return body.timed_out() if body.time_left() <= 0 else exc
 
     def _read_whole(
         self, response: httpx.Response, body: BoundedBody
@@ -210,9 +219,12 @@ class AsyncDriver:
             if isinstance(step, Send):
                 async with self._gate():
                     body = BoundedBody(self.limits, deadline=step.deadline)
-                    response = await (await self.current_http()).send(
-                        step.request, stream=True, follow_redirects=False
-                    )
+                    http = await self.current_http()
+                    sending = http.send(step.request, stream=True, follow_redirects=False)
+                    try:
+                        response = await _within(sending, body.time_left())
+                    except TimeoutError:
+                        return body.timed_out()
                     return await self._read_whole(response, body)
             if isinstance(step, Open):
                 opened = await (await self.current_http()).send(
@@ -255,6 +267,17 @@ class AsyncDriver:
         if gate is None:
             gate = self._gates[loop] = asyncio.Semaphore(DEFAULT_MAX_CONNECTIONS)
         return gate
+
+
+async def _within(sending: Awaitable[T], seconds: float) -> T:
+    """`sending`, given at most `seconds` (up to the answer's headers); raises the
+    builtin `TimeoutError` (asyncio's own before Python 3.11)."""
+    import asyncio
+
+    try:
+        return await asyncio.wait_for(sending, max(seconds, 0.001))
+    except asyncio.TimeoutError as exc:
+        raise TimeoutError from exc
 
 
 async def _closed_with_loop(http: httpx.AsyncClient) -> AsyncIterator[None]:

@@ -4,7 +4,9 @@
 (method, path, headers, body) and answers with `answer(request) -> (status, headers,
 body)`. A body is bytes, or an iterator of chunks written one by one (a trickle, an
 endless body: the answer then has no length and ends when the connection closes).
-The server stops writing once the client hangs up, so tests stay bounded.
+Status `RAW` sends the chunks as they are, status line and headers included (to
+trickle the headers themselves). The server stops writing once the client hangs up,
+so tests stay bounded.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ class Seen:
 
 
 Answer = Callable[[Seen], tuple[int, dict[str, str], bytes | Iterable[bytes]]]
+#: The status of an answer whose chunks are written raw: status line, headers, body.
+RAW = 0
 
 
 class HostileServer:
@@ -49,6 +53,10 @@ class HostileServer:
                 )
                 owner.seen.append(seen)
                 status, headers, body = answer(seen)
+                if status == RAW:
+                    self._write(body)
+                    self.close_connection = True
+                    return
                 self.send_response(status)
                 if isinstance(body, bytes):
                     headers = {"content-length": str(len(body)), **headers}
@@ -57,14 +65,17 @@ class HostileServer:
                 for name, value in headers.items():
                     self.send_header(name, value)
                 self.end_headers()
+                self._write(body)
+                if not isinstance(body, bytes):
+                    self.close_connection = True
+
+            def _write(self, body: bytes | Iterable[bytes]) -> None:
                 try:
                     for chunk in [body] if isinstance(body, bytes) else body:
                         self.wfile.write(chunk)
                         self.wfile.flush()
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client hung up, as it should on a hostile answer
-                if not isinstance(body, bytes):
-                    self.close_connection = True
 
             do_GET = do_POST = do_PUT = do_DELETE = _serve
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -61,6 +62,30 @@ def test_a_journal_that_cannot_be_opened_stops_the_call_before_sending(tmp_path:
         assert str(path) in message
         assert "PY302_JOURNAL" in message
         assert why in message
+
+
+def test_a_read_only_journal_names_the_file_before_sending(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "j.sqlite3"
+    Journal(path).entries()  # an existing journal ...
+    real_connect = sqlite3.connect
+
+    def read_only(database: Any, *args: Any, **kwargs: Any) -> sqlite3.Connection:
+        connection: sqlite3.Connection = real_connect(
+            f"file:{database}?mode=ro", *args, uri=True, **kwargs
+        )
+        return connection
+
+    monkeypatch.setattr(sqlite3, "connect", read_only)  # ... that cannot be written
+    with (
+        hostile(flux_task) as api,
+        client(api.url, path) as c,
+        pytest.raises(JournalError, match="cannot be written") as caught,
+    ):
+        c.flux.generate(model="flux-pro-1.1", prompt="x")
+    assert api.seen == []
+    assert str(path) in str(caught.value)
 
 
 def test_a_journal_failing_after_the_submit_costs_only_its_row(

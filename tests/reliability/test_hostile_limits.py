@@ -36,7 +36,7 @@ from py302 import (
     ResponseTooLargeError,
     TaskTimeoutError,
 )
-from tests.reliability.hostile import Seen, hostile
+from tests.reliability.hostile import RAW, Seen, hostile
 
 KEY = "sk-canary-7f3a9c1e5b2d"
 JSON = {"content-type": "application/json"}
@@ -65,6 +65,41 @@ def test_a_trickling_answer_cannot_outlast_the_timeout() -> None:
         started = time.monotonic()
         with pytest.raises(APITimeoutError, match="whole call"):
             c.flux.dev(prompt="x")
+        assert time.monotonic() - started < 2.0
+
+
+TRICKLED_HEADERS = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Padding: "
+    + b"p" * 60
+    + b"\r\nContent-Length: 2\r\n\r\n{}"
+)
+
+
+def test_trickled_headers_cannot_outlast_the_timeout() -> None:
+    def answer(seen: Seen) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        return RAW, {}, trickle(TRICKLED_HEADERS, 0.1)  # ~12 s of headers
+
+    with hostile(answer) as api, client(api.url, timeout=1.0, max_retries=0) as c:
+        started = time.monotonic()
+        with pytest.raises(APITimeoutError):
+            c.flux.dev(prompt="x")
+        assert time.monotonic() - started < 2.0
+
+
+def test_trickled_headers_cannot_outlast_the_timeout_async() -> None:
+    def answer(seen: Seen) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        return RAW, {}, trickle(TRICKLED_HEADERS, 0.1)
+
+    async def call(url: str) -> None:
+        plugins = PluginHost(entry_points=False)
+        options: dict[str, Any] = {"timeout": 1.0, "max_retries": 0, "plugins": plugins}
+        async with AsyncClient(api_key=KEY, base_url=url, **options) as c:
+            await c.flux.dev(prompt="x")
+
+    with hostile(answer) as api:
+        started = time.monotonic()
+        with pytest.raises(APITimeoutError, match="whole call"):
+            asyncio.run(call(api.url))
         assert time.monotonic() - started < 2.0
 
 
