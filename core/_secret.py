@@ -51,6 +51,17 @@ def shielded(response: httpx.Response, secret: Secret | None) -> httpx.Response:
     response.request = httpx.Request(
         request.method, str(request.url).replace(key, HIDDEN), headers=headers
     )
-    if response.is_stream_consumed and key.encode() in response.content:
+    if not response.is_stream_consumed or not _may_echo(response):
+        return response
+    if key.encode() in response.content:
         return settled(response, response.content.replace(key.encode(), HIDDEN.encode()))
     return response
+
+
+def _may_echo(response: httpx.Response) -> bool:
+    """Whether a body could quote the key back: any error or redirect answer, and any
+    text (JSON included); a successful binary body (an image) is not searched."""
+    if response.status_code >= 300:
+        return True
+    kind = response.headers.get("content-type", "").lower()
+    return not kind or kind.startswith(("text/", "application/json")) or "json" in kind

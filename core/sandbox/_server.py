@@ -115,7 +115,10 @@ class Sandbox:
 
         import uvicorn
 
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP named outright: asyncio turns Nagle off (TCP_NODELAY) only on
+        # sockets whose protocol says TCP, and accepted sockets inherit ours; with
+        # protocol 0 every keep-alive answer waited 40 ms for a delayed ACK.
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             listener.bind((self.host, self.port))

@@ -198,3 +198,24 @@ def test_fault_strings_for_the_command_line() -> None:
     )
     with pytest.raises(ValueError, match="unknown kind"):
         parse_fault("flux.dev:explode")
+
+
+def test_served_connections_send_without_nagle_delays(monkeypatch: pytest.MonkeyPatch) -> None:
+    """asyncio turns Nagle off only on sockets whose protocol says TCP; a listener made
+    with protocol 0 left every keep-alive answer waiting 40 ms for a delayed ACK."""
+    import socket
+
+    import uvicorn
+
+    handed: list[socket.socket] = []
+
+    def capture(self: Any, sockets: list[socket.socket] | None = None) -> None:
+        handed.extend(sockets or [])
+
+    monkeypatch.setattr(uvicorn.Server, "run", capture)
+    Sandbox().serve_forever()
+    (listener,) = handed
+    try:
+        assert listener.proto == socket.IPPROTO_TCP
+    finally:
+        listener.close()
