@@ -31,6 +31,7 @@ from ._errors import (
     APIStatusError,
     APITimeoutError,
     ConfigurationError,
+    MalformedResponseError,
     ResponseTooLargeError,
     request_id_of,
 )
@@ -39,7 +40,7 @@ from ._registry import OperationSpec, ProviderRegistry
 from ._results import Normalized, Result
 from ._retry import retry_delay, should_retry
 from ._steps import Flow, Send, Sleep
-from ._transport import build_request, decode_payload
+from ._transport import build_request, decode_payload, json_problem
 from ._validation import validate_request
 from .binding import Call
 
@@ -219,6 +220,10 @@ def interpret(ctx: Context, spec: OperationSpec, response: httpx.Response) -> An
     if response.status_code >= 400:
         raise APIStatusError.from_response(
             response, provider=spec.provider, operation=spec.qualified_name
+        )
+    if isinstance(payload, str) and (problem := json_problem(response)) is not None:
+        raise MalformedResponseError(
+            spec.qualified_name, [f"the body says it is JSON, but {problem}"], payload[:500]
         )
     return payload
 

@@ -19,6 +19,7 @@
     │   ├── InternalServerError         5xx
     │   └── APIStreamError              an error event inside a stream
     ├── ResponseShapeError          a 2xx body does not fit the operation's model
+    │   └── MalformedResponseError  ... it is not even the JSON it says it is
     ├── DownloadError               a result file could not be fetched
     │   └── DownloadTooLargeError   ... it was larger than the size cap
     ├── OutputExistsError           saving would replace a file (pass overwrite=True)
@@ -56,6 +57,7 @@ __all__ = [
     "DownloadTooLargeError",
     "InternalServerError",
     "JournalError",
+    "MalformedResponseError",
     "NotFoundError",
     "OutputExistsError",
     "PermissionDeniedError",
@@ -346,6 +348,12 @@ class ResponseShapeError(Py302Error):
         super().__init__(
             f"{operation}: the response does not match the spec.\n  " + "\n  ".join(self.problems)
         )
+
+
+class MalformedResponseError(ResponseShapeError):
+    """Raised when a 2xx body says it is JSON and is not (broken UTF-8, broken JSON,
+    nesting deeper than Python reads). A wait treats a poll answered so as no news
+    and polls again; a submit answered so may have started a task (journal: `lost`)."""
 
 
 class TaskError(Py302Error):

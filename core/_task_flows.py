@@ -20,6 +20,7 @@ from ._errors import (
     APIStatusError,
     APITimeoutError,
     ConfigurationError,
+    MalformedResponseError,
     ResponseShapeError,
     TaskTimeoutError,
     UnsupportedOperationError,
@@ -178,6 +179,10 @@ def wait_flow(
             if deadline - max(ctx.clock() - started, slept) > 0:
                 raise
             continue  # the wait's own deadline cut the poll short: a task timeout
+        except MalformedResponseError as garbled:  # no news: the task is as it was
+            logger.warning(
+                "%s task %s: %s; polling again", state.spec.qualified_name, state.id, garbled
+            )
         if on_poll is not None:
             on_poll()
         attempt += 1

@@ -19,7 +19,7 @@ import httpx
 
 from ._registry import OperationSpec, media_type
 
-__all__ = ["build_request", "decode_payload", "is_json_type"]
+__all__ = ["build_request", "decode_payload", "is_json_type", "json_problem"]
 
 _USER_AGENT = "py302"
 
@@ -85,6 +85,22 @@ def decode_payload(response: httpx.Response) -> Any:
     if not response.content:
         return None
     return response.content
+
+
+def json_problem(response: httpx.Response) -> str | None:
+    """Why a body whose content type says JSON is not JSON (None when it is, or when it
+    does not claim to be): what a shape error says instead of "got a string"."""
+    if not is_json_type(response.headers.get("content-type", "")):
+        return None
+    try:
+        response.json()
+    except RecursionError:
+        return "it is nested deeper than Python can read"
+    except UnicodeDecodeError as exc:
+        return f"it is not valid UTF-8 (byte {exc.start})"
+    except ValueError as exc:
+        return f"it is not valid JSON ({exc})"
+    return None
 
 
 def _fill_path(template: str, values: Mapping[str, Any]) -> str:

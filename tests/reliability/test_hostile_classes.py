@@ -30,6 +30,7 @@ from py302 import (
     DownloadError,
     DownloadTooLargeError,
     JournalError,
+    MalformedResponseError,
     OutputExistsError,
     PluginHost,
     Py302Error,
@@ -107,13 +108,13 @@ CASES: list[tuple[str, Answer, Callable[[Client, Path], Any], type[Py302Error]]]
         "broken UTF-8 body",
         always(200, JSON, b'{"images": "\xff\xfe"}'),
         lambda c, _: c.flux.dev(prompt="x"),
-        ResponseShapeError,
+        MalformedResponseError,
     ),
     (
         "JSON nested 100,000 deep",
         always(200, JSON, b"[" * 100_000 + b"]" * 100_000),
         lambda c, _: c.flux.dev(prompt="x"),
-        ResponseShapeError,
+        MalformedResponseError,
     ),
     (
         "answer past the size cap",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from py302 import (
     AsyncClient,
     Client,
     ConfigurationError,
+    MalformedResponseError,
     PluginHost,
     Py302Error,
     ResponseShapeError,
@@ -184,3 +186,20 @@ def test_one_async_client_serves_several_event_loops(tmp_path: Path) -> None:
         saved = asyncio.run(collect(task))
     assert saved
     assert all(path.stat().st_size > 0 for path in saved)
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        (b'{"images": [{"url": "\xff\xfe"}]}', "not valid UTF-8 (byte 21)"),
+        (b'{"images": [', "not valid JSON"),
+    ],
+)
+def test_a_body_that_is_not_the_json_it_claims_says_so(body: bytes, said: str) -> None:
+    """It was blamed on a field ("body: expected a JSON object, got str")."""
+    with (
+        hostile(lambda seen: (200, {"content-type": "application/json"}, body)) as api,
+        client(api.url) as c,
+        pytest.raises(MalformedResponseError, match=re.escape(said)),
+    ):
+        c.flux.dev(prompt="x")
