@@ -157,6 +157,16 @@ CASES: list[tuple[str, Answer, Callable[[Client, Path], Any], type[Py302Error]]]
         DownloadTooLargeError,
     ),
     (
+        "download redirected to an unsupported scheme",
+        lambda seen: (
+            (302, {"location": "ftp://files.test/f.png"}, b"")
+            if seen.path == "/f.png"
+            else images_at("/f.png", [URL[0]])(seen)
+        ),
+        lambda c, _: c.flux.dev(prompt="x").asset.read(),
+        DownloadError,
+    ),
+    (
         "download of a non-http URL",
         always(200, JSON, b'{"images": [{"url": "file:///etc/passwd"}]}'),
         lambda c, _: c.flux.dev(prompt="x").asset.read(),

@@ -22,7 +22,15 @@ from typing import Any
 
 import pytest
 
-from py302 import BadRequestError, Client, Journal, JournalError, PluginHost, TaskStatus
+from py302 import (
+    APIStatusError,
+    BadRequestError,
+    Client,
+    Journal,
+    JournalError,
+    PluginHost,
+    TaskStatus,
+)
 from tests.reliability.hostile import Seen, hostile, json_answer
 
 KEY = "sk-canary-7f3a9c1e5b2d"
@@ -102,6 +110,21 @@ def test_a_journal_failing_after_the_submit_costs_only_its_row(
         assert "disk is full" in caplog.text
         assert task.wait().task_id == "t-1"
     assert [seen.method for seen in api.seen].count("POST") == 1
+
+
+def test_a_submit_answered_by_a_redirect_is_journaled_as_uncertain(tmp_path: Path) -> None:
+    """It used to read `not_submitted` (the failed redirect hop counted as never sent),
+    while the server may well have accepted the task."""
+    journal = Journal(tmp_path / "j.sqlite3")
+    answer = (303, {"location": "http://127.0.0.1:9/elsewhere"}, b"")
+    with (
+        hostile(lambda seen: answer) as api,
+        client(api.url, journal) as c,
+        pytest.raises(APIStatusError),
+    ):
+        c.flux.generate(model="flux-pro-1.1", prompt="x")
+    assert [row.state for row in journal.entries()] == ["uncertain"]
+    assert len(api.seen) == 1
 
 
 # -- rows move forward, and are collected once --------------------------------------------
@@ -218,3 +241,33 @@ def test_a_task_of_a_sandbox_that_is_gone_is_not_resumed_with_the_key(tmp_path: 
     assert "AI302_BASE_URL" in done.stderr
     assert squatter.seen == []  # neither the key nor a poll went to the new listener
     assert KEY not in done.stdout + done.stderr
+
+
+def test_a_synchronous_result_left_unsaved_is_collected_by_resume(tmp_path: Path) -> None:
+    url: list[str] = []
+
+    def answer(seen: Seen) -> tuple[int, dict[str, str], bytes]:
+        if seen.path == "/file.png":
+            return 200, {"content-type": "image/png"}, b"a picture"
+        return json_answer(200, json.dumps({"images": [{"url": f"{url[0]}/file.png"}]}).encode())
+
+    journal_path = tmp_path / "j.sqlite3"
+    journal = Journal(journal_path)
+    with hostile(answer) as api:
+        url.append(api.url)
+        with client(api.url, journal) as c:
+            result = c.flux.dev(prompt="x")  # paid for; then the process died before saving
+        assert result.journal_entry is not None
+        journal.set_out_dir(result.journal_entry, tmp_path / "out")
+        assert [row.entry for row in journal.entries(unfinished=True)] == [result.journal_entry]
+        done = subprocess.run(
+            [sys.executable, "-m", "py302", "tasks", "resume"],
+            env=cli_env(journal_path, api.url),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "file.png").read_bytes() == b"a picture"
+    assert journal.entries(unfinished=True) == []

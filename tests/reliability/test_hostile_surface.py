@@ -81,3 +81,10 @@ def test_the_first_setup_command_installs_no_example_plugin() -> None:
     assert "pip install -e '.[cli,dev]'" in first
     assert "example_plugin" not in first
     assert "example_plugin" not in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_the_cli_default_output_folder_is_ignored_by_git() -> None:
+    from py302.cli._run import DEFAULT_OUT
+
+    ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").split()
+    assert f"{DEFAULT_OUT}/" in ignored or DEFAULT_OUT in ignored
