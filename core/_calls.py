@@ -85,7 +85,9 @@ def prepare(ctx: Context, registry: ProviderRegistry, call: Call[Any]) -> Prepar
     query = {key: unstructure(value) for key, value in call.query.items()}
     body = unstructure(dict(call.body)) if call.body is not None else None
     options = {key: unstructure(value) for key, value in call.options.items()}
-    validate_request(registry, spec, path=path, query=query, body=body, options=options)
+    validate_request(
+        registry, spec, path=path, query=query, body=body, options=options, headers=call.headers
+    )
     defaults = {
         name: schema["default"] for name, schema in spec.options.items() if "default" in schema
     }
@@ -95,13 +97,20 @@ def prepare(ctx: Context, registry: ProviderRegistry, call: Call[Any]) -> Prepar
     if provider.request_headers is not None:
         headers.update(provider.request_headers(spec, call) or {})
     headers.update(auth_headers(ctx, spec.provider))
-    headers.update(call.headers)
+    headers.update({name: _header_text(value) for name, value in call.headers.items()})
     request = build_request(
         spec, base_url=ctx.base_url, path=path, query=query, body=body, headers=headers
     )
     return Prepared(
         spec=spec, registry=registry, request=request, model=call.model, options=call.options
     )
+
+
+def _header_text(value: Any) -> str:
+    """A header parameter's value as text (a bool as JSON spells it)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else str(value)
 
 
 def auth_headers(ctx: Context, provider: str) -> Mapping[str, str]:

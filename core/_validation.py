@@ -37,11 +37,16 @@ def validate_request(
     query: Mapping[str, Any],
     body: Any,
     options: Mapping[str, Any] | None = None,
+    headers: Mapping[str, Any] | None = None,
 ) -> None:
-    """Raise `RequestValidationError` naming every field of the request that is wrong."""
+    """Raise `RequestValidationError` naming every field of the request that is wrong.
+
+    `headers` are the caller's; only those the operation declares as header
+    parameters are checked (any other header may be sent as it is).
+    """
     options = options or {}
     given = {"path": path, "query": query}
-    problems = _parameter_problems(registry, spec, given)
+    problems = _parameter_problems(registry, spec, {**given, "header": _declared(spec, headers)})
     problems.extend(
         (field, "must be a finite number: JSON has no NaN or Infinity")
         for field in [*_non_finite(query), *_non_finite(path), *_non_finite(body)]
@@ -72,10 +77,21 @@ def validate_request(
         raise RequestValidationError(spec.qualified_name, problems)
 
 
+def _declared(spec: OperationSpec, headers: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The caller's values of the header parameters `spec` declares, by declared name."""
+    by_lower = {name.lower(): value for name, value in (headers or {}).items()}
+    return {
+        param.name: by_lower[param.name.lower()]
+        for param in spec.parameters
+        if param.location == "header" and param.name.lower() in by_lower
+    }
+
+
 def _parameter_problems(
     registry: ProviderRegistry, spec: OperationSpec, given: Mapping[str, Mapping[str, Any]]
 ) -> list[tuple[str, str]]:
-    """What is wrong with the path and query values given for the declared parameters."""
+    """What is wrong with the path, query and header values given for the declared
+    parameters."""
     problems: list[tuple[str, str]] = []
     for param in spec.parameters:
         values = given[param.location]

@@ -24,6 +24,7 @@ from ._extensions import (
     result_problems,
     stream_block,
 )
+from ._normalize import normalize
 
 __all__ = [
     "EVIDENCE_LEVELS",
@@ -108,8 +109,8 @@ def load_fragments(specs_dir: Path, display_root: Path | None = None) -> list[Fr
                 problems.append(f"{_display(file, root)}: not valid YAML: {exc}")
         if len(documents) != len(files):
             continue
-        document = _merge(documents, name, problems)
-        found = check_document(document, name, inventory)
+        document, found = normalize(_merge(documents, name, problems), name)
+        found += check_document(document, name, inventory)
         problems.extend(found)
         provider = document.get("x-py302-provider", "")
         if provider in providers:
@@ -141,12 +142,14 @@ def _merge(documents: list[Any], name: str, problems: list[str]) -> dict[str, An
             if path in merged.setdefault("paths", {}):
                 problems.append(f"{name}: path {path} is defined twice")
             merged["paths"][path] = item
-        schemas = extra.get("components", {}).get("schemas", {})
-        target = merged.setdefault("components", {}).setdefault("schemas", {})
-        for schema_name, schema in schemas.items():
-            if schema_name in target and target[schema_name] != schema:
-                problems.append(f"{name}: schema {schema_name} is defined twice, differently")
-            target[schema_name] = schema
+        for section, entries in (extra.get("components") or {}).items():
+            target = merged.setdefault("components", {}).setdefault(section, {})
+            for entry_name, entry in (entries or {}).items():
+                if entry_name in target and target[entry_name] != entry:
+                    problems.append(
+                        f"{name}: components/{section}/{entry_name} is defined twice, differently"
+                    )
+                target[entry_name] = entry
     return merged
 
 

@@ -18,6 +18,8 @@ __all__ = ["OperationData", "Param", "collect_operations", "registry_entry"]
 
 _SIMPLE_TYPES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
 _RESERVED = {"self", "extra_body", "extra_headers"}
+#: Header parameters OpenAPI says to ignore: py302 sets them itself.
+IGNORED_HEADERS = frozenset({"content-type", "authorization"})
 
 
 @attrs.frozen(kw_only=True)
@@ -29,7 +31,7 @@ class Param:
     annotation: str
     required: bool
     description: str | None
-    location: str  # path, query, body or option
+    location: str  # path, query, header, body or option
 
 
 @attrs.frozen(kw_only=True)
@@ -91,6 +93,11 @@ class OperationData:
     def query_params(self) -> list[Param]:
         """Parameters sent in the query string."""
         return [p for p in self.params if p.location == "query"]
+
+    @property
+    def header_params(self) -> list[Param]:
+        """Parameters sent as request headers."""
+        return [p for p in self.params if p.location == "header"]
 
     @property
     def body_params(self) -> list[Param]:
@@ -159,30 +166,49 @@ def _python_name(wire: str) -> str:
 def _parameters(op: Mapping[str, Any], fragment: str, problems: list[str]) -> list[Param]:
     params = []
     for raw in op.get("parameters", []):
-        if raw.get("in") not in {"path", "query"}:
-            if raw.get("in") == "header":
-                continue  # headers go through extra_headers and plugins
+        location = raw.get("in")
+        if location == "header" and str(raw.get("name", "")).lower() in IGNORED_HEADERS:
+            continue  # py302 sets these itself; OpenAPI says to ignore such parameters
+        if location not in {"path", "query", "header"}:
             problems.append(
-                f"{fragment}: {op['operationId']}: unsupported parameter location {raw.get('in')}"
+                f"{fragment}: {op['operationId']}: parameter {raw.get('name')!r} is in "
+                f"{location!r}; py302 sends path, query and header parameters (a cookie can "
+                "be sent as a `Cookie` header parameter)"
             )
             continue
-        schema = raw.get("schema", {})
-        python_type = _SIMPLE_TYPES.get(schema.get("type", ""), "Any")
-        if schema.get("type") == "array":
-            item = _SIMPLE_TYPES.get(schema.get("items", {}).get("type", ""), "Any")
-            python_type = f"list[{item}]"
-        required = bool(raw.get("required")) or raw["in"] == "path"
+        python_type = _parameter_type(raw.get("schema") or {})
+        required = bool(raw.get("required")) or location == "path"
+        wire = raw["name"]
         params.append(
             Param(
-                name=_python_name(raw["name"]),
-                wire=raw["name"],
+                name=_python_name(wire.lower() if location == "header" else wire),
+                wire=wire,
                 annotation=python_type if required else f"{python_type} | None",
                 required=required,
                 description=raw.get("description"),
-                location=raw["in"],
+                location=location,
             )
         )
     return params
+
+
+def _parameter_type(schema: Mapping[str, Any]) -> str:
+    """The annotation of a parameter of `schema`: an enum's values as a `Literal`,
+    `type` lists (`[string, "null"]`) as unions, arrays by their items."""
+    if isinstance(schema.get("enum"), list):
+        values = [value for value in schema["enum"] if value is not None]
+        if values:
+            return "Literal[" + ", ".join(repr(value) for value in values) + "]"
+    kinds = schema.get("type")
+    members: list[str] = []
+    for kind in kinds if isinstance(kinds, list) else [kinds]:
+        if kind == "null":
+            continue
+        if kind == "array":
+            members.append(f"list[{_parameter_type(schema.get('items') or {})}]")
+        else:
+            members.append(_SIMPLE_TYPES.get(kind, "Any") if isinstance(kind, str) else "Any")
+    return " | ".join(dict.fromkeys(members)) or "Any"
 
 
 def _body_params(
@@ -375,6 +401,7 @@ def registry_entry(op: OperationData, index: ModelIndex) -> dict[str, Any]:
         {k: v for k, v in param.items() if k in {"name", "in", "required", "schema", "example"}}
         for param in raw.get("parameters", [])
         if param.get("in") in {"path", "query"}
+        or (param.get("in") == "header" and param["name"].lower() not in IGNORED_HEADERS)
     ]
     return {
         "arguments": [

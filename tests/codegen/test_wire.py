@@ -1,0 +1,194 @@
+"""What OpenAPI lets a document say the long way reaches the wire as the short way would.
+
+The `wire` fragment (fixtures/specs/wire.yaml) declares a path-level `$ref`
+parameter, header parameters, a `$ref` request body and `$ref` responses. Each call
+goes through the public client to an `httpx.MockTransport`: the assertions are on
+the request sent and the value decoded. Documents that cannot be put into one shape
+are refused, naming the JSON pointer.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import textwrap
+import types
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from py302 import Client, PluginHost, Provider, RequestValidationError, hookimpl
+from py302.codegen import generate
+from py302.codegen._errors import CodegenError
+from tests.support import TEST_KEY, no_sleep
+
+FIXTURE_SPECS = Path(__file__).parent / "fixtures" / "specs"
+
+
+@pytest.fixture(scope="module")
+def wire(tmp_path_factory: pytest.TempPathFactory) -> Iterator[types.ModuleType]:
+    root = tmp_path_factory.mktemp("wire")
+    assert generate(FIXTURE_SPECS, root / "wire_bindings", package="wire_bindings") == 0
+    sys.path.insert(0, str(root))
+    yield importlib.import_module("wire_bindings.wire")
+    sys.path.remove(str(root))
+    for name in [m for m in sys.modules if m.startswith("wire_bindings")]:
+        del sys.modules[name]
+
+
+def client_for(
+    answer: Callable[[httpx.Request], httpx.Response], sent: list[httpx.Request]
+) -> Client:
+    @hookimpl
+    def py302_register_providers(register: Callable[[Provider], None]) -> None:
+        register(Provider(name="wire", bindings="wire_bindings.wire"))
+
+    plugin = types.ModuleType("wire_plugin")
+    plugin.py302_register_providers = py302_register_providers  # type: ignore[attr-defined]
+    host = PluginHost(builtins=False, entry_points=False, plugins=[("wire", plugin)])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return answer(request)
+
+    return Client(
+        api_key=TEST_KEY,
+        http_client=httpx.Client(transport=httpx.MockTransport(handler)),
+        plugins=host,
+        sleep=no_sleep,
+    )
+
+
+def test_path_level_ref_and_header_parameters_reach_the_wire(wire: types.ModuleType) -> None:
+    sent: list[httpx.Request] = []
+    animal = {"id": 7, "name": "Nessie", "pen": "loch"}
+    with client_for(lambda request: httpx.Response(200, json=animal), sent) as client:
+        result = wire.WireOperations(client).get_animal(
+            pen_id="loch", animal_id=7, x_keeper="ada", accept="application/json", limit=3
+        )
+    (request,) = sent
+    assert request.url.path == "/wire/pens/loch/animals/7"  # not /wire/pens/%7Bpen_id%7D/...
+    assert dict(request.url.params) == {"limit": "3"}  # pen_id is not sent in the query too
+    assert request.headers["x-keeper"] == "ada"
+    assert request.headers["accept"] == "application/json"
+    assert request.headers["authorization"] == f"Bearer {TEST_KEY}"  # not a parameter
+    assert result.data == wire.Animal(id=7, name="Nessie", pen="loch")  # $ref response
+
+
+def test_a_required_header_parameter_is_checked_before_sending(wire: types.ModuleType) -> None:
+    sent: list[httpx.Request] = []
+    with client_for(lambda request: httpx.Response(200, json={}), sent) as client:
+        ops = wire.WireOperations(client)
+        with pytest.raises(RequestValidationError, match="X-Keeper: is required"):
+            ops.get_animal(pen_id="p", animal_id=1, x_keeper=None)
+        with pytest.raises(RequestValidationError, match="Accept"):
+            ops.get_animal(pen_id="p", animal_id=1, x_keeper="k", accept="text/html")
+    assert sent == []
+
+
+def test_a_ref_request_body_sends_its_fields(wire: types.ModuleType) -> None:
+    sent: list[httpx.Request] = []
+    with client_for(lambda request: httpx.Response(201, json={"eaten_grams": 450}), sent) as client:
+        result = wire.WireOperations(client).feed(pen_id="loch", food="hay", grams=500)
+    (request,) = sent
+    assert request.url.path == "/wire/pens/loch/feedings"
+    assert request.read() == b'{"food": "hay", "grams": 500}'  # not {}
+    assert result.data == wire.Fed(eaten_grams=450)
+
+
+def compile_problems(tmp_path: Path, paths: str, components: str = "") -> str:
+    document = textwrap.dedent(
+        """\
+        openapi: 3.1.0
+        info: {title: Bad, version: "1"}
+        x-py302-provider: bad
+        tags: [{name: bad}]
+        paths:
+        """
+    ) + textwrap.indent(textwrap.dedent(paths), "  ")
+    if components:
+        document += "components:\n" + textwrap.indent(textwrap.dedent(components), "  ")
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "bad.yaml").write_text(document, encoding="utf-8")
+    with pytest.raises(CodegenError) as caught:
+        generate(specs, tmp_path / "out", package="bad_bindings")
+    assert not (tmp_path / "out").exists(), "nothing is written on error"
+    return str(caught.value)
+
+
+OPERATION = """\
+    operationId: {op}
+    tags: [bad]
+    summary: x
+    x-py302-doc: [bad/x]
+    x-py302-evidence: inferred
+    x-py302-sources: []
+    x-py302-notes: x
+    responses: {{'204': {{description: done}}}}
+"""
+
+
+def test_a_placeholder_without_a_parameter_is_refused_naming_the_pointer(tmp_path: Path) -> None:
+    problems = compile_problems(
+        tmp_path,
+        "/items/{item_id}:\n  get:\n" + OPERATION.format(op="get_item"),
+    )
+    assert "#/paths/~1items~1{item_id}/get" in problems
+    assert "{item_id} has no parameter" in problems
+
+
+def test_a_path_parameter_without_a_placeholder_is_refused(tmp_path: Path) -> None:
+    problems = compile_problems(
+        tmp_path,
+        "/items:\n  parameters:\n    - {name: item_id, in: path, required: true, "
+        "schema: {type: string}}\n  get:\n" + OPERATION.format(op="list_items"),
+    )
+    assert "path parameter 'item_id' has no {item_id} in the path" in problems
+
+
+def test_a_ref_that_names_nothing_is_refused_naming_where(tmp_path: Path) -> None:
+    problems = compile_problems(
+        tmp_path,
+        "/items:\n  get:\n    parameters:\n      - $ref: '#/components/parameters/Nope'\n"
+        + OPERATION.format(op="list_items"),
+    )
+    assert "#/paths/~1items/get/parameters/0" in problems
+    assert "$ref #/components/parameters/Nope names nothing" in problems
+
+
+def test_a_cookie_parameter_names_itself(tmp_path: Path) -> None:
+    problems = compile_problems(
+        tmp_path,
+        "/items:\n  get:\n    parameters:\n      - {name: session, in: cookie, "
+        "schema: {type: string}}\n" + OPERATION.format(op="list_items"),
+    )
+    assert "parameter 'session' is in 'cookie'" in problems
+
+
+def test_a_nullable_type_list_on_a_parameter_compiles(tmp_path: Path) -> None:
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    op = OPERATION.format(op="list_items")
+    (specs / "ok.yaml").write_text(
+        textwrap.dedent(
+            """\
+            openapi: 3.1.0
+            info: {title: Ok, version: "1"}
+            x-py302-provider: ok
+            tags: [{name: ok}]
+            paths:
+              /items:
+                get:
+                  parameters:
+                    - {name: cursor, in: query, schema: {type: [string, "null"]}}
+            """
+        )
+        + textwrap.indent(op.replace("[bad]", "[ok]").replace("bad/x", "ok/x"), "  "),
+        encoding="utf-8",
+    )
+    assert generate(specs, tmp_path / "out", package="ok_bindings") == 0
+    text = (tmp_path / "out" / "ok.py").read_text(encoding="utf-8")
+    assert "cursor: str | None = None" in text
