@@ -20,10 +20,20 @@ import attrs
 
 from ._errors import CodegenError
 from ._load import iter_operations
+from ._normalize import pointer
 
 __all__ = ["FieldInfo", "ModelIndex", "generate_models", "names_in", "prune_models"]
 
 TEMPLATES = Path(__file__).parent / "templates"
+#: Names the generated module imports or defines besides the models: a schema of one of
+#: these names would shadow it and break every builder.
+RESERVED_NAMES = frozenset(
+    {
+        "Any", "Literal", "Mapping", "TypeAlias", "annotations", "field", "frozen",
+        "Call", "FileInput", "ModeT", "Namespace", "OpenEnum", "OpenStrEnum", "StreamCall",
+        "TaskCall", "drop_none", "operation", "streamable", "streaming", "task",
+    }
+)  # fmt: skip
 _DROPPED_IMPORTS = ("from dataclasses import", "from enum import Enum", "from __future__ import")
 
 
@@ -45,6 +55,23 @@ class ModelIndex:
     classes: Mapping[str, tuple[FieldInfo, ...]]
     enums: Mapping[str, tuple[Any, ...]]
     aliases: frozenset[str]
+    #: What each alias stands for, as source (`InitImage` -> `bytes`).
+    alias_values: Mapping[str, str] = attrs.field(factory=dict)
+
+    def expand(self, annotation: str) -> str:
+        """`annotation` with aliases replaced by what they stand for, recursively (a
+        field typed by a `$ref` to `{type: string, format: binary}` is still bytes)."""
+        seen: set[str] = set()
+        while True:
+            names = names_in(annotation) & self.alias_values.keys() - seen
+            if not names:
+                return annotation
+            for alias in names:
+                tree = _Substitute(alias, self.alias_values[alias]).visit(
+                    ast.parse(annotation, mode="eval")
+                )
+                annotation = ast.unparse(ast.fix_missing_locations(tree))
+            seen |= names
 
     def fields_of(self, name: str) -> tuple[FieldInfo, ...]:
         """The fields of class `name`, required ones first (declaration order kept)."""
@@ -68,6 +95,15 @@ def generate_models(document: Mapping[str, Any], name: str) -> tuple[str, ModelI
     schemas = document.get("components", {}).get("schemas", {})
     if not schemas:
         return "", ModelIndex(classes={}, enums={}, aliases=frozenset())
+    taken = sorted(set(schemas) & RESERVED_NAMES)
+    if taken:
+        raise CodegenError(
+            [
+                f"{name}: {pointer('components', 'schemas', schema)}: {schema!r} is a name the "
+                "generated module imports; rename the schema (the wire format does not change)"
+                for schema in taken
+            ]
+        )
     models_only = {
         "openapi": document["openapi"],
         "info": document["info"],
@@ -130,6 +166,7 @@ def _index(source: str, name: str) -> ModelIndex:
     classes: dict[str, tuple[FieldInfo, ...]] = {}
     enums: dict[str, tuple[Any, ...]] = {}
     aliases: set[str] = set()
+    alias_values: dict[str, str] = {}
     for node in tree.body:
         if isinstance(node, ast.ClassDef):
             bases = [ast.unparse(base) for base in node.bases]
@@ -144,11 +181,15 @@ def _index(source: str, name: str) -> ModelIndex:
                 classes[node.name] = tuple(inherited) + _fields(node, source)
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             aliases.add(node.target.id)
+            if node.value is not None:
+                alias_values[node.target.id] = ast.unparse(node.value)
         elif isinstance(node, ast.Assign):
             raise CodegenError(
                 [f"{name}: unexpected statement in models: {ast.unparse(node)[:80]}"]
             )
-    return ModelIndex(classes=classes, enums=enums, aliases=frozenset(aliases))
+    return ModelIndex(
+        classes=classes, enums=enums, aliases=frozenset(aliases), alias_values=alias_values
+    )
 
 
 def _fields(node: ast.ClassDef, source: str) -> tuple[FieldInfo, ...]:
@@ -168,7 +209,7 @@ def _fields(node: ast.ClassDef, source: str) -> tuple[FieldInfo, ...]:
             description = str(following.value.value).strip()
         required = stmt.value is None or (
             isinstance(stmt.value, ast.Call)
-            and not any(k.arg == "default" for k in stmt.value.keywords)
+            and not any(k.arg in {"default", "factory"} for k in stmt.value.keywords)
         )
         found.append(
             FieldInfo(
@@ -180,6 +221,17 @@ def _fields(node: ast.ClassDef, source: str) -> tuple[FieldInfo, ...]:
             )
         )
     return tuple(found)
+
+
+class _Substitute(ast.NodeTransformer):
+    def __init__(self, alias: str, value: str) -> None:
+        self.alias = alias
+        self.value = value
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        if node.id == self.alias:
+            return ast.parse(f"({self.value})", mode="eval").body
+        return node
 
 
 class _Widen(ast.NodeTransformer):

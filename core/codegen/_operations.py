@@ -12,7 +12,7 @@ import attrs
 from ._errors import CodegenError
 from ._extensions import event_model, merged_result, stream_block
 from ._load import iter_operations
-from ._models import ModelIndex
+from ._models import ModelIndex, names_in
 
 __all__ = ["OperationData", "Param", "collect_operations", "registry_entry"]
 
@@ -238,7 +238,7 @@ def _body_params(
         Param(
             name=field.name,
             wire=field.wire,
-            annotation=_file_annotation(field.annotation)
+            annotation=_file_annotation(index.expand(field.annotation))
             if field.wire in binary
             else index.widen(field.annotation),
             required=field.required,
@@ -290,7 +290,11 @@ def binary_fields(op: Mapping[str, Any], index: ModelIndex) -> list[str]:
         if not media.startswith("multipart/"):
             continue
         schema_name = body["schema"]["$ref"].rsplit("/", 1)[-1]
-        fields.extend(f.wire for f in index.classes.get(schema_name, ()) if "bytes" in f.annotation)
+        fields.extend(
+            f.wire
+            for f in index.classes.get(schema_name, ())
+            if "bytes" in names_in(index.expand(f.annotation))
+        )
     return sorted(fields)
 
 

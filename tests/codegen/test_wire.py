@@ -192,3 +192,41 @@ def test_a_nullable_type_list_on_a_parameter_compiles(tmp_path: Path) -> None:
     assert generate(specs, tmp_path / "out", package="ok_bindings") == 0
     text = (tmp_path / "out" / "ok.py").read_text(encoding="utf-8")
     assert "cursor: str | None = None" in text
+
+
+def test_a_file_field_typed_by_a_ref_is_sent_as_a_file(
+    wire: types.ModuleType, tmp_path: Path
+) -> None:
+    picture = tmp_path / "pen.png"
+    picture.write_bytes(b"\x89PNG from disk")
+    sent: list[httpx.Request] = []
+    with client_for(lambda request: httpx.Response(200, json={"id": "p1"}), sent) as client:
+        ops = wire.WireOperations(client)
+        ops.upload_photo(pen_id="loch", picture=picture, caption="dawn")
+        ops.upload_photo(pen_id="loch", picture=b"\x89PNG in memory")
+    from_disk, in_memory = (request.read() for request in sent)
+    assert sent[0].headers["content-type"].startswith("multipart/form-data")
+    assert b'filename="pen.png"' in from_disk
+    assert b"\x89PNG from disk" in from_disk  # the file, not its path as text
+    assert str(picture).encode() not in from_disk
+    assert b"\x89PNG in memory" in in_memory
+
+
+def test_list_and_dict_defaults_are_not_shared_between_instances(
+    wire: types.ModuleType,
+) -> None:
+    first, second = wire.Photo(id="a"), wire.Photo(id="b")
+    assert first.tags == []
+    assert first.sizes == {}
+    assert first.tags is not second.tags
+    assert first.sizes is not second.sizes
+
+
+def test_a_schema_named_like_an_import_is_refused(tmp_path: Path) -> None:
+    problems = compile_problems(
+        tmp_path,
+        "/items:\n  get:\n" + OPERATION.format(op="list_items"),
+        "schemas:\n  Call: {type: object, properties: {x: {type: string}}}\n",
+    )
+    assert "#/components/schemas/Call" in problems
+    assert "rename the schema" in problems
