@@ -40,7 +40,7 @@ from ._registry import OperationSpec, ProviderRegistry
 from ._results import Normalized, Result
 from ._retry import retry_delay, should_retry
 from ._steps import Flow, Send, Sleep
-from ._transport import build_request, decode_payload, json_problem
+from ._transport import build_request, decode_payload, json_problem, simple_value
 from ._validation import validate_request
 from .binding import Call
 
@@ -97,20 +97,19 @@ def prepare(ctx: Context, registry: ProviderRegistry, call: Call[Any]) -> Prepar
     if provider.request_headers is not None:
         headers.update(provider.request_headers(spec, call) or {})
     headers.update(auth_headers(ctx, spec.provider))
-    headers.update({name: _header_text(value) for name, value in call.headers.items()})
+    declared = {p.name.lower(): p for p in spec.parameters if p.location == "header"}
+    headers.update(
+        {
+            name: simple_value(value, declared.get(name.lower()))
+            for name, value in call.headers.items()
+        }
+    )
     request = build_request(
         spec, base_url=ctx.base_url, path=path, query=query, body=body, headers=headers
     )
     return Prepared(
         spec=spec, registry=registry, request=request, model=call.model, options=call.options
     )
-
-
-def _header_text(value: Any) -> str:
-    """A header parameter's value as text (a bool as JSON spells it)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value if isinstance(value, str) else str(value)
 
 
 def auth_headers(ctx: Context, provider: str) -> Mapping[str, str]:

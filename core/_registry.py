@@ -38,13 +38,20 @@ __all__ = [
 
 @attrs.frozen(kw_only=True)
 class ParameterSpec:
-    """A path or query parameter of an operation."""
+    """A path, query or header parameter of an operation.
+
+    `style` and `explode` say how an array or object value is written (OpenAPI's
+    serialization rules); None means the location's default (`form` and exploded in
+    the query, `simple` elsewhere).
+    """
 
     name: str
-    location: str  # "path" or "query"
+    location: str  # "path", "query" or "header"
     required: bool
     schema: Mapping[str, Any]
     example: Any = None
+    style: str | None = None
+    explode: bool | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -299,6 +306,8 @@ def _operation_from_data(provider: str, op_id: str, raw: Mapping[str, Any]) -> O
                 required=bool(param.get("required", False)),
                 schema=param.get("schema", {}),
                 example=param.get("example"),
+                style=param.get("style"),
+                explode=param.get("explode"),
             )
             for param in raw.get("parameters", ())
         ),

@@ -17,9 +17,9 @@ from urllib.parse import quote
 
 import httpx
 
-from ._registry import OperationSpec, media_type
+from ._registry import OperationSpec, ParameterSpec, media_type
 
-__all__ = ["build_request", "decode_payload", "is_json_type", "json_problem"]
+__all__ = ["build_request", "decode_payload", "is_json_type", "json_problem", "simple_value"]
 
 _USER_AGENT = "py302"
 
@@ -34,8 +34,15 @@ def build_request(
     headers: Mapping[str, str],
 ) -> httpx.Request:
     """The request for one call; its body is read into memory so retries can resend it."""
-    url = base_url.rstrip("/") + _fill_path(spec.path, path)
-    params = {name: _query_value(value) for name, value in query.items()}
+    styles = {(p.location, p.name): p for p in spec.parameters}
+    url = base_url.rstrip("/") + _fill_path(spec.path, path, styles)
+    params = httpx.QueryParams(
+        [
+            pair
+            for name, value in query.items()
+            for pair in _query_pairs(name, value, styles.get(("query", name)))
+        ]
+    )
     all_headers = {"User-Agent": _USER_AGENT, "Accept": "application/json, */*;q=0.5", **headers}
     content_type = spec.request_content_type
     request: httpx.Request
@@ -103,19 +110,55 @@ def json_problem(response: httpx.Response) -> str | None:
     return None
 
 
-def _fill_path(template: str, values: Mapping[str, Any]) -> str:
+def _fill_path(
+    template: str, values: Mapping[str, Any], styles: Mapping[tuple[str, str], ParameterSpec]
+) -> str:
     path = template
     for name, value in values.items():
-        path = path.replace("{" + name + "}", quote(str(_query_value(value)), safe=""))
+        text = simple_value(value, styles.get(("path", name)))
+        path = path.replace("{" + name + "}", quote(text, safe=""))
     return path
 
 
-def _query_value(value: Any) -> Any:
+def _scalar(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def simple_value(value: Any, param: ParameterSpec | None = None) -> str:
+    """OpenAPI's `simple` style (path and header values): `a,b`, `k,v` or `k=v`."""
+    if isinstance(value, Mapping):
+        explode = bool(param is not None and param.explode)
+        pairs = [(str(k), _scalar(v)) for k, v in value.items()]
+        return ",".join(f"{k}={v}" if explode else f"{k},{v}" for k, v in pairs)
     if isinstance(value, list | tuple):
-        return [_query_value(item) for item in value]
-    return value
+        return ",".join(_scalar(item) for item in value)
+    return _scalar(value)
+
+
+_DELIMITERS = {"form": ",", "spaceDelimited": " ", "pipeDelimited": "|"}
+
+
+def _query_pairs(
+    name: str, value: Any, param: ParameterSpec | None
+) -> list[tuple[str, str | int | float | bool | None]]:
+    """The query pairs of one parameter, by its OpenAPI style (form, exploded, unless
+    the spec says otherwise): an array repeats the key or joins its items, an object
+    spreads its keys (form, exploded), joins them, or nests them (`deepObject`)."""
+    style = (param.style if param is not None else None) or "form"
+    explode = param.explode if param is not None and param.explode is not None else style == "form"
+    if isinstance(value, Mapping):
+        if style == "deepObject":
+            return [(f"{name}[{key}]", _scalar(item)) for key, item in value.items()]
+        if explode:
+            return [(str(key), _scalar(item)) for key, item in value.items()]
+        return [(name, ",".join(f"{key},{_scalar(item)}" for key, item in value.items()))]
+    if isinstance(value, list | tuple):
+        if explode:
+            return [(name, _scalar(item)) for item in value]
+        return [(name, _DELIMITERS.get(style, ",").join(_scalar(item) for item in value))]
+    return [(name, _scalar(value))]
 
 
 def _binary_fields(spec: OperationSpec) -> frozenset[str]:

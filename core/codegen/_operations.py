@@ -402,7 +402,11 @@ def registry_entry(op: OperationData, index: ModelIndex) -> dict[str, Any]:
     if binary:
         extensions["x-py302-binary-fields"] = binary
     parameters = [
-        {k: v for k, v in param.items() if k in {"name", "in", "required", "schema", "example"}}
+        {
+            k: v
+            for k, v in param.items()
+            if k in {"name", "in", "required", "schema", "example", "style", "explode"}
+        }
         for param in raw.get("parameters", [])
         if param.get("in") in {"path", "query"}
         or (param.get("in") == "header" and param["name"].lower() not in IGNORED_HEADERS)

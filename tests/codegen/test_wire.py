@@ -230,3 +230,32 @@ def test_a_schema_named_like_an_import_is_refused(tmp_path: Path) -> None:
     )
     assert "#/components/schemas/Call" in problems
     assert "rename the schema" in problems
+
+
+def test_array_and_object_query_values_follow_their_openapi_style(
+    wire: types.ModuleType,
+) -> None:
+    sent: list[httpx.Request] = []
+    with client_for(lambda request: httpx.Response(200, json={}), sent) as client:
+        wire.WireOperations(client).search(
+            tags=["a", "b"],
+            ids=[1, 2, 3],
+            pipes=["x", "y"],
+            filter={"color": "red", "size": "big"},
+            spread={"mood": "calm"},
+            packed={"k": "v", "w": "z"},
+            x_trace=["t1", "t2"],
+        )
+    (request,) = sent
+    assert request.url.params.multi_items() == [
+        ("tags", "a"),  # form, exploded (the default): the key repeats
+        ("tags", "b"),
+        ("ids", "1,2,3"),  # form, not exploded
+        ("pipes", "x|y"),  # pipeDelimited
+        ("filter[color]", "red"),  # deepObject
+        ("filter[size]", "big"),
+        ("mood", "calm"),  # an exploded object spreads its keys
+        ("packed", "k,v,w,z"),  # an object, not exploded
+    ]
+    assert request.headers["x-trace"] == "t1,t2"  # simple style
+    assert "%27" not in str(request.url)  # never a Python repr
