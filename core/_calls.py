@@ -36,8 +36,8 @@ from ._errors import (
     request_id_of,
 )
 from ._observers import announce, submit_outcome, tell
-from ._registry import OperationSpec, ProviderRegistry
-from ._results import Normalized, Result
+from ._registry import OperationSpec, ProviderRegistry, media_type
+from ._results import Asset, Normalized, Result
 from ._retry import retry_delay, should_retry
 from ._steps import Flow, Send, Sleep
 from ._transport import build_request, decode_payload, json_problem, simple_value
@@ -245,7 +245,13 @@ def normalize(
     if found is not None:
         return found
     declared = spec.result_declaration
-    return declared.normalize(payload) if declared is not None else Normalized()
+    if declared is not None:
+        return declared.normalize(payload)
+    if isinstance(payload, bytes) and payload:
+        # A binary answer nobody describes is itself the file the call produced.
+        kind = response.headers.get("content-type") if response is not None else None
+        return Normalized(assets=(Asset(data=payload, mime_type=kind and media_type(kind)),))
+    return Normalized()
 
 
 def build_result(

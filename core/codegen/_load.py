@@ -25,6 +25,7 @@ from ._extensions import (
     stream_block,
 )
 from ._normalize import normalize
+from ._plain import adopt, is_plain
 
 __all__ = [
     "EVIDENCE_LEVELS",
@@ -35,6 +36,7 @@ __all__ = [
     "read_inventory",
 ]
 
+_SUFFIXES = (".yaml", ".yml", ".json")
 EVIDENCE_LEVELS = ("recorded", "doc", "sdk", "upstream", "inferred")
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 _SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -57,10 +59,11 @@ class Fragment:
 
 
 def discover(specs_dir: Path) -> list[Path]:
-    """The fragments in `specs_dir`: `*.yaml` files and provider folders, sorted."""
-    found = sorted(specs_dir.glob("*.yaml")) + sorted(
+    """The fragments in `specs_dir`: YAML (or JSON: a vendor's published document)
+    files, and provider folders of YAML files, sorted."""
+    found = [p for suffix in _SUFFIXES for p in specs_dir.glob(f"*{suffix}")] + [
         path for path in specs_dir.iterdir() if path.is_dir() and any(path.glob("*.yaml"))
-    )
+    ]
     return sorted(found, key=lambda path: path.name)
 
 
@@ -109,7 +112,10 @@ def load_fragments(specs_dir: Path, display_root: Path | None = None) -> list[Fr
                 problems.append(f"{_display(file, root)}: not valid YAML: {exc}")
         if len(documents) != len(files):
             continue
-        document, found = normalize(_merge(documents, name, problems), name)
+        merged = _merge(documents, name, problems)
+        if is_plain(merged):
+            merged = adopt(merged, provider=_provider_name(path), source=name)
+        document, found = normalize(merged, name)
         found += check_document(document, name, inventory)
         problems.extend(found)
         provider = document.get("x-py302-provider", "")
@@ -125,6 +131,14 @@ def load_fragments(specs_dir: Path, display_root: Path | None = None) -> list[Fr
     if problems:
         raise CodegenError(problems)
     return fragments
+
+
+def _provider_name(path: Path) -> str:
+    """The provider a plain document's file stands for: `Pet Store.yaml` -> `pet_store`."""
+    stem = path.stem if path.is_file() else path.name
+    words = re.findall(r"[A-Za-z0-9]+", re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", stem))
+    name = "_".join(word.lower() for word in words) or "plain"
+    return name if name[0].isalpha() else f"p_{name}"
 
 
 def _display(path: Path, root: Path) -> str:
