@@ -25,7 +25,7 @@ from ._extensions import (
     stream_block,
 )
 from ._normalize import normalize
-from ._plain import adopt, is_plain
+from ._plain import PLAIN_MARK, adopt, is_plain
 
 __all__ = [
     "EVIDENCE_LEVELS",
@@ -209,7 +209,8 @@ def check_document(document: Any, name: str, inventory: set[str] | None) -> list
         problems.extend(event_stream_problems(document, op, where))
         if "x-py302-result" in op:
             problems.extend(result_problems(op["x-py302-result"], where, removable=True))
-    problems.extend(_example_problems(document, name))
+    if not document.get(PLAIN_MARK):
+        problems.extend(_example_problems(document, name))
     return problems
 
 

@@ -57,6 +57,10 @@ class ModelIndex:
     aliases: frozenset[str]
     #: What each alias stands for, as source (`InitImage` -> `bytes`).
     alias_values: Mapping[str, str] = attrs.field(factory=dict)
+    #: The wire names each schema lists as `required` (its `allOf` parts included):
+    #: a required-but-nullable field has a default in its class, so that answers
+    #: leaving it out still read, yet stays a required argument of a builder.
+    schema_required: Mapping[str, frozenset[str]] = attrs.field(factory=dict)
 
     def expand(self, annotation: str) -> str:
         """`annotation` with aliases replaced by what they stand for, recursively (a
@@ -142,7 +146,10 @@ def generate_models(document: Mapping[str, Any], name: str) -> tuple[str, ModelI
         for line in source.splitlines()
         if not line.startswith("#") and not line.startswith(_DROPPED_IMPORTS)
     ).strip()
-    index = _index(body, name)
+    index = attrs.evolve(
+        _index(body, name),
+        schema_required={schema: _required(schemas, schema) for schema in schemas},
+    )
     defined = set(index.classes) | set(index.enums) | index.aliases
     renamed = sorted(
         schema
@@ -159,6 +166,22 @@ def generate_models(document: Mapping[str, Any], name: str) -> tuple[str, ModelI
         if values and all(isinstance(value, str) for value in values):
             body = body.replace(f"class {enum_name}(OpenEnum):", f"class {enum_name}(OpenStrEnum):")
     return body, index
+
+
+def _required(
+    schemas: Mapping[str, Any], name: str, seen: frozenset[str] = frozenset()
+) -> frozenset[str]:
+    """The `required` names of schema `name`, through its `allOf` parts."""
+    schema = schemas.get(name)
+    if not isinstance(schema, Mapping) or name in seen:
+        return frozenset()
+    found = set(schema.get("required") or ())
+    for part in schema.get("allOf") or ():
+        if isinstance(part, Mapping) and isinstance(part.get("$ref"), str):
+            found |= _required(schemas, part["$ref"].rsplit("/", 1)[-1], seen | {name})
+        elif isinstance(part, Mapping):
+            found |= set(part.get("required") or ())
+    return frozenset(found)
 
 
 def _index(source: str, name: str) -> ModelIndex:

@@ -241,7 +241,8 @@ def _body_params(
             annotation=_file_annotation(index.expand(field.annotation))
             if field.wire in binary
             else index.widen(field.annotation),
-            required=field.required,
+            required=field.required
+            or field.wire in index.schema_required.get(schema_name, frozenset()),
             description=field.description,
             location="body",
         )

@@ -15,7 +15,9 @@ documented defaults here, before the usual checks run:
   JSON response schemas move into `components` under names made from the operation
   (`CreatePetRequest`, `CreatePetResponse`);
 - an OpenAPI 3.0 document is converted to 3.1 (`nullable`, boolean
-  `exclusiveMinimum`/`exclusiveMaximum`).
+  `exclusiveMinimum`/`exclusiveMaximum`);
+- its examples are not required to validate against its schemas (a project fragment's
+  must): they are the vendor's, and often leave out required-but-nullable fields.
 
 Everything here is deterministic: the same document always gives the same names.
 """
@@ -27,7 +29,11 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-__all__ = ["PLAIN_NOTE", "adopt", "is_plain"]
+__all__ = ["PLAIN_MARK", "PLAIN_NOTE", "adopt", "is_plain"]
+
+#: Set on an adopted document: its examples are the vendor's, and are not held to its
+#: schemas (vendors' examples often leave out required-but-nullable fields).
+PLAIN_MARK = "x-py302-plain"
 
 PLAIN_NOTE = (
     "Compiled from a plain OpenAPI document without py302 annotations: the shapes are the "
@@ -48,6 +54,7 @@ def adopt(document: Mapping[str, Any], provider: str, source: str) -> dict[str, 
     if str(out.get("openapi", "")).startswith("3.0"):
         out = _from_30(out)
     out["x-py302-provider"] = provider
+    out[PLAIN_MARK] = True
     out["tags"] = [{"name": provider}]
     _rename_schemas(out)
     taken: set[str] = set()

@@ -325,62 +325,77 @@ def bench_download(url: str, mib: int) -> dict[str, Any]:
 
 
 def bench_codegen() -> dict[str, Any]:
+    """The generator on the project's fragments, and on the generator's test zoo (its
+    zoo and wire fragments and the two plain documents), each beside
+    datamodel-code-generator's and openapi-python-client's CLIs on the same files."""
+    zoo = ROOT / "tests" / "codegen" / "fixtures"
+    with tempfile.TemporaryDirectory() as folder:
+        zoo_specs = Path(folder) / "zoo-specs"
+        zoo_specs.mkdir()
+        for document in [*sorted((zoo / "specs").glob("*.yaml")), *sorted(zoo.glob("plain*/*"))]:
+            shutil.copy(document, zoo_specs / document.name)
+        results = codegen_times(ROOT / "specs", Path(folder) / "project")
+        results["zoo"] = codegen_times(zoo_specs, Path(folder) / "zoo")
+    return results
+
+
+def codegen_times(specs: Path, work: Path) -> dict[str, Any]:
     from py302.codegen import generate
 
     out: dict[str, Any] = {}
-    specs = ROOT / "specs"
-    with tempfile.TemporaryDirectory() as folder:
-        target = Path(folder) / "gen"
+    work.mkdir()
+    target = work / "gen"
+    started = time.perf_counter()
+    generate(specs, target, package="bench_gen", force=True)
+    out["py302_full_s"] = time.perf_counter() - started
+    started = time.perf_counter()
+    generate(specs, target, package="bench_gen")
+    out["py302_noop_s"] = time.perf_counter() - started
+    fragments = sorted(p for p in specs.iterdir() if p.suffix in {".yaml", ".yml", ".json"})
+    out["documents"] = len(fragments)
+    dmc = shutil.which("datamodel-codegen")
+    if dmc:
         started = time.perf_counter()
-        generate(specs, target, package="bench_gen", force=True)
-        out["py302_full_s"] = time.perf_counter() - started
+        for fragment in fragments:
+            subprocess.run(
+                [
+                    dmc,
+                    "--input",
+                    str(fragment),
+                    "--input-file-type",
+                    "openapi",
+                    "--output",
+                    str(work / f"{fragment.stem}_dmc.py"),
+                    "--output-model-type",
+                    "dataclasses.dataclass",
+                    "--formatters",
+                    "ruff-format",
+                ],
+                capture_output=True,
+                check=False,
+            )
+        out["datamodel_codegen_cli_s"] = time.perf_counter() - started
+    opc = shutil.which("openapi-python-client")
+    if opc:
+        failures = 0
         started = time.perf_counter()
-        generate(specs, target, package="bench_gen")
-        out["py302_noop_s"] = time.perf_counter() - started
-        fragments = sorted(specs.glob("*.yaml"))
-        dmc = shutil.which("datamodel-codegen")
-        if dmc:
-            started = time.perf_counter()
-            for fragment in fragments:
-                subprocess.run(
-                    [
-                        dmc,
-                        "--input",
-                        str(fragment),
-                        "--input-file-type",
-                        "openapi",
-                        "--output",
-                        str(Path(folder) / f"{fragment.stem}_dmc.py"),
-                        "--output-model-type",
-                        "dataclasses.dataclass",
-                        "--formatters",
-                        "ruff-format",
-                    ],
-                    capture_output=True,
-                    check=False,
-                )
-            out["datamodel_codegen_cli_s"] = time.perf_counter() - started
-        opc = shutil.which("openapi-python-client")
-        if opc:
-            failures = 0
-            started = time.perf_counter()
-            for fragment in fragments:
-                done = subprocess.run(
-                    [
-                        opc,
-                        "generate",
-                        "--path",
-                        str(fragment),
-                        "--output-path",
-                        str(Path(folder) / f"{fragment.stem}_opc"),
-                        "--overwrite",
-                    ],
-                    capture_output=True,
-                    check=False,
-                )
-                failures += done.returncode != 0
-            out["openapi_python_client_s"] = time.perf_counter() - started
-            out["openapi_python_client_failed_fragments"] = failures
+        for fragment in fragments:
+            done = subprocess.run(
+                [
+                    opc,
+                    "generate",
+                    "--path",
+                    str(fragment),
+                    "--output-path",
+                    str(work / f"{fragment.stem}_opc"),
+                    "--overwrite",
+                ],
+                capture_output=True,
+                check=False,
+            )
+            failures += done.returncode != 0
+        out["openapi_python_client_s"] = time.perf_counter() - started
+        out["openapi_python_client_failed_fragments"] = failures
     return out
 
 

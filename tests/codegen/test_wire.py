@@ -10,6 +10,8 @@ are refused, naming the JSON pointer.
 from __future__ import annotations
 
 import importlib
+import inspect
+import json
 import sys
 import textwrap
 import types
@@ -259,3 +261,16 @@ def test_array_and_object_query_values_follow_their_openapi_style(
     ]
     assert request.headers["x-trace"] == "t1,t2"  # simple style
     assert "%27" not in str(request.url)  # never a Python repr
+
+
+def test_a_required_but_nullable_answer_field_may_be_left_out(wire: types.ModuleType) -> None:
+    sent: list[httpx.Request] = []
+    answer = {"text": "Feed them hay."}  # no "refusal", though the schema requires it
+    with client_for(lambda request: httpx.Response(200, json=answer), sent) as client:
+        ops = wire.WireOperations(client)
+        result = ops.ask(question="what now?", context="dawn")
+        context = inspect.signature(ops.ask).parameters["context"]
+    assert result.data == wire.Reply(text="Feed them hay.", refusal=None)
+    # ... while the builder still asks for the request's required-but-nullable field.
+    assert context.default is inspect.Parameter.empty
+    assert json.loads(sent[0].read()) == {"question": "what now?", "context": "dawn"}
