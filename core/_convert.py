@@ -61,6 +61,11 @@ def _converter() -> cattrs.Converter:
 
         return without_nones
 
+    # Registered first, so the more specific union hooks below take precedence.
+    converter.register_structure_hook_factory(
+        _is_union, lambda kind: _json_union_hook(kind, converter)
+    )
+    converter.register_structure_hook_factory(_is_list, lambda kind: _list_hook(kind, converter))
     converter.register_structure_hook_factory(_is_scalar_union, _scalar_union_hook)
     converter.register_structure_hook_factory(
         _is_model_union, lambda kind: _model_union_hook(kind, converter)
@@ -122,6 +127,91 @@ def _model_union_hook(kind: Any, converter: cattrs.Converter) -> Callable[[Any, 
         raise ValueError(f"{value!r} fits none of {kind}: {errors[-1]}")
 
     return structure_member
+
+
+def _is_list(kind: Any) -> bool:
+    return typing.get_origin(kind) is list or kind is list
+
+
+def _list_hook(kind: Any, converter: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    """A JSON array, item by item; anything else (an object, whose keys cattrs would
+    iterate as if they were items) is an error."""
+    import cattrs
+    from cattrs.errors import IterableValidationNote
+
+    args = typing.get_args(kind)
+    item = args[0] if args else Any
+
+    def structure_list(value: Any, _: Any) -> list[Any]:
+        if not isinstance(value, list):
+            raise ValueError(f"expected a JSON array, got {_json_kind(value)}")
+        items, errors = [], []
+        for index, entry in enumerate(value):
+            try:
+                items.append(converter.structure(entry, item))
+            except Exception as exc:
+                note = IterableValidationNote(f"Structuring {kind} @ index {index}", index, item)
+                # cattrs reads the item's index from the note (Python 3.10 has no add_note).
+                setattr(exc, "__notes__", [*getattr(exc, "__notes__", []), note])  # noqa: B010
+                errors.append(exc)
+        if errors:
+            raise cattrs.IterableValidationError(f"While structuring {kind!r}", errors, kind)
+        return items
+
+    return structure_list
+
+
+def _json_kind(value: Any) -> str:
+    kinds = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
+    if value is None:
+        return "null"
+    return kinds.get(type(value), "a number" if isinstance(value, int | float) else "a value")
+
+
+def _json_union_hook(kind: Any, converter: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    """Any other union (containers beside scalars, `Any` from a `{}` branch): the members
+    whose JSON kind matches the value are tried in order, the first that reads wins."""
+    members = typing.get_args(kind)
+    if Any in members:
+        return lambda value, _: value  # one branch takes anything: keep it as it came
+
+    def structure_member(value: Any, _: Any) -> Any:
+        if value is None and type(None) in members:
+            return None
+        errors = []
+        fitting = [m for m in members if _takes(m, value)]
+        exact = [m for m in fitting if (typing.get_origin(m) or m) is type(value)]
+        for member in [*exact, *(m for m in fitting if m not in exact)]:
+            try:
+                return converter.structure(value, member)
+            except Exception as exc:
+                errors.append(exc)
+        reason = f": {errors[-1]}" if errors else ""
+        raise ValueError(f"{_json_kind(value)} fits none of {kind}{reason}")
+
+    return structure_member
+
+
+def _takes(member: Any, value: Any) -> bool:
+    """Whether `member` reads values of the JSON kind of `value`."""
+    origin = typing.get_origin(member) or member
+    if origin in (dict, typing.Mapping) or attrs.has(origin):
+        return isinstance(value, dict)
+    if origin in (list, tuple, typing.Sequence):
+        return isinstance(value, list)
+    if origin is typing.Literal:
+        return value in typing.get_args(member)
+    if _is_enum(origin):
+        return isinstance(value, str | int) and not isinstance(value, bool)
+    if origin is bool:
+        return isinstance(value, bool)
+    if origin is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if origin is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if origin is str:
+        return isinstance(value, str)
+    return origin is not type(None)
 
 
 def _is_enum(kind: Any) -> bool:

@@ -21,7 +21,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from py302 import Client, PluginHost, Provider, RequestValidationError, hookimpl
+from py302 import (
+    Client,
+    PluginHost,
+    Provider,
+    RequestValidationError,
+    ResponseShapeError,
+    hookimpl,
+)
 from py302.codegen import generate
 from py302.codegen._errors import CodegenError
 from tests.support import TEST_KEY, no_sleep
@@ -274,3 +281,36 @@ def test_a_required_but_nullable_answer_field_may_be_left_out(wire: types.Module
     # ... while the builder still asks for the request's required-but-nullable field.
     assert context.default is inspect.Parameter.empty
     assert json.loads(sent[0].read()) == {"question": "what now?", "context": "dawn"}
+
+
+@pytest.mark.parametrize(
+    ("value", "read"),
+    [
+        ({"unit": "bar"}, {"unit": "bar"}),
+        (["a", "b"], ["a", "b"]),
+        (3, 3),  # stays an int: the exact JSON kind wins over float
+        (2.5, 2.5),
+        (True, True),  # not 1
+        ("dial", "dial"),
+    ],
+)
+def test_unions_of_containers_and_scalars_read_by_json_kind(
+    wire: types.ModuleType, value: object, read: object
+) -> None:
+    sent: list[httpx.Request] = []
+    body = {"value": value, "anything": {"free": ["form"]}}
+    with client_for(lambda request: httpx.Response(200, json=body), sent) as client:
+        result = wire.WireOperations(client).read_gauge()
+    assert result.data.value == read
+    assert type(result.data.value) is type(read)
+    assert result.data.anything == {"free": ["form"]}  # the `{}` branch keeps it as it came
+
+
+def test_an_object_where_an_array_belongs_is_a_shape_error(wire: types.ModuleType) -> None:
+    sent: list[httpx.Request] = []
+    body = {"labels": {"artifacts": ["x"]}}  # cattrs would have read the keys as items
+    with (
+        client_for(lambda request: httpx.Response(200, json=body), sent) as client,
+        pytest.raises(ResponseShapeError, match=r"expected list\[str\] \| None @ body\.labels"),
+    ):
+        wire.WireOperations(client).read_gauge()
