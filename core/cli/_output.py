@@ -58,7 +58,7 @@ def _remedy(error: BaseException) -> str | None:
         return "check your network, or AI302_BASE_URL"
     if isinstance(error, Py302Error):
         return None
-    return "run with --debug for the traceback"
+    return "rerun as `py302 --debug ...` (the flag goes before the command) for the traceback"
 
 
 def fail(error: BaseException) -> None:

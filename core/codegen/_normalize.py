@@ -72,10 +72,11 @@ class _Resolver:
         """The parameters of a path item or an operation, each one inline."""
         if not isinstance(raw, list):
             return []
-        return [
+        resolved = [
             self.resolve(param, "parameters", (*where, str(index)))
             for index, param in enumerate(raw)
         ]
+        return [param for param in resolved if param]  # an unresolved one is reported
 
     def resolve(self, value: Any, section: str, where: tuple[str, ...]) -> Any:
         """`value`, or what its `$ref` into `components/<section>` names (followed

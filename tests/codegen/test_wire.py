@@ -314,3 +314,15 @@ def test_an_object_where_an_array_belongs_is_a_shape_error(wire: types.ModuleTyp
         pytest.raises(ResponseShapeError, match=r"expected list\[str\] \| None @ body\.labels"),
     ):
         wire.WireOperations(client).read_gauge()
+
+
+def test_every_openapi_violation_is_listed_at_its_pointer(tmp_path: Path) -> None:
+    problems = compile_problems(
+        tmp_path,
+        "/items:\n  get:\n    parameters:\n      - {name: q, in: nowhere}\n"
+        + OPERATION.format(op="list_items").replace(
+            "responses: {'204': {description: done}}", "responses: {'204': {descriptio: done}}"
+        ),
+    )
+    assert "#/paths/~1items/get/parameters/0/in: not valid OpenAPI 3.1" in problems
+    assert "#/paths/~1items/get/responses/204: not valid OpenAPI 3.1" in problems

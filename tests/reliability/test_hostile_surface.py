@@ -88,3 +88,10 @@ def test_the_cli_default_output_folder_is_ignored_by_git() -> None:
 
     ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").split()
     assert f"{DEFAULT_OUT}/" in ignored or DEFAULT_OUT in ignored
+
+
+def test_the_debug_hint_says_where_the_flag_goes() -> None:
+    from py302.cli._output import error_line
+
+    line = error_line(RuntimeError("boom"))
+    assert "py302 --debug" in line  # `py302 codegen --debug` is refused by click
