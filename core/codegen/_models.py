@@ -200,8 +200,16 @@ def _index(source: str, name: str) -> ModelIndex:
                     if isinstance(stmt, ast.Assign)
                 )
             else:
-                inherited = [f for base in bases if base in classes for f in classes[base]]
-                classes[node.name] = tuple(inherited) + _fields(node, source)
+                own = _fields(node, source)
+                overridden = {f.wire for f in own}  # an allOf part may redefine a field
+                inherited = [
+                    f
+                    for base in bases
+                    if base in classes
+                    for f in classes[base]
+                    if f.wire not in overridden
+                ]
+                classes[node.name] = tuple(inherited) + own
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             aliases.add(node.target.id)
             if node.value is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import re
 import sys
 import textwrap
 import types
@@ -326,3 +327,50 @@ def test_every_openapi_violation_is_listed_at_its_pointer(tmp_path: Path) -> Non
     )
     assert "#/paths/~1items/get/parameters/0/in: not valid OpenAPI 3.1" in problems
     assert "#/paths/~1items/get/responses/204: not valid OpenAPI 3.1" in problems
+
+
+def test_an_allof_part_that_redefines_a_property_compiles(tmp_path: Path) -> None:
+    """It was refused as "both a parameter and a body field"."""
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    op = OPERATION.format(op="make_item").replace("[bad]", "[ok]").replace("bad/x", "ok/x")
+    op = op.replace(
+        "    responses:",
+        "    requestBody:\n      content:\n        application/json:\n"
+        "          schema: {$ref: '#/components/schemas/Special'}\n    responses:",
+    )
+    (specs / "ok.yaml").write_text(
+        textwrap.dedent(
+            """\
+            openapi: 3.1.0
+            info: {title: Ok, version: "1"}
+            x-py302-provider: ok
+            tags: [{name: ok}]
+            paths:
+              /items:
+                post:
+            """
+        )
+        + textwrap.indent(op, "  ")
+        + textwrap.dedent(
+            """\
+            components:
+              schemas:
+                Base:
+                  type: object
+                  properties:
+                    size: {type: string}
+                Special:
+                  allOf:
+                    - $ref: '#/components/schemas/Base'
+                    - type: object
+                      required: [size]
+                      properties:
+                        size: {type: string, enum: [s, m]}
+            """
+        ),
+        encoding="utf-8",
+    )
+    assert generate(specs, tmp_path / "out", package="ok_bindings") == 0
+    text = (tmp_path / "out" / "ok.py").read_text(encoding="utf-8")
+    assert len(re.findall(r"^        size: ", text, re.MULTILINE)) == 1  # one keyword
