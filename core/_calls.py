@@ -35,7 +35,7 @@ from ._errors import (
     ResponseTooLargeError,
     request_id_of,
 )
-from ._observers import announce, submit_outcome, tell
+from ._observers import announce, report_refusal, tell
 from ._registry import OperationSpec, ProviderRegistry, media_type
 from ._results import Asset, Normalized, Result
 from ._retry import retry_delay, should_retry
@@ -294,9 +294,7 @@ def call_flow(ctx: Context, prepared: Prepared) -> Flow[Result[Any]]:
         payload = interpret(ctx, spec, response)
         result = build_result(ctx, spec, payload, prepared.model, response=response)
     except BaseException as exc:
-        outcome = submit_outcome(exc)
-        for observer, token in zip(ctx.observers, tokens, strict=True):
-            tell("the refusal", spec.qualified_name, partial(observer.refused, token, outcome, exc))
+        report_refusal(ctx.observers, tokens, spec.qualified_name, exc)
         raise
     for observer, token in zip(ctx.observers, tokens, strict=True):
         entry = tell("the answer", spec.qualified_name, partial(observer.answered, token, result))

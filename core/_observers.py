@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
@@ -22,7 +23,14 @@ if TYPE_CHECKING:
     from ._results import Result
     from ._task_state import TaskState
 
-__all__ = ["JournalObserver", "TaskObserver", "announce", "submit_outcome", "tell"]
+__all__ = [
+    "JournalObserver",
+    "TaskObserver",
+    "announce",
+    "report_refusal",
+    "submit_outcome",
+    "tell",
+]
 
 logger = logging.getLogger("py302")
 
@@ -55,6 +63,16 @@ def announce(observers: Sequence[TaskObserver], operation: str) -> list[Any]:
     """Tell every observer a request is about to leave; their tokens. An observer that
     fails here stops the call: nothing has been sent yet."""
     return [observer.submitting(operation) for observer in observers]
+
+
+def report_refusal(
+    observers: Sequence[TaskObserver], tokens: Sequence[Any], operation: str, error: BaseException
+) -> None:
+    """Tell each observer (with the token `announce` gave) that the request sent for
+    `operation` produced no result, and whether a task may exist anyway."""
+    outcome = submit_outcome(error)
+    for observer, token in zip(observers, tokens, strict=True):
+        tell("the refusal", operation, partial(observer.refused, token, outcome, error))
 
 
 def tell(what: str, about: str, report: Callable[[], Any]) -> Any:

@@ -25,7 +25,7 @@ from ._errors import (
     TaskTimeoutError,
     UnsupportedOperationError,
 )
-from ._observers import announce, submit_outcome, tell
+from ._observers import announce, report_refusal, tell
 from ._registry import OperationSpec
 from ._results import Result
 from ._steps import Flow, Sleep
@@ -96,9 +96,7 @@ def submit_flow(ctx: Context, prepared: Prepared, result_model: Any) -> Flow[Tas
         state.submit_usage = normalize(ctx, spec, payload, response).usage
         state.read(payload, response)
     except BaseException as exc:
-        outcome = submit_outcome(exc)
-        for observer, token in zip(ctx.observers, tokens, strict=True):
-            tell("the refusal", spec.qualified_name, partial(observer.refused, token, outcome, exc))
+        report_refusal(ctx.observers, tokens, spec.qualified_name, exc)
         raise
     for observer, token in zip(ctx.observers, tokens, strict=True):
         tell(f"task {task_id}", spec.qualified_name, partial(observer.following, token, state))

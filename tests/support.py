@@ -53,3 +53,20 @@ def project_registries() -> list[ProviderRegistry]:
     from py302.generated import PROVIDER_MODULES
 
     return [load_registry(module) for _, module in sorted(PROVIDER_MODULES.items())]
+
+
+def provider_host(provider: str, bindings: str) -> Any:
+    """A plugin host whose one plugin registers `provider` from the generated module
+    `bindings` (what a spec-only third-party plugin does), and nothing else."""
+    import types
+    from collections.abc import Callable
+
+    from py302 import PluginHost, Provider, hookimpl
+
+    @hookimpl
+    def py302_register_providers(register: Callable[[Provider], None]) -> None:
+        register(Provider(name=provider, bindings=bindings))
+
+    plugin = types.ModuleType(f"{provider}_plugin")
+    plugin.py302_register_providers = py302_register_providers  # type: ignore[attr-defined]
+    return PluginHost(builtins=False, entry_points=False, plugins=[(provider, plugin)])

@@ -13,17 +13,16 @@ import importlib
 import json
 import subprocess
 import sys
-import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from py302 import Client, PluginHost, Provider, RequestValidationError, hookimpl
+from py302 import Client, RequestValidationError
 from py302.codegen import generate
 from py302.codegen._plain import PLAIN_NOTE
-from tests.support import TEST_KEY, no_sleep
+from tests.support import TEST_KEY, no_sleep, provider_host
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -47,13 +46,7 @@ def client_for(
     answer: Callable[[httpx.Request], httpx.Response],
     sent: list[httpx.Request],
 ) -> Client:
-    @hookimpl
-    def py302_register_providers(register: Callable[[Provider], None]) -> None:
-        register(Provider(name=provider, bindings=bindings))
-
-    plugin = types.ModuleType(f"{provider}_plugin")
-    plugin.py302_register_providers = py302_register_providers  # type: ignore[attr-defined]
-    host = PluginHost(builtins=False, entry_points=False, plugins=[(provider, plugin)])
+    host = provider_host(provider, bindings)
 
     def handler(request: httpx.Request) -> httpx.Response:
         sent.append(request)

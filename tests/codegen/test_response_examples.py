@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-import types
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +23,13 @@ import attrs
 import httpx
 import pytest
 
-from py302 import APIStatusError, Client, PluginHost, Provider, hookimpl
+from py302 import APIStatusError, Client, PluginHost
 from py302._registry import OperationSpec, ProviderRegistry, load_registry, media_type
 from py302._transport import is_json_type
 from py302.codegen import generate
 from py302.contracts import FILE_MARKER, PNG_2X2
 from py302.contracts._examples import request_arguments
-from tests.support import TEST_KEY, no_sleep, project_registries
+from tests.support import TEST_KEY, no_sleep, project_registries, provider_host
 
 FIXTURE_SPECS = Path(__file__).parent / "fixtures" / "specs"
 
@@ -88,16 +87,6 @@ def fixture_registries(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dic
         del sys.modules[name]
 
 
-def _host(provider: str, bindings: str) -> PluginHost:
-    @hookimpl
-    def py302_register_providers(register: Callable[[Provider], None]) -> None:
-        register(Provider(name=provider, bindings=bindings))
-
-    plugin = types.ModuleType(f"{provider}_examples_plugin")
-    plugin.py302_register_providers = py302_register_providers  # type: ignore[attr-defined]
-    return PluginHost(builtins=False, entry_points=False, plugins=[(provider, plugin)])
-
-
 def _decode(
     registry: ProviderRegistry, case: tuple[str, str, str, int, Any], host: PluginHost
 ) -> None:
@@ -147,7 +136,7 @@ def test_every_fixture_example_decodes(fixture_registries: dict[str, Any]) -> No
     decoded = 0
     for provider, (registry, module) in sorted(fixture_registries.items()):
         importlib.import_module(module)
-        host = _host(provider, module)
+        host = provider_host(provider, module)
         for case in _cases([registry]):
             try:
                 _decode(registry, case, host)

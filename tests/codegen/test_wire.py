@@ -24,15 +24,12 @@ import pytest
 
 from py302 import (
     Client,
-    PluginHost,
-    Provider,
     RequestValidationError,
     ResponseShapeError,
-    hookimpl,
 )
 from py302.codegen import generate
 from py302.codegen._errors import CodegenError
-from tests.support import TEST_KEY, no_sleep
+from tests.support import TEST_KEY, no_sleep, provider_host
 
 FIXTURE_SPECS = Path(__file__).parent / "fixtures" / "specs"
 
@@ -51,13 +48,7 @@ def wire(tmp_path_factory: pytest.TempPathFactory) -> Iterator[types.ModuleType]
 def client_for(
     answer: Callable[[httpx.Request], httpx.Response], sent: list[httpx.Request]
 ) -> Client:
-    @hookimpl
-    def py302_register_providers(register: Callable[[Provider], None]) -> None:
-        register(Provider(name="wire", bindings="wire_bindings.wire"))
-
-    plugin = types.ModuleType("wire_plugin")
-    plugin.py302_register_providers = py302_register_providers  # type: ignore[attr-defined]
-    host = PluginHost(builtins=False, entry_points=False, plugins=[("wire", plugin)])
+    host = provider_host("wire", "wire_bindings.wire")
 
     def handler(request: httpx.Request) -> httpx.Response:
         sent.append(request)

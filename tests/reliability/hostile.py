@@ -112,3 +112,22 @@ def hostile(answer: Answer) -> Iterator[HostileServer]:
 def json_answer(status: int, body: bytes, **headers: str) -> tuple[int, dict[str, str], bytes]:
     """An answer with a JSON content type."""
     return status, {"content-type": "application/json", **headers}, body
+
+
+def header_auth_host(header: str) -> Any:
+    """A plugin host whose flux provider sends the key in `header` (as a plugin's
+    `auth_headers` hook does: `x-api-key`, `mj-api-secret`) instead of Bearer."""
+    from py302 import PluginHost, Provider, hookimpl
+
+    class HeaderAuth:
+        @hookimpl
+        def py302_register_providers(self, register: Callable[[Provider], None]) -> None:
+            register(
+                Provider(
+                    name="flux",
+                    bindings="py302.generated.flux",
+                    auth_headers=lambda key: {header: key},
+                )
+            )
+
+    return PluginHost(entry_points=False, disabled=["flux"], plugins=[("auth", HeaderAuth())])

@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import json
 import math
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +19,10 @@ from py302 import (
     Client,
     ConfigurationError,
     PluginHost,
-    Provider,
     RequestValidationError,
     ResponseShapeError,
-    hookimpl,
 )
-from tests.reliability.hostile import Seen, hostile, json_answer
+from tests.reliability.hostile import Seen, header_auth_host, hostile, json_answer
 
 KEY = "sk-canary-7f3a9c1e5b2d"
 IMAGES = b'{"images": [{"url": "https://file.302.ai/a.png"}]}'
@@ -76,18 +73,7 @@ def test_a_redirect_answering_a_paid_call_is_not_followed(status: int) -> None:
 
 
 def test_a_plugin_credential_header_never_reaches_another_origin() -> None:
-    class HeaderAuth:
-        @hookimpl
-        def py302_register_providers(self, register: Callable[[Provider], None]) -> None:
-            register(
-                Provider(
-                    name="flux",
-                    bindings="py302.generated.flux",
-                    auth_headers=lambda key: {"x-api-key": key},
-                )
-            )
-
-    host = PluginHost(entry_points=False, disabled=["flux"], plugins=[("auth", HeaderAuth())])
+    host = header_auth_host("x-api-key")
     with (
         hostile(lambda seen: json_answer(200, IMAGES)) as elsewhere,
         hostile(lambda seen: (307, {"location": f"{elsewhere.url}/x"}, b"")) as api,

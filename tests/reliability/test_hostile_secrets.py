@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import pickle
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,10 +21,8 @@ from py302 import (
     AuthenticationError,
     Client,
     PluginHost,
-    Provider,
-    hookimpl,
 )
-from tests.reliability.hostile import Seen, hostile, json_answer
+from tests.reliability.hostile import Seen, header_auth_host, hostile, json_answer
 
 KEY = "sk-canary-7f3a9c1e5b2d4f60"
 
@@ -33,21 +31,6 @@ def echo(seen: Seen) -> tuple[int, dict[str, str], bytes]:
     """A 401 that quotes every header it got, as some gateways do."""
     body = {"error": {"message": f"invalid key in {json.dumps(seen.headers)}", "code": 401}}
     return json_answer(401, json.dumps(body).encode())
-
-
-def header_auth_host() -> PluginHost:
-    class HeaderAuth:
-        @hookimpl
-        def py302_register_providers(self, register: Callable[[Provider], None]) -> None:
-            register(
-                Provider(
-                    name="flux",
-                    bindings="py302.generated.flux",
-                    auth_headers=lambda key: {"x-api-key": key},
-                )
-            )
-
-    return PluginHost(entry_points=False, disabled=["flux"], plugins=[("auth", HeaderAuth())])
 
 
 def everything_in(error: BaseException) -> Iterator[str]:
@@ -66,7 +49,7 @@ def everything_in(error: BaseException) -> Iterator[str]:
 
 @pytest.mark.parametrize("plugin_auth", [False, True], ids=["bearer", "x-api-key"])
 def test_an_echoed_key_is_hidden_everywhere(plugin_auth: bool) -> None:
-    host = header_auth_host() if plugin_auth else PluginHost(entry_points=False)
+    host = header_auth_host("x-api-key") if plugin_auth else PluginHost(entry_points=False)
     with (
         hostile(echo) as api,
         Client(api_key=KEY, base_url=api.url, plugins=host) as c,

@@ -181,24 +181,12 @@ def _hostile_paths(tmp_path: Path, seen: list[Any]) -> list[str]:
     the CLI printed."""
     import json as _json
 
-    from py302 import Provider, hookimpl
-    from tests.reliability.hostile import hostile, json_answer
+    from tests.reliability.hostile import header_auth_host, hostile, json_answer
 
     def echo(request: Any) -> tuple[int, dict[str, str], bytes]:
         return json_answer(401, _json.dumps({"error": {"message": str(request.headers)}}).encode())
 
-    class HeaderAuth:
-        @hookimpl
-        def py302_register_providers(self, register: Callable[[Provider], None]) -> None:
-            register(
-                Provider(
-                    name="flux",
-                    bindings="py302.generated.flux",
-                    auth_headers=lambda key: {"mj-api-secret": key},
-                )
-            )
-
-    plugin_auth = PluginHost(entry_points=False, disabled=["flux"], plugins=[("a", HeaderAuth())])
+    plugin_auth = header_auth_host("mj-api-secret")
     for bad in (f"{CANARY[:9]}{char}{CANARY[9:]}" for char in ("\n", "\0", "é")):
         with pytest.raises(Py302Error) as caught:
             Client(api_key=bad)
