@@ -40,7 +40,7 @@ from ._registry import OperationSpec, ProviderRegistry, media_type
 from ._results import Asset, Normalized, Result
 from ._retry import retry_delay, should_retry
 from ._steps import Flow, Send, Sleep
-from ._transport import build_request, decode_payload, json_problem, simple_value
+from ._transport import build_request, cookie_pairs, decode_payload, json_problem, simple_value
 from ._validation import validate_request
 from .binding import Call
 
@@ -85,8 +85,16 @@ def prepare(ctx: Context, registry: ProviderRegistry, call: Call[Any]) -> Prepar
     query = {key: unstructure(value) for key, value in call.query.items()}
     body = unstructure(dict(call.body)) if call.body is not None else None
     options = {key: unstructure(value) for key, value in call.options.items()}
+    cookies = {key: unstructure(value) for key, value in call.cookies.items()}
     validate_request(
-        registry, spec, path=path, query=query, body=body, options=options, headers=call.headers
+        registry,
+        spec,
+        path=path,
+        query=query,
+        body=body,
+        options=options,
+        headers=call.headers,
+        cookies=cookies,
     )
     defaults = {
         name: schema["default"] for name, schema in spec.options.items() if "default" in schema
@@ -104,6 +112,12 @@ def prepare(ctx: Context, registry: ProviderRegistry, call: Call[Any]) -> Prepar
             for name, value in call.headers.items()
         }
     )
+    if cookies:
+        declared_cookies = {p.name: p for p in spec.parameters if p.location == "cookie"}
+        given = {name.lower(): name for name in headers}.get("cookie")
+        own = cookie_pairs(cookies, declared_cookies)
+        # A Cookie header the caller passed keeps its pairs; the declared ones join it.
+        headers[given or "Cookie"] = f"{headers[given]}; {own}" if given else own
     request = build_request(
         spec, base_url=ctx.base_url, path=path, query=query, body=body, headers=headers
     )

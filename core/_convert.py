@@ -13,7 +13,7 @@ import functools
 import types
 import typing
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -41,12 +41,21 @@ def _converter() -> cattrs.Converter:
 
     def structure_factory(cls: type) -> Any:
         read: Callable[[Any, Any], Any] = make_dict_structure_fn(cls, converter, **renames(cls))
+        fills = _single_values(cls)
+        extra = _additional_field(cls)
+        named = {field.metadata.get("wire", field.name) for field in attrs.fields(cls)}
 
         def from_object(value: Any, kind: Any) -> Any:
             # cattrs would read any container (a string included) as an object whose
             # optional fields are all missing: a model needs a JSON object.
             if not isinstance(value, dict):
                 raise ValueError(f"expected a JSON object, got {type(value).__name__}")
+            if fills.keys() - value.keys():
+                value = {**fills, **value}
+            if extra is not None:
+                rest = {key: item for key, item in value.items() if key not in named}
+                value = {key: item for key, item in value.items() if key in named}
+                value[extra] = rest
             return read(value, kind)
 
         return from_object
@@ -55,9 +64,13 @@ def _converter() -> cattrs.Converter:
         plain: Callable[[Any], dict[str, Any]] = make_dict_unstructure_fn(
             cls, converter, **renames(cls)
         )
+        extra = _additional_field(cls)
 
         def without_nones(instance: Any) -> dict[str, Any]:
-            return {key: value for key, value in plain(instance).items() if value is not None}
+            body = {key: value for key, value in plain(instance).items() if value is not None}
+            if extra is not None:
+                body = {**body.pop(extra, {}), **body}
+            return body
 
         return without_nones
 
@@ -74,6 +87,26 @@ def _converter() -> cattrs.Converter:
     converter.register_unstructure_hook_factory(attrs.has, unstructure_factory)
     converter.register_unstructure_hook(enum.Enum, lambda member: member.value)
     return converter
+
+
+def _single_values(cls: type) -> dict[str, Any]:
+    """The required fields of `cls` that allow one value only (`Literal["square"]`, as
+    a discriminated `oneOf` member pins its discriminator), by wire name: an answer
+    that leaves such a property out still says which member it is."""
+    hints = typing.get_type_hints(cls)
+    found = {}
+    for field in attrs.fields(cls):
+        hint = hints.get(field.name)
+        if field.default is attrs.NOTHING and typing.get_origin(hint) is Literal:
+            values = typing.get_args(hint)
+            if len(values) == 1:
+                found[field.metadata.get("wire", field.name)] = values[0]
+    return found
+
+
+def _additional_field(cls: type) -> str | None:
+    """The field that keeps the keys `cls`'s schema does not name, if it has one."""
+    return next((f.name for f in attrs.fields(cls) if f.metadata.get("additional")), None)
 
 
 _SCALARS = (str, int, float, bool, type(None))

@@ -46,7 +46,7 @@ class ParameterSpec:
     """
 
     name: str
-    location: str  # "path", "query" or "header"
+    location: str  # "path", "query", "header" or "cookie"
     required: bool
     schema: Mapping[str, Any]
     example: Any = None

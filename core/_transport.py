@@ -19,7 +19,14 @@ import httpx
 
 from ._registry import OperationSpec, ParameterSpec, media_type
 
-__all__ = ["build_request", "decode_payload", "is_json_type", "json_problem", "simple_value"]
+__all__ = [
+    "build_request",
+    "cookie_pairs",
+    "decode_payload",
+    "is_json_type",
+    "json_problem",
+    "simple_value",
+]
 
 _USER_AGENT = "py302"
 
@@ -135,6 +142,34 @@ def simple_value(value: Any, param: ParameterSpec | None = None) -> str:
     if isinstance(value, list | tuple):
         return ",".join(_scalar(item) for item in value)
     return _scalar(value)
+
+
+def cookie_pairs(cookies: Mapping[str, Any], params: Mapping[str, ParameterSpec]) -> str:
+    """The `Cookie` header for cookie parameters, OpenAPI's `form` style: `a=1; b=x,y`
+    (an exploded array repeats its name). Characters a cookie value may not hold
+    (RFC 6265: spaces, quotes, commas, semicolons, backslashes) are percent-encoded."""
+    pairs = []
+    for name, value in cookies.items():
+        param = params.get(name)
+        explode = param is None or param.explode is None or param.explode
+        if isinstance(value, list | tuple) and explode:
+            pairs += [f"{name}={_cookie_octets(_scalar(item))}" for item in value]
+        elif isinstance(value, list | tuple | Mapping):
+            parts = value.items() if isinstance(value, Mapping) else enumerate(value)
+            items = [
+                f"{_cookie_octets(str(k))},{_cookie_octets(_scalar(v))}"
+                if isinstance(value, Mapping)
+                else _cookie_octets(_scalar(v))
+                for k, v in parts
+            ]
+            pairs.append(f"{name}={','.join(items)}")
+        else:
+            pairs.append(f"{name}={_cookie_octets(_scalar(value))}")
+    return "; ".join(pairs)
+
+
+def _cookie_octets(text: str) -> str:
+    return quote(text, safe="!#$&'()*+-./:<=>?@[]^_`{|}~")
 
 
 _DELIMITERS = {"form": ",", "spaceDelimited": " ", "pipeDelimited": "|"}

@@ -9,7 +9,7 @@ import functools
 import json
 import math
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._errors import RequestValidationError
 from ._registry import OperationSpec, ProviderRegistry
@@ -23,10 +23,13 @@ __all__ = [
     "rebase_refs",
     "schema_problems",
     "validate_request",
+    "validator_class",
     "validator_for",
 ]
 
 BINARY_PLACEHOLDER = "<binary>"
+#: Which way a body travels: see `schema_problems`.
+Direction = Literal["request", "response"]
 
 
 def validate_request(
@@ -38,6 +41,7 @@ def validate_request(
     body: Any,
     options: Mapping[str, Any] | None = None,
     headers: Mapping[str, Any] | None = None,
+    cookies: Mapping[str, Any] | None = None,
 ) -> None:
     """Raise `RequestValidationError` naming every field of the request that is wrong.
 
@@ -45,7 +49,7 @@ def validate_request(
     parameters are checked (any other header may be sent as it is).
     """
     options = options or {}
-    given = {"path": path, "query": query}
+    given = {"path": path, "query": query, "cookie": cookies or {}}
     problems = _parameter_problems(registry, spec, {**given, "header": _declared(spec, headers)})
     problems.extend(
         (field, "must be a finite number: JSON has no NaN or Infinity")
@@ -109,17 +113,49 @@ def _parameter_problems(
 
 
 def schema_problems(
-    registry: ProviderRegistry, schema: Mapping[str, Any], instance: Any
+    registry: ProviderRegistry,
+    schema: Mapping[str, Any],
+    instance: Any,
+    *,
+    direction: Direction = "request",
 ) -> list[tuple[str, str]]:
-    """`(field, rule)` for each way `instance` breaks `schema`, sorted by field."""
-    validator = validator_for(registry, schema)
+    """`(field, rule)` for each way `instance` breaks `schema`, sorted by field.
+
+    `direction` says which way the instance travels: a request need not carry the
+    required properties marked `readOnly` (the server assigns them), nor an answer
+    the `writeOnly` ones (the server never returns them), as OpenAPI says.
+    """
+    validator = validator_for(registry, schema, direction)
     found = [_describe(error) for error in validator.iter_errors(instance)]
     return sorted(set(found))
 
 
+@functools.lru_cache(maxsize=2)
+def validator_class(direction: Direction) -> Any:
+    """Draft 2020-12, with `required` waiving what OpenAPI's `readOnly` (in a request)
+    or `writeOnly` (in an answer) lets a body leave out."""
+    from jsonschema import Draft202012Validator, validators
+
+    waived = "readOnly" if direction == "request" else "writeOnly"
+    check_required = Draft202012Validator.VALIDATORS["required"]
+
+    def required(validator: Any, names: Any, instance: Any, schema: Any) -> Any:
+        properties = schema.get("properties") if isinstance(schema, Mapping) else None
+        if isinstance(properties, Mapping) and isinstance(names, list):
+            names = [
+                name
+                for name in names
+                if not (isinstance(properties.get(name), Mapping) and properties[name].get(waived))
+            ]
+        return check_required(validator, names, instance, schema)
+
+    return validators.extend(Draft202012Validator, {"required": required})
+
+
 @functools.lru_cache(maxsize=1024)
-def _validator_cached(registry: ProviderRegistry, schema_key: str) -> Validator:
-    from jsonschema import Draft202012Validator
+def _validator_cached(
+    registry: ProviderRegistry, schema_key: str, direction: Direction
+) -> Validator:
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT202012
 
@@ -128,24 +164,27 @@ def _validator_cached(registry: ProviderRegistry, schema_key: str) -> Validator:
     resource = Resource.from_contents(dict(registry.document), default_specification=DRAFT202012)
     store = Registry().with_resource(registry.schema_uri, resource)
     rooted = {"$id": registry.schema_uri + "/request", **rebase_refs(schema, registry.schema_uri)}
-    return Draft202012Validator(rooted, registry=store, format_checker=None)
+    validator: Validator = validator_class(direction)(rooted, registry=store, format_checker=None)
+    return validator
 
 
-_BY_IDENTITY: dict[tuple[int, int], tuple[Mapping[str, Any], Validator]] = {}
+_BY_IDENTITY: dict[tuple[int, int, str], tuple[Mapping[str, Any], Validator]] = {}
 
 
-def validator_for(registry: ProviderRegistry, schema: Mapping[str, Any]) -> Validator:
+def validator_for(
+    registry: ProviderRegistry, schema: Mapping[str, Any], direction: Direction = "request"
+) -> Validator:
     """A cached 2020-12 validator for a schema that may refer into `registry`'s document.
 
     Registry schemas live as long as their registry, so the hot path looks them up by
     identity (the schema is kept in the entry, so its id cannot be reused) and only
     new schemas pay for serialising a cache key.
     """
-    key = (id(registry), id(schema))
+    key = (id(registry), id(schema), direction)
     found = _BY_IDENTITY.get(key)
     if found is not None and found[0] is schema:
         return found[1]
-    validator = _validator_cached(registry, json.dumps(schema, sort_keys=True))
+    validator = _validator_cached(registry, json.dumps(schema, sort_keys=True), direction)
     if len(_BY_IDENTITY) < 4096:
         _BY_IDENTITY[key] = (schema, validator)
     return validator

@@ -136,9 +136,10 @@ class Call(Generic[M]):
 
     `operation` is the operation id within the namespace's provider; `path`, `query`
     and `body` hold the caller's values by wire name (None values already dropped);
-    `model` is the class the 2xx body is read into; `options` are the caller's choices
-    among the operation's `x-py302-options` (not sent; plugins read them, with the
-    spec's defaults filled in). Nothing here does I/O.
+    `model` is the class the 2xx body is read into; `headers` and `cookies` are sent
+    as given (declared ones checked first); `options` are the caller's choices among
+    the operation's `x-py302-options` (not sent; plugins read them, with the spec's
+    defaults filled in). Nothing here does I/O.
     """
 
     operation: str
@@ -148,6 +149,7 @@ class Call(Generic[M]):
     body: Mapping[str, Any] | None = None
     headers: Mapping[str, str] = attrs.field(factory=dict)
     options: Mapping[str, Any] = attrs.field(factory=dict)
+    cookies: Mapping[str, Any] = attrs.field(factory=dict)
 
 
 def drop_none(values: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> dict[str, Any]:

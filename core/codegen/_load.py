@@ -6,14 +6,14 @@ import csv
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
 
 from py302._declared import DECLARED
-from py302._validation import rebase_refs
+from py302._validation import rebase_refs, validator_class
 
 from ._errors import CodegenError
 from ._extensions import (
@@ -189,7 +189,6 @@ def check_document(document: Any, name: str, inventory: set[str] | None) -> list
     for schema_name in schemas:
         if not _PASCAL.match(schema_name):
             problems.append(f"{name}: schema name {schema_name!r} is not PascalCase")
-    problems.extend(_text_problems(document, name))
     if "x-py302-result" in document:
         problems.extend(result_problems(document["x-py302-result"], f"{name}: the document root"))
     seen: dict[str, str] = {}
@@ -316,32 +315,8 @@ def _body_problems(op: Mapping[str, Any], where: str) -> list[str]:
     return problems
 
 
-def _text_problems(document: Any, name: str) -> list[str]:
-    """Descriptions become docstrings: refuse what would break or garble them."""
-    problems = []
-    for text in _iter_texts(document):
-        if '"""' in text or "\\" in text:
-            problems.append(
-                f"{name}: descriptions may not contain backslashes or triple quotes: {text[:60]!r}"
-            )
-    return problems
-
-
-def _iter_texts(node: Any) -> Iterable[str]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in {"description", "summary", "title"} and isinstance(value, str):
-                yield value
-            else:
-                yield from _iter_texts(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _iter_texts(item)
-
-
 def _example_problems(document: Mapping[str, Any], name: str) -> list[str]:
     """Every example must validate against its schema, or it teaches the wrong thing."""
-    from jsonschema import Draft202012Validator
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT202012
 
@@ -370,7 +345,8 @@ def _example_problems(document: Mapping[str, Any], name: str) -> list[str]:
                 if not schema or ("json" not in media and not streamed):
                     continue
                 rooted = {"$id": uri + "/check", **rebase_refs(schema, uri)}
-                validator = Draft202012Validator(rooted, registry=store)
+                checks = "request" if label == "request" else "response"
+                validator = validator_class(checks)(rooted, registry=store)
                 where = f"{name}: {op.get('operationId')} {label}"
                 if streamed:
                     done = stream_block(op).get("done")

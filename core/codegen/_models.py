@@ -11,6 +11,7 @@ its builder's keywords, chiefly).
 from __future__ import annotations
 
 import ast
+import re
 import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -22,7 +23,14 @@ from ._errors import CodegenError
 from ._load import iter_operations
 from ._normalize import pointer
 
-__all__ = ["FieldInfo", "ModelIndex", "generate_models", "names_in", "prune_models"]
+__all__ = [
+    "FieldInfo",
+    "ModelIndex",
+    "docstring_source",
+    "generate_models",
+    "names_in",
+    "prune_models",
+]
 
 TEMPLATES = Path(__file__).parent / "templates"
 #: Names the generated module imports or defines besides the models: a schema of one of
@@ -46,6 +54,9 @@ class FieldInfo:
     annotation: str
     required: bool
     description: str | None
+    #: Holds the keys the schema does not name (`additionalProperties`): not a wire
+    #: field of its own.
+    additional: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -61,6 +72,17 @@ class ModelIndex:
     #: a required-but-nullable field has a default in its class, so that answers
     #: leaving it out still read, yet stays a required argument of a builder.
     schema_required: Mapping[str, frozenset[str]] = attrs.field(factory=dict)
+    #: Schemas with `readOnly`/`writeOnly` fields, split into the class a request
+    #: sends and the class a response holds.
+    variants: Mapping[str, tuple[str, str]] = attrs.field(factory=dict)
+
+    def request_class(self, schema: str) -> str:
+        """The class a request body of `schema` is built from."""
+        return self.variants.get(schema, (schema, schema))[0]
+
+    def response_class(self, schema: str) -> str:
+        """The class an answer of `schema` is read into."""
+        return self.variants.get(schema, (schema, schema))[1]
 
     def expand(self, annotation: str) -> str:
         """`annotation` with aliases replaced by what they stand for, recursively (a
@@ -87,13 +109,18 @@ class ModelIndex:
         also accept their plain values."""
         tree = ast.parse(annotation, mode="eval")
         widened = _Widen(self).visit(tree)
-        return ast.unparse(ast.fix_missing_locations(widened))
+        return flat_union(ast.unparse(ast.fix_missing_locations(widened)))
 
 
 def generate_models(document: Mapping[str, Any], name: str) -> tuple[str, ModelIndex]:
     """The models source (imports stripped) for a fragment, and its index."""
     from datamodel_code_generator import generate
-    from datamodel_code_generator.enums import DataModelType, InputFileType, NamingStrategy
+    from datamodel_code_generator.enums import (
+        DataModelType,
+        InputFileType,
+        NamingStrategy,
+        ReadOnlyWriteOnlyModelType,
+    )
     from datamodel_code_generator.format import PythonVersion
 
     schemas = document.get("components", {}).get("schemas", {})
@@ -132,6 +159,8 @@ def generate_models(document: Mapping[str, Any], name: str) -> tuple[str, ModelI
                 # Inline models are named after their parents (WalkStartedWalk), so a
                 # component schema always keeps its own name.
                 naming_strategy=NamingStrategy.FullPath,
+                # readOnly fields only in answers, writeOnly ones only in requests.
+                read_only_write_only_model_type=ReadOnlyWriteOnlyModelType.RequestResponse,
                 formatters=[],
             )
         except Exception as exc:
@@ -146,26 +175,166 @@ def generate_models(document: Mapping[str, Any], name: str) -> tuple[str, ModelI
         for line in source.splitlines()
         if not line.startswith("#") and not line.startswith(_DROPPED_IMPORTS)
     ).strip()
+    # datamodel-code-generator escapes backslashes and triple quotes in docstrings, but
+    # not a description's closing quote, which would run into the delimiter.
+    body = re.sub(r'""""$', '\\\\""""', body, flags=re.MULTILINE)
+    body = _unrolled(body)
+    body = _pinned_members(body, _index(body, name))
     index = attrs.evolve(
         _index(body, name),
         schema_required={schema: _required(schemas, schema) for schema in schemas},
     )
-    defined = set(index.classes) | set(index.enums) | index.aliases
-    renamed = sorted(
-        schema
-        for schema in schemas
-        if schema not in defined
-        or not set(schemas[schema].get("properties", {}))
-        <= {f.wire for f in index.classes.get(schema, ())}
-    )
-    if renamed:
-        raise CodegenError(
-            [f"{name}: schema {schema} did not become a class of that name" for schema in renamed]
-        )
+    index = attrs.evolve(index, variants=_variants(schemas, index))
+    problems = _lost_schemas(schemas, index)
+    if problems:
+        raise CodegenError([f"{name}: {problem}" for problem in problems])
     for enum_name, values in index.enums.items():
         if values and all(isinstance(value, str) for value in values):
             body = body.replace(f"class {enum_name}(OpenEnum):", f"class {enum_name}(OpenStrEnum):")
     return body, index
+
+
+def _unrolled(source: str) -> str:
+    """`source` with each alias that refers to itself (`Json = str | list["Json"]`)
+    taking `Any` where it recurs: such aliases cannot be read into, while the JSON
+    under `Any` is kept as it came."""
+    tree = ast.parse(source)
+    aliases = {
+        node.target.id
+        for node in tree.body
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+    }
+    lines = source.splitlines()
+    for node in reversed(tree.body):
+        if not (isinstance(node, ast.AnnAssign) and node.value is not None):
+            continue
+        before = ast.unparse(node.value)
+        after = ast.unparse(_AnyForQuoted(aliases).visit(node.value))
+        if after != before:
+            head = f"{ast.unparse(node.target)}: {ast.unparse(node.annotation)}"
+            lines[node.lineno - 1 : node.end_lineno] = [f"{head} = {after}"]
+    return "\n".join(lines)
+
+
+class _AnyForQuoted(ast.NodeTransformer):
+    """Quoted names of aliases (forward references) become `Any`, and the `Union`
+    written around them `|`."""
+
+    def __init__(self, aliases: set[str]) -> None:
+        self.aliases = aliases
+
+    def visit_Constant(self, node: ast.Constant) -> ast.expr:
+        if isinstance(node.value, str) and node.value in self.aliases:
+            return ast.Name(id="Any", ctx=ast.Load())
+        return node
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
+        """`Union[a, b]` (written for the quoted names) becomes `a | b` again."""
+        self.generic_visit(node)
+        if not (isinstance(node.value, ast.Name) and node.value.id == "Union"):
+            return node
+        members = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        union = members[0]
+        for member in members[1:]:
+            union = ast.BinOp(left=union, op=ast.BitOr(), right=member)
+        return union
+
+
+def _pinned_members(source: str, index: ModelIndex) -> str:
+    """`source` with each discriminated member's pinned value written as the member of
+    the enum its base declares (`Literal[SquareKind.SQUARE]`, not `Literal["square"]`),
+    so that the member stays a subtype of its base."""
+    lines = source.splitlines()
+    for node in ast.parse(source).body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        inherited = {
+            field.name: field.annotation
+            for base in node.bases
+            for field in index.classes.get(ast.unparse(base), ())
+        }
+        for stmt in node.body:
+            if not (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)):
+                continue
+            pinned = _literal_value(stmt.annotation)
+            if stmt.target.id not in inherited or pinned is None:
+                continue
+            member = _enum_member(names_in(inherited[stmt.target.id]), pinned, source, index)
+            if member is not None:
+                old = ast.unparse(stmt.annotation)
+                line = lines[stmt.lineno - 1]
+                lines[stmt.lineno - 1] = line.replace(
+                    ast.get_source_segment(source, stmt.annotation) or old, f"Literal[{member}]", 1
+                )
+    return "\n".join(lines)
+
+
+def _literal_value(annotation: ast.expr) -> Any:
+    if (
+        isinstance(annotation, ast.Subscript)
+        and ast.unparse(annotation.value) == "Literal"
+        and isinstance(annotation.slice, ast.Constant)
+    ):
+        return annotation.slice.value
+    return None
+
+
+def _enum_member(names: set[str], value: Any, source: str, index: ModelIndex) -> str | None:
+    """`Enum.MEMBER` for the enum among `names` that has `value`, if one does."""
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.ClassDef) and node.name in names & index.enums.keys():
+            for stmt in node.body:
+                if (
+                    isinstance(stmt, ast.Assign)
+                    and ast.literal_eval(stmt.value) == value
+                    and isinstance(stmt.targets[0], ast.Name)
+                ):
+                    return f"{node.name}.{stmt.targets[0].id}"
+    return None
+
+
+def _variants(schemas: Mapping[str, Any], index: ModelIndex) -> dict[str, tuple[str, str]]:
+    """The schemas split in two because of `readOnly`/`writeOnly` fields, with the
+    classes they became: (what a request sends, what a response holds)."""
+    return {
+        schema: (f"{schema}Request", f"{schema}Response")
+        for schema in schemas
+        if schema not in index.classes
+        and {f"{schema}Request", f"{schema}Response"} <= index.classes.keys()
+    }
+
+
+def _lost_schemas(schemas: Mapping[str, Any], index: ModelIndex) -> list[str]:
+    """Component schemas that did not become a definition of their own name (or its
+    request/response pair): nothing could name them, so refuse rather than guess."""
+    defined = set(index.classes) | set(index.enums) | index.aliases
+    problems = []
+    for schema, body in schemas.items():
+        wire = set(body.get("properties") or {}) if isinstance(body, Mapping) else set()
+        if schema in index.variants:
+            continue
+        if schema in index.classes:
+            fields = {f.wire for f in index.classes[schema]}
+            if wire <= fields:
+                continue
+            problem = f"lost the properties {', '.join(sorted(wire - fields))}"
+        elif schema in defined:
+            continue  # an enum, or an alias (a union, a list, a scalar)
+        else:
+            near = sorted(other for other in defined - schemas.keys() if other.startswith(schema))
+            problem = f"became {' or '.join(near)}" if near else "became no definition"
+        problems.append(
+            f"{pointer('components', 'schemas', schema)}: schema {schema} {problem}; rename "
+            "it (datamodel-code-generator keeps a name free when it clashes with another)"
+        )
+    return problems
+
+
+def docstring_source(text: str) -> str:
+    """`text` written so that, between triple quotes in source, it reads back as `text`:
+    backslashes and quote runs escaped, and a closing quote kept off the delimiter."""
+    escaped = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    return escaped[:-1] + '\\"' if escaped.endswith('"') else escaped
 
 
 def _required(
@@ -229,11 +398,12 @@ def _fields(node: ast.ClassDef, source: str) -> tuple[FieldInfo, ...]:
     for index, stmt in enumerate(body):
         if not (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)):
             continue
-        wire = stmt.target.id
+        metadata: dict[str, Any] = {}
         if isinstance(stmt.value, ast.Call):
             for keyword in stmt.value.keywords:
-                if keyword.arg == "metadata" and isinstance(keyword.value, ast.Dict):
-                    wire = ast.literal_eval(keyword.value.values[0])
+                if keyword.arg == "metadata":
+                    metadata = ast.literal_eval(keyword.value)
+        wire = metadata.get("wire", stmt.target.id)
         description = None
         following = body[index + 1] if index + 1 < len(body) else None
         if isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant):
@@ -249,6 +419,7 @@ def _fields(node: ast.ClassDef, source: str) -> tuple[FieldInfo, ...]:
                 annotation=ast.unparse(stmt.annotation),
                 required=required,
                 description=description,
+                additional=bool(metadata.get("additional")),
             )
         )
     return tuple(found)
@@ -266,18 +437,47 @@ class _Substitute(ast.NodeTransformer):
 
 
 class _Widen(ast.NodeTransformer):
-    def __init__(self, index: ModelIndex) -> None:
+    """Models also take mappings, enums their plain values; an alias takes what its
+    value takes (an alias of `bool` stays itself, an alias of an enum also takes the
+    enum's values)."""
+
+    def __init__(self, index: ModelIndex, expanding: frozenset[str] = frozenset()) -> None:
         self.index = index
+        self.expanding = expanding
 
     def visit_Name(self, node: ast.Name) -> ast.expr:
-        if node.id in self.index.classes or node.id in self.index.aliases:
-            mapping = ast.parse("Mapping[str, Any]", mode="eval").body
-            return ast.BinOp(left=node, op=ast.BitOr(), right=mapping)
+        if node.id in self.index.classes:
+            return _either(node, "Mapping[str, Any]")
         if node.id in self.index.enums:
             values = ", ".join(repr(value) for value in self.index.enums[node.id])
-            literal = ast.parse(f"Literal[{values}]", mode="eval").body
-            return ast.BinOp(left=node, op=ast.BitOr(), right=literal)
-        return node
+            return _either(node, f"Literal[{values}]")
+        value = self.index.alias_values.get(node.id)
+        if value is None or node.id in self.expanding:
+            return node
+        tree = ast.parse(value, mode="eval")
+        widened = _Widen(self.index, self.expanding | {node.id}).visit(tree)
+        text = ast.unparse(ast.fix_missing_locations(widened))
+        return node if text == value else _either(node, text)
+
+
+def flat_union(annotation: str) -> str:
+    """`annotation` with nested `|` unions flattened, repeats dropped, None last."""
+    members: list[str] = []
+    pending = [ast.parse(annotation, mode="eval").body]
+    while pending:
+        node = pending.pop(0)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            pending[:0] = [node.left, node.right]
+        else:
+            members.append(ast.unparse(node))
+    unique = list(dict.fromkeys(members))
+    if "None" in unique:
+        unique = [member for member in unique if member != "None"] + ["None"]
+    return " | ".join(unique)
+
+
+def _either(node: ast.expr, other: str) -> ast.expr:
+    return ast.BinOp(left=node, op=ast.BitOr(), right=ast.parse(other, mode="eval").body)
 
 
 def names_in(annotation: str) -> set[str]:

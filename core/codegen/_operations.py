@@ -100,6 +100,11 @@ class OperationData:
         return [p for p in self.params if p.location == "header"]
 
     @property
+    def cookie_params(self) -> list[Param]:
+        """Parameters sent in the `Cookie` header."""
+        return [p for p in self.params if p.location == "cookie"]
+
+    @property
     def body_params(self) -> list[Param]:
         """Parameters that are fields of the request body."""
         return [p for p in self.params if p.location == "body"]
@@ -116,12 +121,14 @@ def collect_operations(
     """The operations of a fragment, sorted by operation id."""
     problems: list[str] = []
     found: list[OperationData] = []
-    models = {op["operationId"]: _response_model(op) for _, _, op in iter_operations(document)}
+    models = {
+        op["operationId"]: _response_model(op, index) for _, _, op in iter_operations(document)
+    }
     for path, method, op in iter_operations(document):
         op_id = op["operationId"]
         flag = stream_block(op).get("flag")
         params = (
-            _parameters(op, fragment, problems)
+            _parameters(op, index, fragment, problems)
             + _body_params(op, index, fragment, problems, skip=flag)
             + _option_params(op, fragment, problems)
         )
@@ -143,7 +150,7 @@ def collect_operations(
                 model=models[op_id],
                 task=task,
                 task_model=models.get(task["poll"]) if task else None,
-                event_model=event_model(op),
+                event_model=_event_class(op, index),
                 stream_flag=flag,
                 result=merged_result(document.get("x-py302-result"), op.get("x-py302-result")),
                 docstring=_docstring(op, method, path, params),
@@ -152,6 +159,11 @@ def collect_operations(
     if problems:
         raise CodegenError(problems)
     return sorted(found, key=lambda op: op.operation_id)
+
+
+def _event_class(op: Mapping[str, Any], index: ModelIndex) -> str | None:
+    name = event_model(op)
+    return None if name is None else index.response_class(name)
 
 
 def _python_name(wire: str) -> str:
@@ -163,20 +175,21 @@ def _python_name(wire: str) -> str:
     return name
 
 
-def _parameters(op: Mapping[str, Any], fragment: str, problems: list[str]) -> list[Param]:
+def _parameters(
+    op: Mapping[str, Any], index: ModelIndex, fragment: str, problems: list[str]
+) -> list[Param]:
     params = []
     for raw in op.get("parameters", []):
         location = raw.get("in")
         if location == "header" and str(raw.get("name", "")).lower() in IGNORED_HEADERS:
             continue  # py302 sets these itself; OpenAPI says to ignore such parameters
-        if location not in {"path", "query", "header"}:
+        if location not in {"path", "query", "header", "cookie"}:
             problems.append(
                 f"{fragment}: {op['operationId']}: parameter {raw.get('name')!r} is in "
-                f"{location!r}; py302 sends path, query and header parameters (a cookie can "
-                "be sent as a `Cookie` header parameter)"
+                f"{location!r}; OpenAPI's locations are path, query, header and cookie"
             )
             continue
-        python_type = _parameter_type(raw.get("schema") or {})
+        python_type = _parameter_type(raw.get("schema") or {}, index)
         required = bool(raw.get("required")) or location == "path"
         wire = raw["name"]
         params.append(
@@ -192,9 +205,23 @@ def _parameters(op: Mapping[str, Any], fragment: str, problems: list[str]) -> li
     return params
 
 
-def _parameter_type(schema: Mapping[str, Any]) -> str:
+def _parameter_type(schema: Mapping[str, Any], index: ModelIndex) -> str:
     """The annotation of a parameter of `schema`: an enum's values as a `Literal`,
-    `type` lists (`[string, "null"]`) as unions, arrays by their items."""
+    `type` lists (`[string, "null"]`) and `anyOf`/`oneOf` as unions, arrays by their
+    items, a `$ref` as the model it names (widened as a body field's would be)."""
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        name = ref.rsplit("/", 1)[-1]
+        defined = name in index.classes or name in index.enums or name in index.aliases
+        return index.widen(name) if defined else "Any"
+    if "const" in schema:
+        return f"Literal[{schema['const']!r}]" if schema["const"] is not None else "None"
+    branches = schema.get("anyOf") or schema.get("oneOf")
+    if isinstance(branches, list) and branches:
+        members = [
+            _parameter_type(branch, index) for branch in branches if branch != {"type": "null"}
+        ]
+        return " | ".join(dict.fromkeys(members)) or "Any"
     if isinstance(schema.get("enum"), list):
         values = [value for value in schema["enum"] if value is not None]
         if values:
@@ -205,7 +232,7 @@ def _parameter_type(schema: Mapping[str, Any]) -> str:
         if kind == "null":
             continue
         if kind == "array":
-            members.append(f"list[{_parameter_type(schema.get('items') or {})}]")
+            members.append(f"list[{_parameter_type(schema.get('items') or {}, index)}]")
         else:
             members.append(_SIMPLE_TYPES.get(kind, "Any") if isinstance(kind, str) else "Any")
     return " | ".join(dict.fromkeys(members)) or "Any"
@@ -228,7 +255,8 @@ def _body_params(
         return []
     ((_media, body),) = content.items()
     schema_name = body["schema"]["$ref"].rsplit("/", 1)[-1]
-    if schema_name not in index.classes:
+    class_name = index.request_class(schema_name)
+    if class_name not in index.classes:
         problems.append(
             f"{fragment}: {op['operationId']}: request body {schema_name} is not an object model"
         )
@@ -246,8 +274,8 @@ def _body_params(
             description=field.description,
             location="body",
         )
-        for field in index.fields_of(schema_name)
-        if field.wire != skip
+        for field in index.fields_of(class_name)
+        if field.wire != skip and not field.additional
     ]
 
 
@@ -293,7 +321,7 @@ def binary_fields(op: Mapping[str, Any], index: ModelIndex) -> list[str]:
         schema_name = body["schema"]["$ref"].rsplit("/", 1)[-1]
         fields.extend(
             f.wire
-            for f in index.classes.get(schema_name, ())
+            for f in index.classes.get(index.request_class(schema_name), ())
             if "bytes" in names_in(index.expand(f.annotation))
         )
     return sorted(fields)
@@ -306,14 +334,14 @@ def _file_annotation(annotation: str) -> str:
 _BINARY_MEDIA = ("image/", "video/", "audio/", "model/", "application/octet-stream")
 
 
-def _response_model(op: Mapping[str, Any]) -> str:
+def _response_model(op: Mapping[str, Any], index: ModelIndex) -> str:
     """The type of the success body: every 2xx JSON model, and `bytes` for binary ones."""
     members: list[str] = []
     statuses = sorted(s for s in op.get("responses", {}) if str(s).startswith("2"))
     for status in statuses:
         for media, content in op["responses"][status].get("content", {}).items():
             if "json" in media and "$ref" in content.get("schema", {}):
-                member = str(content["schema"]["$ref"].rsplit("/", 1)[-1])
+                member = index.response_class(str(content["schema"]["$ref"].rsplit("/", 1)[-1]))
             elif media.startswith(_BINARY_MEDIA):
                 member = "bytes"
             else:
@@ -409,7 +437,7 @@ def registry_entry(op: OperationData, index: ModelIndex) -> dict[str, Any]:
             if k in {"name", "in", "required", "schema", "example", "style", "explode"}
         }
         for param in raw.get("parameters", [])
-        if param.get("in") in {"path", "query"}
+        if param.get("in") in {"path", "query", "cookie"}
         or (param.get("in") == "header" and param["name"].lower() not in IGNORED_HEADERS)
     ]
     return {

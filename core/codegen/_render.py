@@ -15,7 +15,7 @@ import attrs
 
 from ._errors import CodegenError
 from ._load import Fragment
-from ._models import TEMPLATES, generate_models, names_in, prune_models
+from ._models import TEMPLATES, docstring_source, generate_models, names_in, prune_models
 from ._operations import OperationData, collect_operations, registry_entry
 
 __all__ = ["RenderedFile", "fingerprint", "render_fragment", "render_index"]
@@ -61,12 +61,14 @@ def banner(source: str, digest: str, generator: str) -> str:
 def _environment() -> Any:
     import jinja2
 
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
         autoescape=False,
     )
+    environment.filters["docstring"] = docstring_source
+    return environment
 
 
 def namespace_class(provider: str) -> str:

@@ -23,6 +23,7 @@ from py302.payloads import json_type
 
 from ._errors import SpecTreeError
 from ._load import Fragment, load_fragments
+from ._models import ModelIndex
 from ._operations import _response_model
 from ._render import render_fragment
 
@@ -195,6 +196,10 @@ def _provider_surface(
     )
 
 
+#: The surface names schemas as the document does (no read/write split).
+_NO_MODELS = ModelIndex(classes={}, enums={}, aliases=frozenset())
+
+
 def _operation(op: Mapping[str, Any], schemas: Mapping[str, Any]) -> OperationSurface:
     types: dict[tuple[str, str], str] = {
         (param["in"], param["name"]): _type(param.get("schema", {})) for param in op["parameters"]
@@ -211,7 +216,7 @@ def _operation(op: Mapping[str, Any], schemas: Mapping[str, Any]) -> OperationSu
     return OperationSurface(
         method=op["method"],
         path=op["path"],
-        returns=_response_model({"responses": responses}),
+        returns=_response_model({"responses": responses}, _NO_MODELS),
         arguments={
             arg["name"]: Member(
                 name=arg["name"],

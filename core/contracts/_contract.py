@@ -229,7 +229,10 @@ def _response_problems(
     body = json_body(raw)
     if body is NOT_JSON:
         return ["response: body is not JSON"]
-    return [f"response: {field}: {rule}" for field, rule in schema_problems(registry, schema, body)]
+    return [
+        f"response: {field}: {rule}"
+        for field, rule in schema_problems(registry, schema, body, direction="response")
+    ]
 
 
 def _stream_problems(
@@ -248,7 +251,9 @@ def _stream_problems(
         elif schema is not None:
             problems += [
                 f"response: event {event.number}: {field}: {rule}"
-                for field, rule in schema_problems(registry, schema, event.data)
+                for field, rule in schema_problems(
+                    registry, schema, event.data, direction="response"
+                )
             ]
     if stream.missing_end:
         problems.append(

@@ -18,7 +18,9 @@ import textwrap
 import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import attrs
 import httpx
 import pytest
 
@@ -158,15 +160,6 @@ def test_a_ref_that_names_nothing_is_refused_naming_where(tmp_path: Path) -> Non
     )
     assert "#/paths/~1items/get/parameters/0" in problems
     assert "$ref #/components/parameters/Nope names nothing" in problems
-
-
-def test_a_cookie_parameter_names_itself(tmp_path: Path) -> None:
-    problems = compile_problems(
-        tmp_path,
-        "/items:\n  get:\n    parameters:\n      - {name: session, in: cookie, "
-        "schema: {type: string}}\n" + OPERATION.format(op="list_items"),
-    )
-    assert "parameter 'session' is in 'cookie'" in problems
 
 
 def test_a_nullable_type_list_on_a_parameter_compiles(tmp_path: Path) -> None:
@@ -365,3 +358,134 @@ def test_an_allof_part_that_redefines_a_property_compiles(tmp_path: Path) -> Non
     assert generate(specs, tmp_path / "out", package="ok_bindings") == 0
     text = (tmp_path / "out" / "ok.py").read_text(encoding="utf-8")
     assert len(re.findall(r"^        size: ", text, re.MULTILINE)) == 1  # one keyword
+
+
+KEEPER = {
+    "id": "k1",
+    "name": "Ada",
+    "mood": "calm",
+    "trusted": True,
+    "badge": {"kind": "gold", "stars": 3},
+    "notes": {"shifts": ["early", {"late": ["sunday"]}]},
+    "hired": "2026-05-01T09:30:00Z",
+    "pronouns": "she",
+    "languages": 2,
+}
+
+
+def hire(wire: types.ModuleType, answer: object, **arguments: object) -> tuple[Any, httpx.Request]:
+    sent: list[httpx.Request] = []
+    given: dict[str, object] = {"role": "vet", "session": "s1", "name": "Ada", "password": "pw"}
+    with client_for(lambda request: httpx.Response(200, json=answer), sent) as client:
+        result = wire.WireOperations(client).hire_keeper(**{**given, **arguments})
+    (request,) = sent
+    return result, request
+
+
+def test_read_only_fields_are_answers_and_write_only_fields_are_requests(
+    wire: types.ModuleType,
+) -> None:
+    with client_for(lambda request: httpx.Response(200), []) as client:
+        builder = inspect.signature(wire.WireOperations(client).hire_keeper).parameters
+    assert "id" not in builder  # readOnly: the zoo assigns it, and a request need not send it
+    assert builder["password"].default is inspect.Parameter.empty  # writeOnly, required
+    result, request = hire(wire, KEEPER)
+    assert json.loads(request.read()) == {"name": "Ada", "password": "pw"}
+    assert result.data.id == "k1"  # read from an answer that has no password
+    assert "password" not in attrs.fields_dict(type(result.data))
+
+
+def test_parameters_typed_by_ref_and_anyof_reach_the_wire(wire: types.ModuleType) -> None:
+    _, request = hire(wire, KEEPER, role=wire.Role.FEEDER, order="desc", shifts=["am", "pm"])
+    assert request.url.path == "/wire/keepers/feeder"
+    assert dict(request.url.params) == {"order": "desc"}
+    # Cookie parameters, `form` style: a non-exploded array joins its items.
+    assert request.headers["cookie"] == "session=s1; shifts=am,pm"
+
+
+def test_a_cookie_value_cannot_break_the_cookie_header(wire: types.ModuleType) -> None:
+    _, request = hire(wire, KEEPER, session="a b;c=d", extra_headers={"Cookie": "theirs=1"})
+    assert request.headers["cookie"] == "theirs=1; session=a%20b%3Bc=d"
+
+
+def test_aliases_decode_to_what_they_stand_for(wire: types.ModuleType) -> None:
+    result, _ = hire(wire, KEEPER)
+    keeper = result.data
+    assert keeper.mood is wire.Mood.CALM  # an alias of an enum or null
+    assert keeper.trusted is True  # an alias of a boolean
+    assert keeper.notes == {"shifts": ["early", {"late": ["sunday"]}]}  # a recursive alias
+    assert keeper.hired == "2026-05-01T09:30:00Z"  # date-time stays the string sent
+
+
+def test_keys_the_schema_does_not_name_are_kept_and_sent_back(wire: types.ModuleType) -> None:
+    from py302._convert import unstructure
+
+    result, _ = hire(wire, KEEPER)
+    assert result.data.additional_properties == {"pronouns": "she", "languages": 2}
+    assert unstructure(result.data) == KEEPER  # nothing lost on the way back
+
+
+def test_a_member_of_a_discriminated_union_reads_without_its_discriminator(
+    wire: types.ModuleType,
+) -> None:
+    result, _ = hire(wire, {"id": "k2", "name": "Bo", "badge": {"shine": 0.5}})
+    badge = result.data.badge
+    assert isinstance(badge, wire.SilverBadge)
+    assert badge.kind == "silver"  # the one value its member allows
+    assert badge.shine == 0.5
+    gold, _ = hire(wire, {"id": "k3", "name": "Cy", "badge": {"kind": "gold", "stars": 1}})
+    assert isinstance(gold.data.badge, wire.GoldBadge)
+
+
+def test_descriptions_with_backslashes_and_quotes_read_back(wire: types.ModuleType) -> None:
+    doc = inspect.getdoc(wire.WireOperations.hire_keeper) or ""
+    assert 'backslashes (C:\\zoo\\keepers) and """triple quotes"""' in doc
+    assert "a trailing backslash \\" in doc
+    assert 'The keeper\'s "session" cookie.' in doc
+
+
+def test_builder_types_accept_what_the_schema_allows_and_only_that(
+    wire: types.ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """mypy, on calls to the compiled bindings: enum aliases keep their values, an
+    alias of a boolean takes no mapping."""
+    from mypy import api
+
+    module = Path(wire.__file__).parent
+    (tmp_path / "calls.py").write_text(
+        textwrap.dedent(
+            """            from py302.binding import Sync
+            from wire_bindings.wire import WireOperations
+
+            def valid(ops: WireOperations[Sync]) -> None:
+                ops.hire_keeper(role="vet", session="s", name="n", password="p", mood="busy",
+                                order=3, trusted=False, badge={"stars": 2}, notes=["a"])
+
+            def wrong_enum(ops: WireOperations[Sync]) -> None:
+                ops.hire_keeper(role="cook", session="s", name="n", password="p")
+
+            def mapping_for_bool(ops: WireOperations[Sync]) -> None:
+                ops.hire_keeper(role="vet", session="s", name="n", password="p",
+                                trusted={"bogus": 1})
+            """
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("MYPYPATH", str(module.parent))
+    out, err, status = api.run(["--strict", "--no-incremental", str(tmp_path / "calls.py")])
+    errors = [line for line in out.splitlines() if ": error:" in line]
+    assert status == 1, out + err
+    assert [line.split(":")[1] for line in errors] == ["9", "13"], out
+    assert '"role"' in errors[0]
+    assert '"trusted"' in errors[1]
+
+
+def test_a_schema_renamed_by_the_model_generator_is_named_in_the_refusal(
+    tmp_path: Path,
+) -> None:
+    problems = compile_problems(
+        tmp_path,
+        "/items:\n  get:\n" + OPERATION.format(op="list_items"),
+        "schemas:\n  None: {type: object, properties: {x: {type: string}}}\n",
+    )
+    assert "#/components/schemas/None: schema None became None1" in problems
