@@ -218,10 +218,10 @@ def _parameter_type(schema: Mapping[str, Any], index: ModelIndex) -> str:
         return f"Literal[{schema['const']!r}]" if schema["const"] is not None else "None"
     branches = schema.get("anyOf") or schema.get("oneOf")
     if isinstance(branches, list) and branches:
-        members = [
+        union = [
             _parameter_type(branch, index) for branch in branches if branch != {"type": "null"}
         ]
-        return " | ".join(dict.fromkeys(members)) or "Any"
+        return " | ".join(dict.fromkeys(union)) or "Any"
     if isinstance(schema.get("enum"), list):
         values = [value for value in schema["enum"] if value is not None]
         if values:
