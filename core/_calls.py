@@ -32,6 +32,7 @@ from ._errors import (
     APITimeoutError,
     ConfigurationError,
     MalformedResponseError,
+    RequestValidationError,
     ResponseTooLargeError,
     request_id_of,
 )
@@ -81,9 +82,16 @@ def prepare(ctx: Context, registry: ProviderRegistry, call: Call[Any]) -> Prepar
     authentication, then the caller's own, which win.
     """
     spec = registry.get(call.operation)
+    if call.content_type is not None:
+        try:
+            spec = spec.for_media(call.content_type)
+        except ValueError as exc:
+            raise RequestValidationError(
+                spec.qualified_name, [("content_type", str(exc))]
+            ) from None
     path = {key: unstructure(value) for key, value in call.path.items()}
     query = {key: unstructure(value) for key, value in call.query.items()}
-    body = unstructure(dict(call.body)) if call.body is not None else None
+    body = unstructure(dict(call.body) if isinstance(call.body, Mapping) else call.body)
     options = {key: unstructure(value) for key, value in call.options.items()}
     cookies = {key: unstructure(value) for key, value in call.cookies.items()}
     validate_request(

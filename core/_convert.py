@@ -157,9 +157,22 @@ def _model_union_hook(kind: Any, converter: cattrs.Converter) -> Callable[[Any, 
                 return converter.structure(value, member)
             except Exception as exc:
                 errors.append(exc)
-        raise ValueError(f"{value!r} fits none of {kind}: {errors[-1]}")
+        # The member that knows most of the keys is the likely intent: say why it failed.
+        raise ValueError(
+            f"fits none of {', '.join(m.__name__ for m in members)}; as {ranked[0].__name__}: "
+            + "; ".join(_reasons(errors[0]))
+        )
 
     return structure_member
+
+
+def _reasons(error: Exception) -> list[str]:
+    """What cattrs found wrong, one line per problem, paths from the member's root."""
+    import cattrs
+
+    if isinstance(error, cattrs.BaseValidationError):
+        return cattrs.transform_error(error, path="$")
+    return [str(error)]
 
 
 def _is_list(kind: Any) -> bool:

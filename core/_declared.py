@@ -260,6 +260,9 @@ class StreamDeclaration:
     done: str | None = None
     accumulator: str | None = None
     text_delta: str | None = None
+    #: Whether a stream that ends without `done` is incomplete (the default), or
+    #: `done` is only a marker some streams send (a plain document's `[DONE]`).
+    done_required: bool = True
 
     @classmethod
     def of(cls, extensions: Mapping[str, Any]) -> StreamDeclaration:
@@ -267,4 +270,7 @@ class StreamDeclaration:
         block = extensions.get("x-py302-stream")
         if not isinstance(block, Mapping):
             return cls()
-        return cls(**{key: block.get(key) for key in ("flag", "done", "accumulator", "text_delta")})
+        return cls(
+            **{key: block.get(key) for key in ("flag", "done", "accumulator", "text_delta")},
+            done_required=block.get("done_required", True) is not False,
+        )

@@ -98,8 +98,27 @@ class OperationSpec:
     task: TaskSpec | None
     extensions: Mapping[str, Any]
     arguments: tuple[ArgumentSpec, ...] = ()
+    #: Every request media type, when there are several (the first is the default):
+    #: media type -> its schema and examples.
+    request_media: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     is_poll: bool = False
     """Whether some task operation polls (or cancels) its tasks with this operation."""
+
+    def for_media(self, content_type: str) -> OperationSpec:
+        """This operation as sent with the request media type `content_type`, one of
+        those it declares; `ValueError` names them otherwise."""
+        if content_type == self.request_content_type:
+            return self
+        chosen = self.request_media.get(content_type)
+        if chosen is None:
+            declared = ", ".join(repr(kind) for kind in self.request_media)
+            raise ValueError(f"must be one of {declared}, got {content_type!r}")
+        return attrs.evolve(
+            self,
+            request_content_type=content_type,
+            request_schema=chosen.get("schema"),
+            request_examples={k: chosen[k] for k in ("example", "examples") if k in chosen},
+        )
 
     @property
     def qualified_name(self) -> str:
@@ -314,6 +333,7 @@ def _operation_from_data(provider: str, op_id: str, raw: Mapping[str, Any]) -> O
         request_content_type=request.get("content_type"),
         request_schema=request.get("schema"),
         request_examples={k: request[k] for k in ("example", "examples") if k in request},
+        request_media=request.get("media_types", {}),
         responses=raw.get("responses", {}),
         task=TaskSpec(
             pattern=task["pattern"],

@@ -141,7 +141,7 @@ def stream_flow(ctx: Context, prepared: Prepared, event_model: Any) -> Flow[Resu
             seen += 1
             yield Emit(Event(structure(data, event_model, operation=spec.qualified_name), data))
         if not chunk:
-            if declared.done is not None:
+            if declared.done is not None and declared.done_required:
                 raise StreamInterruptedError(
                     f"the stream ended after {seen} event(s) without its end marker "
                     f"{declared.done!r}; the answer is incomplete",

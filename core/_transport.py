@@ -28,7 +28,13 @@ __all__ = [
     "simple_value",
 ]
 
-_USER_AGENT = "py302"
+#: What py302 sends unless the provider, an operation's header parameter or the caller
+#: says otherwise (in any case: see `_merged_headers`).
+_DEFAULT_HEADERS = {"User-Agent": "py302", "Accept": "application/json, */*;q=0.5"}
+_JSON_PART = "application/json"
+#: One part of a multipart body: file name (None for a field), content, content type
+#: (None for text).
+_Part = tuple[str | None, bytes, str | None]
 
 
 def build_request(
@@ -50,7 +56,7 @@ def build_request(
             for pair in _query_pairs(name, value, styles.get(("query", name)))
         ]
     )
-    all_headers = {"User-Agent": _USER_AGENT, "Accept": "application/json, */*;q=0.5", **headers}
+    all_headers = _merged_headers(_DEFAULT_HEADERS, headers)
     content_type = spec.request_content_type
     request: httpx.Request
     if content_type is None or body is None:
@@ -60,22 +66,38 @@ def build_request(
             spec.method,
             url,
             params=params,
-            headers={**all_headers, "Content-Type": content_type},
+            headers=_merged_headers(all_headers, {"Content-Type": content_type}),
             content=json.dumps(body, ensure_ascii=False).encode(),
         )
     elif content_type.startswith("multipart/"):
-        data, files = _split_multipart(body, _binary_fields(spec))
-        request = httpx.Request(
-            spec.method, url, params=params, headers=all_headers, data=data, files=files
-        )
+        parts = _multipart_parts(body, _binary_fields(spec))
+        request = httpx.Request(spec.method, url, params=params, headers=all_headers, files=parts)
     elif content_type == "application/x-www-form-urlencoded":
         request = httpx.Request(
             spec.method, url, params=params, headers=all_headers, data=_form_values(body)
         )
-    else:
-        raise ValueError(f"{spec.qualified_name}: unsupported request content type {content_type}")
+    else:  # one value sent as it is: a file's bytes, or text
+        raw, kind = _raw_body(body, content_type)
+        request = httpx.Request(
+            spec.method,
+            url,
+            params=params,
+            headers=_merged_headers(all_headers, {"Content-Type": kind}),
+            content=raw,
+        )
     request.read()
     return request
+
+
+def _merged_headers(*layers: Mapping[str, str]) -> dict[str, str]:
+    """`layers` of headers merged into one, a later value replacing an earlier one
+    whatever the case of its name (`accept` replaces `Accept`), so that no header is
+    sent twice; the name is spelled as the winning layer spells it."""
+    merged: dict[str, tuple[str, str]] = {}
+    for layer in layers:
+        for name, value in layer.items():
+            merged[name.lower()] = (name, value)
+    return dict(merged.values())
 
 
 def is_json_type(content_type: str) -> bool:
@@ -200,19 +222,25 @@ def _binary_fields(spec: OperationSpec) -> frozenset[str]:
     return frozenset(spec.extensions.get("x-py302-binary-fields", ()))
 
 
-def _split_multipart(
-    body: Mapping[str, Any], binary: frozenset[str]
-) -> tuple[dict[str, Any], list[tuple[str, tuple[str, bytes, str]]]]:
-    data: dict[str, Any] = {}
-    files: list[tuple[str, tuple[str, bytes, str]]] = []
-    for name, value in body.items():
-        if _is_file(value) or (name in binary and isinstance(value, str)):
-            files.append((name, _file_part(name, value)))
-        elif isinstance(value, list | tuple) and value and all(_is_file(v) for v in value):
-            files.extend((name, _file_part(name, item)) for item in value)
-        else:
-            data[name] = _form_scalar(value)
-    return data, files
+def _multipart_parts(body: Mapping[str, Any], binary: frozenset[str]) -> list[tuple[str, _Part]]:
+    """The parts of a multipart body in body order, by OpenAPI's default encoding: an
+    array is one part per item, the field's name repeated (an array of files is a file
+    per part); see `_part` for each value. `binary` names the fields that take files."""
+    return [
+        (name, _part(name, item, binary=name in binary))
+        for name, value in body.items()
+        for item in (value if isinstance(value, list | tuple) else [value])
+    ]
+
+
+def _part(field: str, value: Any, *, binary: bool) -> _Part:
+    """One value as a part: a file (in a binary field a `str` is a path; validation
+    has checked it names a file), an object (or a nested array) as JSON, else text."""
+    if _is_file(value) or (binary and isinstance(value, str)):
+        return _file_part(field, value)
+    if isinstance(value, Mapping | list | tuple):
+        return (None, json.dumps(value, ensure_ascii=False).encode(), _JSON_PART)
+    return (None, _scalar(value).encode(), None)
 
 
 def _is_file(value: Any) -> bool:
@@ -248,3 +276,13 @@ def _form_scalar(value: Any) -> Any:
 
 def _form_values(body: Mapping[str, Any]) -> dict[str, Any]:
     return {name: _form_scalar(value) for name, value in body.items()}
+
+
+def _raw_body(body: Any, content_type: str) -> tuple[bytes, str]:
+    """The bytes and media type of a body that is one value: a file (bytes, an open
+    file, a path) for a binary media type, text for a `text/*` one. A wildcard media
+    type (`image/*`) is narrowed by the file's name."""
+    if isinstance(body, str) and content_type.startswith("text/"):
+        return body.encode(), content_type
+    _name, content, guessed = _file_part("body", body)
+    return content, guessed if "*" in content_type else content_type

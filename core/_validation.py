@@ -9,6 +9,8 @@ import functools
 import json
 import math
 from collections.abc import Iterable, Mapping
+from os import PathLike
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._errors import RequestValidationError
@@ -56,6 +58,7 @@ def validate_request(
         for field in [*_non_finite(query), *_non_finite(path), *_non_finite(body)]
     )
     problems.extend(_misplaced_files(spec, {**query, **path}, body))
+    problems.extend(_missing_files(spec, body))
     for location, values in given.items():
         declared = {p.name for p in spec.parameters if p.location == location}
         for name in values:
@@ -72,13 +75,23 @@ def validate_request(
             (name, rule) for _, rule in schema_problems(registry, declared_options[name], value)
         )
     if spec.request_schema is not None:
-        if body is None:
-            body = {}
-        problems.extend(schema_problems(registry, spec.request_schema, _with_placeholders(body)))
+        if body is None and _is_object(registry, spec.request_schema):
+            body = {}  # no fields given: the required ones are named below
+        if body is not None:  # a body of one value that was left out is not sent
+            problems.extend(
+                schema_problems(registry, spec.request_schema, _with_placeholders(body))
+            )
     elif body:
         problems.append(("(body)", "this operation takes no request body"))
     if problems:
         raise RequestValidationError(spec.qualified_name, problems)
+
+
+def _is_object(registry: ProviderRegistry, schema: Mapping[str, Any]) -> bool:
+    """Whether a request body of `schema` is an object of fields (not one value)."""
+    resolved = registry.resolve(schema)
+    kind = resolved.get("type")
+    return kind == "object" or "properties" in resolved or "allOf" in resolved
 
 
 def _declared(spec: OperationSpec, headers: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -126,7 +139,7 @@ def schema_problems(
     the `writeOnly` ones (the server never returns them), as OpenAPI says.
     """
     validator = validator_for(registry, schema, direction)
-    found = [_describe(error) for error in validator.iter_errors(instance)]
+    found = [_describe(error, direction) for error in validator.iter_errors(instance)]
     return sorted(set(found))
 
 
@@ -204,7 +217,7 @@ def rebase_refs(schema: Any, uri: str) -> Any:
     return schema
 
 
-def _describe(error: Any) -> tuple[str, str]:
+def _describe(error: Any, direction: Direction = "request") -> tuple[str, str]:
     location = [str(part) for part in error.absolute_path]
     validator = error.validator
     if validator == "required":
@@ -212,6 +225,14 @@ def _describe(error: Any) -> tuple[str, str]:
         return (".".join([*location, missing]), "is required")
     if validator == "additionalProperties":
         return (".".join(location) or "(body)", error.message)
+    if (
+        direction == "request"
+        and validator == "type"
+        and error.instance is None
+        and len(location) == 1
+    ):
+        # A builder sends a required keyword as given: None there means "left out".
+        return (location[0], "is required (got None, which this field does not allow)")
     field = ".".join(location) or "(body)"
     return (field, _rule(error))
 
@@ -270,6 +291,32 @@ def _misplaced_files(
         for field, kind in found
         if field.split(".")[0] not in binary or field in parameters
     ]
+
+
+def _missing_files(spec: OperationSpec, body: Any) -> list[tuple[str, str]]:
+    """Paths given for files (in the binary fields, or as a body that is one file)
+    that name no file: refused here, before anything is sent."""
+    binary = set(spec.extensions.get("x-py302-binary-fields", ()))
+    if "(body)" in binary:
+        given = [("(body)", body)]
+    elif isinstance(body, Mapping):
+        given = [(name, value) for name, value in body.items() if name in binary]
+    else:
+        given = []
+    problems = []
+    for field, value in given:
+        for item in value if isinstance(value, list | tuple) else [value]:
+            if item == BINARY_PLACEHOLDER:
+                continue  # the sandbox's stand-in for a file it received
+            if isinstance(item, str | PathLike) and not Path(item).is_file():
+                problems.append(
+                    (
+                        field,
+                        f"no file at {str(item)!r}: pass the path of an existing file, "
+                        "its bytes, or an open file",
+                    )
+                )
+    return problems
 
 
 def _files(value: Any, where: str = "") -> list[tuple[str, str]]:

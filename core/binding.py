@@ -136,6 +136,9 @@ class Call(Generic[M]):
 
     `operation` is the operation id within the namespace's provider; `path`, `query`
     and `body` hold the caller's values by wire name (None values already dropped);
+    `body` is a mapping of fields, or one value for an operation whose body is not an
+    object (a file, a JSON array); `content_type` picks one of the request media types
+    the operation declares (None: the first).
     `model` is the class the 2xx body is read into; `headers` and `cookies` are sent
     as given (declared ones checked first); `options` are the caller's choices among
     the operation's `x-py302-options` (not sent; plugins read them, with the spec's
@@ -146,15 +149,24 @@ class Call(Generic[M]):
     model: Any
     path: Mapping[str, Any] = attrs.field(factory=dict)
     query: Mapping[str, Any] = attrs.field(factory=dict)
-    body: Mapping[str, Any] | None = None
+    body: Any = None
     headers: Mapping[str, str] = attrs.field(factory=dict)
     options: Mapping[str, Any] = attrs.field(factory=dict)
     cookies: Mapping[str, Any] = attrs.field(factory=dict)
+    content_type: str | None = None
 
 
-def drop_none(values: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The values that were given, with `extra` merged over them (used by builders)."""
-    merged = {key: value for key, value in values.items() if value is not None}
+def drop_none(
+    values: Mapping[str, Any],
+    extra: Mapping[str, Any] | None = None,
+    *,
+    required: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """What a builder sends: the `required` values as they are (None is a required but
+    nullable field's null), then the optional `values` that were given (None means
+    left out), with `extra` merged over them."""
+    merged = dict(required or {})
+    merged.update((key, value) for key, value in values.items() if value is not None)
     if extra:
         merged.update(extra)
     return merged

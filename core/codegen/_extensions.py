@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 EVENT_STREAM = "text/event-stream"
-STREAM_KEYS = ("flag", "done", "accumulator", "text_delta")
+STREAM_KEYS = ("flag", "done", "done_required", "accumulator", "text_delta")
 RESULT_KEYS = ("assets", "text", "usage", "error")
 USAGE_COUNTS = ("input_tokens", "output_tokens", "total_tokens", "cost")
 ERROR_PATHS = ("message", "code", "request_id")
@@ -120,11 +120,23 @@ def event_stream_problems(
         problems.append(
             f"{where}: x-py302-stream.flag {flag!r} is not a boolean property of the request body"
         )
-    for key in ("done", "accumulator"):
-        if key in block and (not isinstance(block[key], str) or not block[key]):
-            problems.append(f"{where}: x-py302-stream.{key} must be a non-empty string")
+    problems.extend(_marker_problems(block, where))
     if "text_delta" in block:
         problems.extend(_path_problems(block["text_delta"], f"{where}: x-py302-stream.text_delta"))
+    return problems
+
+
+def _marker_problems(block: Mapping[str, Any], where: str) -> list[str]:
+    """How `done`, `done_required` and `accumulator` break their rules."""
+    problems = [
+        f"{where}: x-py302-stream.{key} must be a non-empty string"
+        for key in ("done", "accumulator")
+        if key in block and (not isinstance(block[key], str) or not block[key])
+    ]
+    if "done_required" in block and (
+        not isinstance(block["done_required"], bool) or "done" not in block
+    ):
+        problems.append(f"{where}: x-py302-stream.done_required is a boolean beside done")
     return problems
 
 

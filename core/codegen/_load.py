@@ -24,7 +24,7 @@ from ._extensions import (
     result_problems,
     stream_block,
 )
-from ._normalize import normalize, pointer
+from ._normalize import invalid_defaults, normalize, pointer
 from ._plain import PLAIN_MARK, adopt, is_plain
 
 __all__ = [
@@ -219,11 +219,19 @@ def _openapi_problems(document: Mapping[str, Any], name: str) -> list[str]:
 
     if not str(document.get("openapi", "")).startswith("3.1"):
         return [f"{name}: must be OpenAPI 3.1 (openapi: 3.1.0), or 3.0 for a plain document"]
-    problems = []
+    defaults = invalid_defaults(document)
+    problems = [
+        f"{name}: {pointer(*where)}: the default does not match its own schema; fix or drop it"
+        for where in defaults
+    ]
     try:
         for error in OpenAPIV31SpecValidator(dict(document)).iter_errors():
-            where = pointer(*getattr(error, "absolute_path", ()))
-            problems.append(f"{name}: {where}: not valid OpenAPI 3.1: {str(error).splitlines()[0]}")
+            path = tuple(getattr(error, "absolute_path", ()))
+            if not path and defaults:
+                continue  # a default checked against its schema, reported where it is above
+            problems.append(
+                f"{name}: {pointer(*path)}: not valid OpenAPI 3.1: {str(error).splitlines()[0]}"
+            )
     except Exception as exc:  # the validator trips over some broken documents itself
         problems.append(f"{name}: not valid OpenAPI 3.1 (the validator stopped at {exc!r})")
     return sorted(set(problems))

@@ -21,6 +21,7 @@ import attrs
 
 from ._errors import CodegenError
 from ._load import iter_operations
+from ._names import RESERVED_NAMES
 from ._normalize import pointer
 
 __all__ = [
@@ -33,15 +34,6 @@ __all__ = [
 ]
 
 TEMPLATES = Path(__file__).parent / "templates"
-#: Names the generated module imports or defines besides the models: a schema of one of
-#: these names would shadow it and break every builder.
-RESERVED_NAMES = frozenset(
-    {
-        "Any", "Literal", "Mapping", "TypeAlias", "annotations", "field", "frozen",
-        "Call", "FileInput", "ModeT", "Namespace", "OpenEnum", "OpenStrEnum", "StreamCall",
-        "TaskCall", "drop_none", "operation", "streamable", "streaming", "task",
-    }
-)  # fmt: skip
 _DROPPED_IMPORTS = ("from dataclasses import", "from enum import Enum", "from __future__ import")
 
 
@@ -139,7 +131,7 @@ def generate_models(document: Mapping[str, Any], name: str) -> tuple[str, ModelI
         "openapi": document["openapi"],
         "info": document["info"],
         "paths": {},
-        "components": {"schemas": schemas},
+        "components": {"schemas": {key: _free_form(value) for key, value in schemas.items()}},
     }
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -337,6 +329,24 @@ def docstring_source(text: str) -> str:
     return escaped[:-1] + '\\"' if escaped.endswith('"') else escaped
 
 
+#: Keywords that give an object schema a shape of its own.
+_SHAPING = ("properties", "patternProperties", "allOf", "anyOf", "oneOf", "$ref", "enum", "const")
+
+
+def _free_form(schema: Any) -> Any:
+    """A named object schema that names no property (`Meta: {type: object}`) as a
+    mapping of anything: the model generator would make it a class with no fields,
+    into which every key of an answer would vanish."""
+    if (
+        isinstance(schema, Mapping)
+        and schema.get("type") == "object"
+        and schema.get("additionalProperties", True) is True
+        and not any(key in schema for key in _SHAPING)
+    ):
+        return {**schema, "additionalProperties": {}}
+    return schema
+
+
 def _required(
     schemas: Mapping[str, Any], name: str, seen: frozenset[str] = frozenset()
 ) -> frozenset[str]:
@@ -514,10 +524,15 @@ def prune_models(source: str, document: Mapping[str, Any], used: Iterable[str]) 
             kept.add(name)
             pending.extend(needs[name] - kept)
     dropped = [node for name, node in definitions.items() if name not in kept]
+    following = dict(zip(tree.body, tree.body[1:], strict=False))
     lines = source.splitlines()
     for node in sorted(dropped, key=lambda node: node.lineno, reverse=True):
         first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
-        del lines[first - 1 : node.end_lineno]
+        last = node.end_lineno
+        after = following.get(node)
+        if isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant):
+            last = after.end_lineno  # an alias's docstring goes with it
+        del lines[first - 1 : last]
     return "\n".join(lines).strip()
 
 

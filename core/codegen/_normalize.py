@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["normalize", "pointer"]
+__all__ = ["invalid_defaults", "normalize", "pointer"]
 
 _HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 _PLACEHOLDER = re.compile(r"\{([^{}/]+)\}")
@@ -26,6 +26,39 @@ def pointer(*parts: str | int) -> str:
     """The JSON pointer of `parts` (`#/paths/~1pets~1{id}/get`), escaped as RFC 6901 says."""
     escaped = (str(part).replace("~", "~0").replace("/", "~1") for part in parts)
     return "#/" + "/".join(escaped)
+
+
+#: The keywords a schema's `default` is checked against: the ones that need no `$ref`.
+_LOCAL_KEYWORDS = ("type", "enum", "const")
+
+
+def invalid_defaults(node: Any, where: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """Where a schema's `default` breaks the schema's own `type`, `enum` or `const`
+    (the OpenAPI validator finds these, but cannot say where they are)."""
+    found: list[tuple[str | int, ...]] = []
+    if isinstance(node, Mapping):
+        local = {key: node[key] for key in _LOCAL_KEYWORDS if key in node}
+        schema_like = isinstance(node.get("type", ""), str | list) and isinstance(
+            node.get("enum", []), list
+        )
+        if "default" in node and local and schema_like and not _fits(node["default"], local):
+            found.append((*where, "default"))
+        for key, value in node.items():
+            if key not in {"default", "example", "examples", "enum", "const"}:
+                found += invalid_defaults(value, (*where, key))
+    elif isinstance(node, list):
+        for position, item in enumerate(node):
+            found += invalid_defaults(item, (*where, position))
+    return found
+
+
+def _fits(value: Any, schema: Mapping[str, Any]) -> bool:
+    from jsonschema import Draft202012Validator
+
+    try:
+        return bool(Draft202012Validator(schema).is_valid(value))
+    except Exception:  # an unknown type: the OpenAPI validator reports that itself
+        return True
 
 
 def normalize(document: Mapping[str, Any], name: str) -> tuple[dict[str, Any], list[str]]:

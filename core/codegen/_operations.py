@@ -12,7 +12,7 @@ import attrs
 from ._errors import CodegenError
 from ._extensions import event_model, merged_result, stream_block
 from ._load import iter_operations
-from ._models import ModelIndex, names_in
+from ._models import ModelIndex, flat_union, names_in
 
 __all__ = ["OperationData", "Param", "collect_operations", "registry_entry"]
 
@@ -110,6 +110,16 @@ class OperationData:
         return [p for p in self.params if p.location == "body"]
 
     @property
+    def content_param(self) -> Param | None:
+        """The `body` keyword of a body that is one value (a file, a JSON array), if so."""
+        return next((p for p in self.params if p.location == "content"), None)
+
+    @property
+    def media_param(self) -> Param | None:
+        """The `content_type` keyword, when the body may be sent several ways."""
+        return next((p for p in self.params if p.location == "media"), None)
+
+    @property
     def option_params(self) -> list[Param]:
         """Per-call choices for plugins (`x-py302-options`), never sent."""
         return [p for p in self.params if p.location == "option"]
@@ -132,10 +142,11 @@ def collect_operations(
             + _body_params(op, index, fragment, problems, skip=flag)
             + _option_params(op, fragment, problems)
         )
+        params = _distinct(params)
         names = [p.name for p in params]
         for clash in sorted({n for n in names if names.count(n) > 1}):
             problems.append(
-                f"{fragment}: {op_id}: parameter {clash!r} is both a parameter and a body field"
+                f"{fragment}: {op_id}: two parameters become the keyword {clash!r}; rename one"
             )
         params.sort(key=lambda p: not p.required)
         task = op.get("x-py302-task")
@@ -159,6 +170,18 @@ def collect_operations(
     if problems:
         raise CodegenError(problems)
     return sorted(found, key=lambda op: op.operation_id)
+
+
+def _distinct(params: list[Param]) -> list[Param]:
+    """OpenAPI tells parameters apart by name and location (`id` in the path and `id`
+    in the query): a keyword taken already gets its location appended (`id_query`)."""
+    seen: set[str] = set()
+    out = []
+    for param in params:
+        name = f"{param.name}_{param.location}" if param.name in seen else param.name
+        seen.add(name)
+        out.append(attrs.evolve(param, name=name))
+    return out
 
 
 def _event_class(op: Mapping[str, Any], index: ModelIndex) -> str | None:
@@ -238,6 +261,20 @@ def _parameter_type(schema: Mapping[str, Any], index: ModelIndex) -> str:
     return " | ".join(dict.fromkeys(members)) or "Any"
 
 
+def request_media(op: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """`(media type, schema name)` of each request media type, in document order."""
+    content = (op.get("requestBody") or {}).get("content") or {}
+    return [(media, body["schema"]["$ref"].rsplit("/", 1)[-1]) for media, body in content.items()]
+
+
+def whole_body(op: Mapping[str, Any], index: ModelIndex) -> bool:
+    """Whether the request body is one value (a file, a JSON array or string) rather
+    than an object whose fields are the builder's keywords."""
+    return any(
+        index.request_class(schema) not in index.classes for _media, schema in request_media(op)
+    )
+
+
 def _body_params(
     op: Mapping[str, Any],
     index: ModelIndex,
@@ -246,37 +283,100 @@ def _body_params(
     *,
     skip: str | None = None,
 ) -> list[Param]:
-    """The body fields as keywords; `skip` is the stream flag, which the runtime sets."""
-    content = op.get("requestBody", {}).get("content", {})
-    if not content:
+    """The body as keywords: an object's fields, or one `body` keyword for a body that
+    is a single value; a `content_type` keyword when several media types are declared.
+    `skip` is the stream flag, which the runtime sets."""
+    media = request_media(op)
+    if not media:
         return []
-    if len(content) > 1:
-        problems.append(f"{fragment}: {op['operationId']}: one request media type per operation")
-        return []
-    ((_media, body),) = content.items()
-    schema_name = body["schema"]["$ref"].rsplit("/", 1)[-1]
-    class_name = index.request_class(schema_name)
-    if class_name not in index.classes:
-        problems.append(
-            f"{fragment}: {op['operationId']}: request body {schema_name} is not an object model"
-        )
-        return []
+    choice = []
+    if len(media) > 1:
+        kinds = ", ".join(repr(kind) for kind, _ in media)
+        choice = [
+            Param(
+                name="content_type",
+                wire="content_type",
+                annotation=f"Literal[{kinds}] | None",
+                required=False,
+                description=f"How the body is sent: one of {kinds} (default {media[0][0]!r}).",
+                location="media",
+            )
+        ]
+    if whole_body(op, index):
+        return _content_param(op, index, media) + choice
     binary = set(binary_fields(op, index))
+    merged: dict[str, Param] = {}
+    for _kind, schema in media:
+        class_name = index.request_class(schema)
+        for field in index.fields_of(class_name):
+            if field.wire == skip or field.additional:
+                continue
+            annotation = (
+                _file_annotation(index.expand(field.annotation))
+                if field.wire in binary
+                else index.widen(field.annotation)
+            )
+            required = field.required or field.wire in index.schema_required.get(schema, ())
+            param = Param(
+                name=field.name,
+                wire=field.wire,
+                annotation=annotation,
+                required=required,
+                description=field.description,
+                location="body",
+            )
+            known = merged.get(field.wire)
+            if known is not None:  # a field of several media types: whichever is sent
+                param = attrs.evolve(
+                    known, annotation=flat_union(f"{known.annotation} | {annotation}")
+                )
+            merged[field.wire] = param
+    # Required only if every media type requires it; the chosen one is checked on sending.
+    common = frozenset.intersection(
+        *(
+            frozenset(
+                f.wire
+                for f in index.fields_of(index.request_class(schema))
+                if f.required or f.wire in index.schema_required.get(schema, ())
+            )
+            for _kind, schema in media
+        )
+    )
+    params = [p if p.wire in common or not p.required else _loosened(p) for p in merged.values()]
+    return params + choice
+
+
+def _content_param(
+    op: Mapping[str, Any], index: ModelIndex, media: list[tuple[str, str]]
+) -> list[Param]:
+    """The one `body` keyword of a body that is a single value."""
+    members = []
+    for kind, schema in media:
+        name = index.request_class(schema)
+        annotation = index.widen(name)
+        if not kind.startswith(("application/json", "text/")) and "json" not in kind:
+            annotation = _file_annotation(index.expand(name))
+        members.append(annotation)
+    required = bool((op.get("requestBody") or {}).get("required"))
+    annotation = flat_union(" | ".join(members))
     return [
         Param(
-            name=field.name,
-            wire=field.wire,
-            annotation=_file_annotation(index.expand(field.annotation))
-            if field.wire in binary
-            else index.widen(field.annotation),
-            required=field.required
-            or field.wire in index.schema_required.get(schema_name, frozenset()),
-            description=field.description,
-            location="body",
+            name="body",
+            wire="(body)",
+            annotation=annotation if required else _optional(annotation),
+            required=required,
+            description=(op.get("requestBody") or {}).get("description") or "The request body.",
+            location="content",
         )
-        for field in index.fields_of(class_name)
-        if field.wire != skip and not field.additional
     ]
+
+
+def _loosened(param: Param) -> Param:
+    return attrs.evolve(param, required=False, annotation=_optional(param.annotation))
+
+
+def _optional(annotation: str) -> str:
+    return flat_union(f"{annotation} | None")
 
 
 def _option_params(op: Mapping[str, Any], fragment: str, problems: list[str]) -> list[Param]:
@@ -355,7 +455,7 @@ def _response_model(op: Mapping[str, Any], index: ModelIndex) -> str:
 
 
 def _docstring(op: Mapping[str, Any], method: str, path: str, params: list[Param]) -> str:
-    lines = [op["summary"].strip(), ""]
+    lines = [*textwrap.wrap(" ".join(op["summary"].split()), 88), ""]
     description = op.get("description")
     if description:
         lines += [*textwrap.wrap(" ".join(description.split()), 88), ""]
@@ -378,7 +478,7 @@ def _docstring(op: Mapping[str, Any], method: str, path: str, params: list[Param
         )
         wrapped = textwrap.wrap(f"{param.name}: {text}", 84)
         lines += ["    " + wrapped[0]] + ["        " + more for more in wrapped[1:]]
-    if "requestBody" in op:
+    if "requestBody" in op and not any(p.location == "content" for p in params):
         lines.append("    extra_body: Body fields the spec does not list, sent as given.")
     lines.append("    extra_headers: Headers added to this request (they win over py302's).")
     body = "\n        ".join(line.rstrip() for line in lines)
@@ -396,8 +496,10 @@ def registry_entry(op: OperationData, index: ModelIndex) -> dict[str, Any]:
     content = raw.get("requestBody", {}).get("content", {})
     request = None
     if content:
-        ((media, body),) = content.items()
+        media, body = next(iter(content.items()))
         request = {"content_type": media, **_media_entry(body)}
+        if len(content) > 1:
+            request["media_types"] = {kind: _media_entry(entry) for kind, entry in content.items()}
     responses = {}
     for status, response in raw.get("responses", {}).items():
         media_types = {
@@ -428,6 +530,9 @@ def registry_entry(op: OperationData, index: ModelIndex) -> dict[str, Any]:
     if op.result is not None:
         extensions["x-py302-result"] = op.result
     binary = binary_fields(raw, index)
+    content_param = op.content_param
+    if content_param is not None and "FileInput" in names_in(content_param.annotation):
+        binary.append("(body)")  # the body is one file
     if binary:
         extensions["x-py302-binary-fields"] = binary
     parameters = [

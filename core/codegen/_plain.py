@@ -13,9 +13,20 @@ documented defaults here, before the usual checks run:
   (`GET /pets/{id}` -> `get_pets_id`), and a camelCase one is made snake_case;
 - schema names become PascalCase (every `$ref` follows), and inline request and 2xx
   JSON response schemas move into `components` under names made from the operation
-  (`CreatePetRequest`, `CreatePetResponse`);
+  (`CreatePetRequest`, `CreatePetResponse`; `EditRequestFormData` and
+  `EditRequestJson` for a request of two media types);
+- an operation answering `text/event-stream` streams: each event's data follows the
+  stream's schema (hoisted as `<Operation>Event`; any JSON when there is none), a
+  `[DONE]` data line ends it if one comes (not required), and when the operation may
+  also answer whole, a boolean `stream` field of its request body asks for it;
 - an OpenAPI 3.0 document is converted to 3.1 (`nullable`, boolean
-  `exclusiveMinimum`/`exclusiveMaximum`);
+  `exclusiveMinimum`/`exclusiveMaximum`, `allowEmptyValue` outside the query);
+  `nullable: true` is read as 3.0 meant it in a 3.1 document too (vendors publish
+  such documents, and 3.1 would silently ignore it);
+- a `default` that breaks its own schema's `type`/`enum` is dropped (it is an
+  annotation; a project fragment's is refused instead);
+- a schema named like a Python keyword or a name the generated module imports
+  (`None`, `Call`) gets `Model` appended;
 - its examples are not required to validate against its schemas (a project fragment's
   must): they are the vendor's, and often leave out required-but-nullable fields.
 
@@ -25,9 +36,13 @@ Everything here is deterministic: the same document always gives the same names.
 from __future__ import annotations
 
 import copy
+import keyword
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
+
+from ._names import RESERVED_NAMES
+from ._normalize import invalid_defaults
 
 __all__ = ["PLAIN_MARK", "PLAIN_NOTE", "adopt", "is_plain"]
 
@@ -39,6 +54,7 @@ PLAIN_NOTE = (
     "Compiled from a plain OpenAPI document without py302 annotations: the shapes are the "
     "document's own, nothing here was checked against traffic."
 )
+EVENT_STREAM = "text/event-stream"
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 _WORD = re.compile(r"[A-Za-z0-9]+")
 
@@ -53,6 +69,12 @@ def adopt(document: Mapping[str, Any], provider: str, source: str) -> dict[str, 
     out: dict[str, Any] = copy.deepcopy(dict(document))
     if str(out.get("openapi", "")).startswith("3.0"):
         out = _from_30(out)
+    _nullable_as_type(out)
+    for where in invalid_defaults(out):
+        parent: Any = out
+        for part in where[:-1]:
+            parent = parent[part]
+        del parent["default"]
     out["x-py302-provider"] = provider
     out[PLAIN_MARK] = True
     out["tags"] = [{"name": provider}]
@@ -71,6 +93,7 @@ def adopt(document: Mapping[str, Any], provider: str, source: str) -> dict[str, 
         op.setdefault("x-py302-sources", [source])
         op.setdefault("x-py302-notes", PLAIN_NOTE)
         _hoist(out, op, op_id)
+        _stream_defaults(out, op)
     return out
 
 
@@ -100,6 +123,8 @@ def _rename_schemas(document: dict[str, Any]) -> None:
     used: set[str] = set()
     for name in schemas:
         new = _pascal(name)
+        if keyword.iskeyword(new) or new in RESERVED_NAMES:
+            new += "Model"
         while new in used:
             new += "X"
         used.add(new)
@@ -126,7 +151,7 @@ def _mappings(node: Any) -> Iterator[dict[str, Any]]:
 
 
 def _hoist(document: dict[str, Any], op: dict[str, Any], op_id: str) -> None:
-    """Inline request and 2xx JSON response schemas moved into `components`."""
+    """Inline request, 2xx JSON and event-stream schemas moved into `components`."""
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     base = _pascal(op_id)
     bodies = [("Request", (op.get("requestBody") or {}).get("content") or {})]
@@ -135,35 +160,97 @@ def _hoist(document: dict[str, Any], op: dict[str, Any], op_id: str) -> None:
         suffix = "Response" if len(successes) == 1 else f"Response{status}"
         bodies.append((suffix, (op["responses"][status] or {}).get("content") or {}))
     for suffix, contents in bodies:
+        inline = []
         for media, content in contents.items():
             schema = content.get("schema") if isinstance(content, dict) else None
             if not isinstance(schema, dict) or "$ref" in schema:
                 continue
-            if suffix != "Request" and "json" not in media:
+            streamed = media.split(";")[0].strip().lower() == EVENT_STREAM
+            if suffix != "Request" and "json" not in media and not streamed:
                 continue  # a binary answer keeps its inline `format: binary`
-            name = base + suffix
+            kind = suffix.replace("Response", "Event") if streamed else suffix
+            inline.append((kind, media, content, schema))
+        kinds = [kind for kind, *_ in inline]
+        for kind, media, content, schema in inline:
+            name = base + kind
+            if kinds.count(kind) > 1:  # EditRequestFormData, EditRequestJson
+                name += _pascal(media.split(";")[0].rsplit("/", 1)[-1])
             while name in schemas and schemas[name] != schema:
                 name += "X"
             schemas[name] = schema
             content["schema"] = {"$ref": f"#/components/schemas/{name}"}
 
 
+def _stream_defaults(document: dict[str, Any], op: dict[str, Any]) -> None:
+    """An operation that answers with an event stream: each event's data follows its
+    schema (any JSON when none is given); when it may also answer whole, a boolean
+    `stream` field of the request body selects the stream. A `[DONE]` data line (the
+    common convention) ends the stream if it comes, but is not required of it."""
+    streamed = [
+        content
+        for status, response in (op.get("responses") or {}).items()
+        if str(status).startswith("2") and isinstance(response, dict)
+        for media, content in (response.get("content") or {}).items()
+        if media.split(";")[0].strip().lower() == EVENT_STREAM and isinstance(content, dict)
+    ]
+    if not streamed:
+        return
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for content in streamed:
+        if "schema" not in content:
+            name = _pascal(op["operationId"]) + "Event"
+            schemas.setdefault(name, {})
+            content["schema"] = {"$ref": f"#/components/schemas/{name}"}
+    if "x-py302-stream" not in op:
+        block: dict[str, Any] = {"done": "[DONE]", "done_required": False}
+        if _has_boolean_stream_field(document, op):
+            block["flag"] = "stream"
+        op["x-py302-stream"] = block
+
+
+def _has_boolean_stream_field(document: dict[str, Any], op: dict[str, Any]) -> bool:
+    schemas = (document.get("components") or {}).get("schemas") or {}
+    for content in ((op.get("requestBody") or {}).get("content") or {}).values():
+        schema = content.get("schema") if isinstance(content, dict) else None
+        ref = schema.get("$ref") if isinstance(schema, dict) else None
+        if isinstance(ref, str):
+            schema = schemas.get(ref.rsplit("/", 1)[-1])
+        field = ((schema or {}).get("properties") or {}).get("stream")
+        branches = [field, *((field or {}).get("anyOf") or [])] if isinstance(field, dict) else []
+        for branch in branches:
+            kinds = branch.get("type") if isinstance(branch, dict) else None
+            if kinds == "boolean" or (isinstance(kinds, list) and "boolean" in kinds):
+                return True
+    return False
+
+
 def _from_30(document: dict[str, Any]) -> dict[str, Any]:
     """An OpenAPI 3.0 document rewritten as 3.1: schemas only differ in a few keywords."""
     document["openapi"] = "3.1.0"
     for node in _mappings(document):
-        if node.pop("nullable", False) is True:
-            kind = node.get("type")
-            if isinstance(kind, str):
-                node["type"] = [kind, "null"]
-                if isinstance(node.get("enum"), list) and None not in node["enum"]:
-                    node["enum"] = [*node["enum"], None]
-            else:
-                inner = {key: node.pop(key) for key in list(node) if key != "description"}
-                node["anyOf"] = [inner, {"type": "null"}]
+        if node.get("in") in {"path", "header", "cookie"} and "allowEmptyValue" in node:
+            del node["allowEmptyValue"]  # 3.1 allows it on query parameters only
         for bound, limit in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
             if node.get(bound) is True and limit in node:
                 node[bound] = node.pop(limit)
             elif node.get(bound) is False:
                 del node[bound]
     return document
+
+
+def _nullable_as_type(document: dict[str, Any]) -> None:
+    """`nullable: true` (OpenAPI 3.0) as a `null` type or branch."""
+    for node in _mappings(document):
+        if node.get("nullable") is True:  # (a property may be named "nullable")
+            del node["nullable"]
+            kind = node.get("type")
+            if isinstance(kind, str | list):
+                kinds = [kind] if isinstance(kind, str) else kind
+                node["type"] = kinds if "null" in kinds else [*kinds, "null"]
+                if isinstance(node.get("enum"), list) and None not in node["enum"]:
+                    node["enum"] = [*node["enum"], None]
+            else:
+                inner = {key: node.pop(key) for key in list(node) if key != "description"}
+                node["anyOf"] = [inner, {"type": "null"}]
+        elif node.get("nullable") is False:
+            del node["nullable"]

@@ -255,7 +255,7 @@ def _stream_problems(
                     registry, schema, event.data, direction="response"
                 )
             ]
-    if stream.missing_end:
+    if stream.missing_end and spec.stream_declaration.done_required:
         problems.append(
             f"response: the stream ends after {stream.count} event(s) without its end "
             f"marker {stream.done!r}"

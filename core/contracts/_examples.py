@@ -174,7 +174,11 @@ def request_arguments(
             source = "synthesized from the request schema"
         else:
             body, source = example
-    values = {("body", key): value for key, value in (body or {}).items()}
+    whole = next((a for a in spec.arguments if a.location == "content"), None)
+    if whole is not None:  # a body that is one value (a file, a JSON array)
+        values: dict[tuple[str, str], Any] = {("content", whole.wire): body}
+    else:
+        values = {("body", key): value for key, value in (body or {}).items()}
     for param in spec.parameters:
         example = param.example if param.example is not None else param.schema.get("example")
         if example is None and param.required:

@@ -59,7 +59,9 @@ def zoo(zoo_dir: Path) -> types.ModuleType:
     return importlib.import_module("zoo_bindings.zoo")
 
 
-@pytest.mark.parametrize("name", ["zoo.py", "zoo.json", "wire.py", "wire.json", "__init__.py"])
+@pytest.mark.parametrize(
+    "name", ["zoo.py", "zoo.json", "wire.py", "wire.json", "forms.py", "forms.json", "__init__.py"]
+)
 def test_golden_output(zoo_dir: Path, name: str) -> None:
     produced = (zoo_dir / name).read_text(encoding="utf-8")
     golden = GOLDEN / name

@@ -142,3 +142,66 @@ def test_an_openapi_31_json_document_makes_calls(compiled: Path, tmp_path: Path)
     assert got.url.path == "/books/978-0"  # path-level parameter
     assert b"\x89PNG original" in put.read()  # an inline multipart schema's file field
     assert (deleted.method, deleted.url.path) == ("DELETE", "/books/978-0")
+
+
+def test_a_vendor_style_31_document_streams_chooses_media_and_sends_whole_bodies(
+    compiled: Path, tmp_path: Path
+) -> None:
+    studio = importlib.import_module("plain31_bindings.studio")
+    whole = {"text": "hi", "finish_reason": None, "meta": {"model": "m1", "ms": 12}}
+    chunks = (
+        b'data: {"delta": "h", "finish_reason": null}\n\n'
+        b'data: {"delta": "i", "finish_reason": "stop"}\n\n'
+        b"data: [DONE]\n\n"
+    )
+    sent: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/completions" and json.loads(request.read()).get("stream"):
+            return httpx.Response(
+                200, content=chunks, headers={"content-type": "text/event-stream"}
+            )
+        if request.url.path == "/completions":
+            return httpx.Response(200, json=whole)
+        if request.url.path == "/images/edits":
+            return httpx.Response(200, json={"url": "https://example.com/e.png"})
+        return httpx.Response(204)
+
+    image = tmp_path / "in.png"
+    image.write_bytes(b"\x89PNG in")
+    with client_for("studio", "plain31_bindings.studio", answer, sent) as client:
+        ops = studio.StudioOperations(client)
+        completed = ops.create_completion(prompt="say hi")
+        with ops.create_completion.stream(prompt="say hi") as stream:
+            deltas = [event.delta for event in stream]
+        edited = ops.edit_image(prompt="bluer", image=image)
+        ops.edit_image(prompt="bluer", image_url="https://example.com/in.png",
+                       content_type="application/json")  # fmt: skip
+        ops.put_file(id="f1", id_query=7, body=b"\x00\x01")
+        ops.set_labels(body=["a", "b"])
+    # `nullable: true` in a 3.1 document still means null is allowed.
+    assert completed.data.finish_reason is None
+    assert completed.data.meta == {"model": "m1", "ms": 12}  # a named free-form object
+    assert deltas == ["h", "i"]  # the `[DONE]` line ends the stream
+    assert isinstance(edited.data, studio.NoneModel)  # a schema named None, renamed
+    whole_call, streamed, multipart, as_json, stored, labels = sent
+    assert json.loads(streamed.read())["stream"] is True  # the boolean `stream` field
+    assert "stream" not in json.loads(whole_call.read())
+    assert multipart.headers["content-type"].startswith("multipart/form-data")
+    assert json.loads(as_json.read()) == {
+        "prompt": "bluer",
+        "image_url": "https://example.com/in.png",
+    }
+    assert (stored.url.path, dict(stored.url.params)) == ("/files/f1", {"id": "7"})
+    assert stored.read() == b"\x00\x01"
+    assert stored.headers["content-type"] == "application/octet-stream"
+    assert json.loads(labels.read()) == ["a", "b"]
+
+
+def test_a_default_that_breaks_its_schema_is_dropped_from_a_plain_document(
+    compiled: Path,
+) -> None:
+    registry = json.loads((compiled / "plain31_bindings" / "studio.json").read_text())
+    request = registry["components"]["schemas"]["CreateCompletionRequest"]
+    assert "default" not in request["properties"]["temperature"]  # "warm" is no number
+    assert request["properties"]["stream"]["default"] is False  # a good one stays

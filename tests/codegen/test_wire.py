@@ -451,7 +451,7 @@ def test_builder_types_accept_what_the_schema_allows_and_only_that(
     alias of a boolean takes no mapping."""
     from mypy import api
 
-    module = Path(wire.__file__).parent
+    module = Path(str(wire.__file__)).parent
     (tmp_path / "calls.py").write_text(
         textwrap.dedent(
             """            from py302.binding import Sync
@@ -489,3 +489,89 @@ def test_a_schema_renamed_by_the_model_generator_is_named_in_the_refusal(
         "schemas:\n  None: {type: object, properties: {x: {type: string}}}\n",
     )
     assert "#/components/schemas/None: schema None became None1" in problems
+
+
+def test_several_request_media_types_let_the_caller_choose(
+    wire: types.ModuleType, tmp_path: Path
+) -> None:
+    picture = tmp_path / "goose.png"
+    picture.write_bytes(b"\x89PNG goose")
+    sent: list[httpx.Request] = []
+    answer = {"id": "s1", "text": "Mind the geese", "meta": {"paint": "red", "coats": 2}}
+    with client_for(lambda request: httpx.Response(200, json=answer), sent) as client:
+        ops = wire.WireOperations(client)
+        painted = ops.put_up_sign(pen_id="loch", text="Mind the geese", picture=picture)
+        ops.put_up_sign(
+            pen_id="loch",
+            text="Mind the geese",
+            picture_url="https://example.com/goose.png",
+            content_type="application/json",
+        )
+        with pytest.raises(RequestValidationError, match="picture_url: is required"):
+            ops.put_up_sign(pen_id="loch", text="x", content_type="application/json")
+    multipart, as_json = sent
+    assert multipart.headers["content-type"].startswith("multipart/form-data")  # the first
+    assert b'filename="goose.png"' in multipart.read()
+    assert as_json.headers["content-type"] == "application/json"
+    assert json.loads(as_json.read()) == {
+        "text": "Mind the geese",
+        "picture_url": "https://example.com/goose.png",
+    }
+    assert painted.data.meta == {"paint": "red", "coats": 2}  # a named free-form object
+
+
+def test_a_body_that_is_one_file_is_sent_as_its_bytes(
+    wire: types.ModuleType, tmp_path: Path
+) -> None:
+    chart = tmp_path / "pen.png"
+    chart.write_bytes(b"\x89PNG map")
+    sent: list[httpx.Request] = []
+    with client_for(lambda request: httpx.Response(204), sent) as client:
+        ops = wire.WireOperations(client)
+        ops.upload_map(pen_id="loch", body=chart)
+        ops.upload_map(pen_id="loch", body=b"GIF89a")
+        with pytest.raises(RequestValidationError, match=r"\(body\): no file at"):
+            ops.upload_map(pen_id="loch", body=str(tmp_path / "missing.png"))
+    from_disk, in_memory = sent
+    assert from_disk.read() == b"\x89PNG map"
+    assert from_disk.headers["content-type"] == "image/png"  # image/* narrowed by the name
+    assert in_memory.read() == b"GIF89a"
+
+
+def test_a_body_that_is_a_json_array_is_sent_as_one(wire: types.ModuleType) -> None:
+    sent: list[httpx.Request] = []
+    with client_for(lambda request: httpx.Response(204), sent) as client:
+        ops = wire.WireOperations(client)
+        ops.tag_pen(pen_id="loch", body=["muddy", "north"])
+        with pytest.raises(RequestValidationError, match="0: must be of type string"):
+            ops.tag_pen(pen_id="loch", body=[7])
+    (request,) = sent
+    assert json.loads(request.read()) == ["muddy", "north"]
+
+
+def test_a_required_but_nullable_field_can_be_sent_as_null(wire: types.ModuleType) -> None:
+    sent: list[httpx.Request] = []
+    reply = {"text": "ok", "refusal": None}
+    with client_for(lambda request: httpx.Response(200, json=reply), sent) as client:
+        wire.WireOperations(client).ask(question="what now?", context=None)
+    assert json.loads(sent[0].read()) == {"question": "what now?", "context": None}
+
+
+def test_a_default_that_breaks_its_schema_is_refused_where_it_is(tmp_path: Path) -> None:
+    problems = compile_problems(
+        tmp_path,
+        "/items:\n  get:\n    parameters:\n      - {name: n, in: query, "
+        "schema: {type: string, default: 1}}\n" + OPERATION.format(op="list_items"),
+    )
+    assert (
+        "#/paths/~1items/get/parameters/0/schema/default: the default does not match its own "
+        "schema" in problems
+    )
+    assert "#/: not valid" not in problems
+
+
+def test_a_summary_over_several_lines_keeps_the_docstring_flush(wire: types.ModuleType) -> None:
+    with client_for(lambda request: httpx.Response(200), []) as client:
+        doc = inspect.getdoc(wire.WireOperations(client).put_up_sign) or ""
+    assert doc.startswith("Put up a sign, painted from a picture (multipart) or from a")
+    assert "\nPOST /wire/pens/{pen_id}/signs · evidence: inferred\n" in doc  # not indented
