@@ -44,6 +44,7 @@ def generate(
     fragments = load_fragments(specs_dir)
     expected: dict[str, str] = {}
     skipped = 0
+    problems: list[str] = []
     for fragment in fragments:
         module_path = out_dir / f"{fragment.provider}.py"
         head = banner(fragment.name, fragment.digest, generator)
@@ -54,8 +55,15 @@ def generate(
                 expected[registry.name] = registry.read_text(encoding="utf-8")
                 skipped += 1
                 continue
-        for rendered in render_fragment(fragment, generator):
+        try:
+            rendered_files = render_fragment(fragment, generator)
+        except CodegenError as exc:  # go on: every fragment's problems are listed at once
+            problems.extend(exc.problems)
+            continue
+        for rendered in rendered_files:
             expected[rendered.name] = rendered.text
+    if problems:
+        raise CodegenError(problems)
     index: RenderedFile = render_index(fragments, package, generator)
     expected[index.name] = index.text
     if check:

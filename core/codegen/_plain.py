@@ -209,18 +209,30 @@ def _stream_defaults(document: dict[str, Any], op: dict[str, Any]) -> None:
 
 
 def _has_boolean_stream_field(document: dict[str, Any], op: dict[str, Any]) -> bool:
+    """Whether the request body has a boolean `stream` property (through `$ref`s and
+    `allOf` parts, as a request schema built from shared parts has it)."""
     schemas = (document.get("components") or {}).get("schemas") or {}
-    for content in ((op.get("requestBody") or {}).get("content") or {}).values():
-        schema = content.get("schema") if isinstance(content, dict) else None
-        ref = schema.get("$ref") if isinstance(schema, dict) else None
-        if isinstance(ref, str):
-            schema = schemas.get(ref.rsplit("/", 1)[-1])
-        field = ((schema or {}).get("properties") or {}).get("stream")
-        branches = [field, *((field or {}).get("anyOf") or [])] if isinstance(field, dict) else []
-        for branch in branches:
-            kinds = branch.get("type") if isinstance(branch, dict) else None
-            if kinds == "boolean" or (isinstance(kinds, list) and "boolean" in kinds):
-                return True
+    pending = [
+        content.get("schema")
+        for content in ((op.get("requestBody") or {}).get("content") or {}).values()
+        if isinstance(content, dict)
+    ]
+    seen: set[str] = set()
+    while pending:
+        schema = pending.pop()
+        if not isinstance(schema, dict):
+            continue
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref not in seen:
+            seen.add(ref)
+            pending.append(schemas.get(ref.rsplit("/", 1)[-1]))
+        pending.extend(schema.get("allOf") or [])
+        field = (schema.get("properties") or {}).get("stream")
+        if isinstance(field, dict):
+            for branch in [field, *(field.get("anyOf") or [])]:
+                kinds = branch.get("type") if isinstance(branch, dict) else None
+                if kinds == "boolean" or (isinstance(kinds, list) and "boolean" in kinds):
+                    return True
     return False
 
 

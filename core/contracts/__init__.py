@@ -39,6 +39,7 @@ from ._examples import (
     media_example,
     named_answer,
     stream_answer,
+    with_sample_files,
 )
 from ._report import EVIDENCE_ORDER, ProviderReport, evidence_report, inventory_rows
 from ._scrub import collapse_polls, scrub_interactions
@@ -71,4 +72,5 @@ __all__ = [
     "operation_pointer",
     "scrub_interactions",
     "stream_answer",
+    "with_sample_files",
 ]

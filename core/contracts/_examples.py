@@ -43,6 +43,7 @@ __all__ = [
     "request_arguments",
     "stream_answer",
     "synthesize",
+    "with_sample_files",
 ]
 
 API = "https://api.302.ai"
@@ -55,6 +56,18 @@ _BINARY = ("image/", "video/", "audio/", "model/", "application/octet-stream")
 #: What a streamed example cassette's name adds to the operation's: `completions.stream`
 #: (an operation id is an identifier, so no operation's own cassette can be called so).
 STREAM_SUFFIX = ".stream"
+
+
+def with_sample_files(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """`arguments` (from `request_arguments`) with each file marker, alone or in a
+    list, replaced by the bytes of a real PNG: what a call can send."""
+
+    def sample(value: Any) -> Any:
+        if isinstance(value, list):
+            return [sample(item) for item in value]
+        return PNG_2X2 if value == FILE_MARKER else value
+
+    return {key: sample(value) for key, value in arguments.items()}
 
 
 class ExampleError(ValueError):
@@ -191,7 +204,9 @@ def request_arguments(
         key = (argument.location, argument.wire)
         if key in values:
             value = values.pop(key)
-            arguments[argument.name] = FILE_MARKER if argument.wire in binary else value
+            if argument.wire in binary:  # a file, or a list of files, stands for its marker
+                value = [FILE_MARKER] * len(value) if isinstance(value, list) else FILE_MARKER
+            arguments[argument.name] = value
     flag = spec.stream_declaration.flag  # the binding sets it, per form
     extra = {
         wire: value

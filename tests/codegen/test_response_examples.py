@@ -1,9 +1,10 @@
 """Every documented 2xx JSON example decodes through the public client.
 
-For every operation of every fragment (the project's, and the generator's own zoo
-and wire fragments), each `example` and each entry of `examples` of a 2xx JSON
-response is served by an `httpx.MockTransport` to a call made through a `Client`
-(arguments from the request example, or synthesized from the schemas). A plain
+For every operation of every fragment (the project's, and the generator's own
+fixtures: its py302 fragments and its plain documents), each `example` and each
+entry of `examples` of a 2xx JSON response is served by an `httpx.MockTransport`
+to a call made through a `Client` (arguments from the request example, or
+synthesized from the schemas). A plain
 call's `Result.data` must be its model; a task's submit must give a task id. An
 example the spec documents as an in-band error (named or summarised as a failure:
 a 200 whose body says the output was filtered, say) must raise the `APIStatusError`
@@ -27,11 +28,12 @@ from py302 import APIStatusError, Client, PluginHost
 from py302._registry import OperationSpec, ProviderRegistry, load_registry, media_type
 from py302._transport import is_json_type
 from py302.codegen import generate
-from py302.contracts import FILE_MARKER, PNG_2X2
+from py302.contracts import with_sample_files
 from py302.contracts._examples import request_arguments
 from tests.support import TEST_KEY, no_sleep, project_registries, provider_host
 
 FIXTURE_SPECS = Path(__file__).parent / "fixtures" / "specs"
+PLAIN_DIRS = sorted((Path(__file__).parent / "fixtures").glob("plain*"))
 
 
 _FAILURE_WORDS = ("fail", "error", "filter", "refus", "reject")
@@ -77,13 +79,20 @@ PROJECT_CASES = _cases(project_registries())
 
 @pytest.fixture(scope="module")
 def fixture_registries(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Every fixture document compiled (the zoo's fragments and the plain documents),
+    by provider: its registry and its bindings module."""
     root = tmp_path_factory.mktemp("examples")
-    assert generate(FIXTURE_SPECS, root / "examples_bindings", package="examples_bindings") == 0
+    folders = {"examples_specs": FIXTURE_SPECS, **{f"examples_{d.name}": d for d in PLAIN_DIRS}}
+    modules = {}
+    for package, folder in folders.items():
+        assert generate(folder, root / package, package=package) == 0
+        modules.update(
+            {path.stem: f"{package}.{path.stem}" for path in (root / package).glob("*.json")}
+        )
     sys.path.insert(0, str(root))
-    modules = {"wire": "examples_bindings.wire", "zoo": "examples_bindings.zoo"}
     yield {name: (load_registry(module), module) for name, module in modules.items()}
     sys.path.remove(str(root))
-    for name in [m for m in sys.modules if m.startswith("examples_bindings")]:
+    for name in [m for m in sys.modules if m.startswith("examples_")]:
         del sys.modules[name]
 
 
@@ -102,7 +111,7 @@ def _decode(
 def _call(registry: ProviderRegistry, op_id: str, status: int, body: Any, host: PluginHost) -> None:
     spec = registry.operations[op_id]
     arguments, _, _ = request_arguments(registry, spec)
-    arguments = {k: PNG_2X2 if v == FILE_MARKER else v for k, v in arguments.items()}
+    arguments = with_sample_files(arguments)
     transport = httpx.MockTransport(lambda request: httpx.Response(status, json=body))
     with Client(
         api_key=TEST_KEY,
@@ -143,7 +152,9 @@ def test_every_fixture_example_decodes(fixture_registries: dict[str, Any]) -> No
             except Exception as exc:  # name the example in the failure
                 raise AssertionError(f"{provider}.{case[1]} [{case[2]}]: {exc!r}") from exc
             decoded += 1
-    assert decoded >= 4
+    # wire, zoo, forms and the plain documents all document answers.
+    assert {"wire", "zoo", "forms", "pet_shop", "library", "studio"} <= fixture_registries.keys()
+    assert decoded >= 20
 
 
 def test_the_project_documents_examples_to_decode() -> None:

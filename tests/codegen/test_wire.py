@@ -575,3 +575,25 @@ def test_a_summary_over_several_lines_keeps_the_docstring_flush(wire: types.Modu
         doc = inspect.getdoc(wire.WireOperations(client).put_up_sign) or ""
     assert doc.startswith("Put up a sign, painted from a picture (multipart) or from a")
     assert "\nPOST /wire/pens/{pen_id}/signs · evidence: inferred\n" in doc  # not indented
+
+
+def test_problems_found_while_compiling_are_listed_for_every_fragment(tmp_path: Path) -> None:
+    """A fragment that passes the checks but fails to compile does not hide the next
+    fragment's problems (they came one fragment per run)."""
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    for provider, schema in (("first", "None"), ("second", "Call")):
+        op = OPERATION.format(op="list_items").replace("[bad]", f"[{provider}]")
+        header = (
+            f"openapi: 3.1.0\ninfo: {{title: T, version: '1'}}\nx-py302-provider: {provider}\n"
+            f"tags: [{{name: {provider}}}]\npaths:\n  /items:\n    get:\n"
+        )
+        components = f"components:\n  schemas:\n    {schema}: {{type: object}}\n"
+        (specs / f"{provider}.yaml").write_text(
+            header + textwrap.indent(op, "  ") + components, encoding="utf-8"
+        )
+    with pytest.raises(CodegenError) as caught:
+        generate(specs, tmp_path / "out", package="two_bindings")
+    assert "schema None became None1" in str(caught.value)
+    assert "#/components/schemas/Call" in str(caught.value)
+    assert not (tmp_path / "out").exists()

@@ -28,7 +28,7 @@ from py302 import (
     TaskTimeoutError,
 )
 from py302._registry import OperationSpec
-from py302.contracts import FILE_MARKER, PNG_2X2
+from py302.contracts import with_sample_files
 from py302.sandbox import Fault, Sandbox
 from tests.sandbox.conftest import ManualClock
 from tests.support import project_registries
@@ -131,7 +131,7 @@ SCENARIOS = [
 def arguments_for(provider: str, op_id: str) -> dict[str, Any]:
     data = yaml.safe_load((EXAMPLES / provider / f"{op_id}.yaml").read_text(encoding="utf-8"))
     arguments: dict[str, Any] = data["provenance"]["call"]["arguments"]
-    return {key: PNG_2X2 if value == FILE_MARKER else value for key, value in arguments.items()}
+    return with_sample_files(arguments)
 
 
 def spec_of(provider: str, op_id: str) -> OperationSpec:

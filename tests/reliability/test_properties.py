@@ -27,7 +27,7 @@ from py302._convert import structure
 from py302._registry import OperationSpec, ProviderRegistry
 from py302._task_flows import pattern_for
 from py302._validation import schema_problems
-from py302.contracts import FILE_MARKER, PNG_2X2
+from py302.contracts import PNG_2X2, with_sample_files
 from py302.sandbox import Sandbox
 from tests.reliability.schema_strategy import values_for
 from tests.support import project_registries
@@ -53,7 +53,7 @@ JSON = st.recursive(
 def example_arguments(provider: str, op_id: str) -> dict[str, Any]:
     data = yaml.safe_load((EXAMPLES / provider / f"{op_id}.yaml").read_text(encoding="utf-8"))
     arguments: dict[str, Any] = data["provenance"]["call"]["arguments"]
-    return {key: PNG_2X2 if value == FILE_MARKER else value for key, value in arguments.items()}
+    return with_sample_files(arguments)
 
 
 def argument_schemas(

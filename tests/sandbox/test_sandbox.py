@@ -22,7 +22,7 @@ from py302 import (
     TaskStatus,
     TaskTimeoutError,
 )
-from py302.contracts import FILE_MARKER, PNG_2X2
+from py302.contracts import PNG_2X2, with_sample_files
 from py302.sandbox import Fault, Sandbox, parse_fault
 from tests.sandbox.conftest import TASK_SECONDS, ManualClock
 from tests.support import project_registries
@@ -34,7 +34,7 @@ OPERATIONS = sorted((r.provider, op) for r in project_registries() for op in r.o
 def arguments_for(provider: str, op_id: str) -> dict[str, Any]:
     data = yaml.safe_load((EXAMPLES / provider / f"{op_id}.yaml").read_text(encoding="utf-8"))
     arguments: dict[str, Any] = data["provenance"]["call"]["arguments"]
-    return {key: PNG_2X2 if value == FILE_MARKER else value for key, value in arguments.items()}
+    return with_sample_files(arguments)
 
 
 def poll_target(provider: str, op_id: str) -> str | None:
