@@ -42,28 +42,7 @@ def generate(
         echo("nothing to do: every fragment and the generator are unchanged")
         return 0
     fragments = load_fragments(specs_dir)
-    expected: dict[str, str] = {}
-    skipped = 0
-    problems: list[str] = []
-    for fragment in fragments:
-        module_path = out_dir / f"{fragment.provider}.py"
-        head = banner(fragment.name, fragment.digest, generator)
-        if not check and not force and current_banner(module_path) == head:
-            registry = out_dir / f"{fragment.provider}.json"
-            if registry.exists() and _generated_by(registry) == head[2:]:
-                expected[module_path.name] = module_path.read_text(encoding="utf-8")
-                expected[registry.name] = registry.read_text(encoding="utf-8")
-                skipped += 1
-                continue
-        try:
-            rendered_files = render_fragment(fragment, generator)
-        except CodegenError as exc:  # go on: every fragment's problems are listed at once
-            problems.extend(exc.problems)
-            continue
-        for rendered in rendered_files:
-            expected[rendered.name] = rendered.text
-    if problems:
-        raise CodegenError(problems)
+    expected, skipped = _rendered(fragments, out_dir, generator, reuse=not check and not force)
     index: RenderedFile = render_index(fragments, package, generator)
     expected[index.name] = index.text
     if check:
@@ -91,6 +70,37 @@ def generate(
         f"{skipped} fragment(s) unchanged and skipped"
     )
     return 0
+
+
+def _rendered(
+    fragments: list[Fragment], out_dir: Path, generator: str, *, reuse: bool
+) -> tuple[dict[str, str], int]:
+    """File name -> text of every fragment's module and registry, and how many were
+    reused unchanged (`reuse`: their banner says they are current). A fragment that
+    fails to compile does not stop the others: `CodegenError` lists them all."""
+    expected: dict[str, str] = {}
+    skipped = 0
+    problems: list[str] = []
+    for fragment in fragments:
+        module_path = out_dir / f"{fragment.provider}.py"
+        head = banner(fragment.name, fragment.digest, generator)
+        if reuse and current_banner(module_path) == head:
+            registry = out_dir / f"{fragment.provider}.json"
+            if registry.exists() and _generated_by(registry) == head[2:]:
+                expected[module_path.name] = module_path.read_text(encoding="utf-8")
+                expected[registry.name] = registry.read_text(encoding="utf-8")
+                skipped += 1
+                continue
+        try:
+            rendered_files = render_fragment(fragment, generator)
+        except CodegenError as exc:
+            problems.extend(exc.problems)
+            continue
+        for rendered in rendered_files:
+            expected[rendered.name] = rendered.text
+    if problems:
+        raise CodegenError(problems)
+    return expected, skipped
 
 
 def _up_to_date(specs_dir: Path, out_dir: Path, generator: str) -> bool:
