@@ -24,7 +24,7 @@ from click.testing import CliRunner
 
 from py302 import AsyncClient, Client, PluginHost, Result
 from py302.cli import cli
-from py302.contracts import FILE_MARKER, PNG_2X2, STREAM_SUFFIX
+from py302.contracts import STREAM_SUFFIX, with_sample_files
 from tests.support import TEST_KEY, no_sleep, no_sleep_async, project_registries
 
 CASSETTES = Path(__file__).resolve().parent.parent / "cassettes" / "test_examples"
@@ -47,7 +47,7 @@ _ASSET_KEYS = {"url", "sample", "output", "image", "images", "result_url", "urls
 def _arguments(cassette: Path) -> dict[str, Any]:
     data = yaml.safe_load(cassette.read_text(encoding="utf-8"))
     arguments: dict[str, Any] = data["provenance"]["call"]["arguments"]
-    return {key: PNG_2X2 if value == FILE_MARKER else value for key, value in arguments.items()}
+    return with_sample_files(arguments)
 
 
 def _expects_asset(payload: Any) -> bool:
