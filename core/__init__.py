@@ -52,7 +52,7 @@ if _TYPE_CHECKING:
     from ._journal import Journal, JournalEntry
     from ._plugins import PluginFailure, PluginHost, Provider
     from ._registry import OperationSpec
-    from ._results import Asset, Normalized, Result, Usage
+    from ._results import Asset, Normalized, Result, ToolCall, Usage
     from ._streams import Accumulator, AsyncStream, Stream
     from ._task_handles import AsyncTask, Task
     from ._tasks import PollParams, TaskPattern, TaskSnapshot, TaskStatus
@@ -111,6 +111,7 @@ _EXPORTS: dict[str, str] = {
     "TaskSnapshot": "._tasks",
     "TaskStatus": "._tasks",
     "TaskTimeoutError": "._errors",
+    "ToolCall": "._results",
     "UnprocessableEntityError": "._errors",
     "UnsupportedOperationError": "._errors",
     "Usage": "._results",
@@ -183,6 +184,7 @@ __all__ = [
     "TaskSnapshot",
     "TaskStatus",
     "TaskTimeoutError",
+    "ToolCall",
     "UnprocessableEntityError",
     "UnsupportedOperationError",
     "Usage",

@@ -298,6 +298,8 @@ def build_result(
         assets=tuple(attrs.evolve(asset, downloader=ctx.downloader) for asset in normalized.assets),
         text=normalized.text,
         usage=normalized.usage,
+        reasoning=normalized.reasoning,
+        tool_calls=normalized.tool_calls,
         task_id=task_id,
         request_id=request_id_of(response) if response is not None else None,
     )

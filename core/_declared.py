@@ -21,8 +21,14 @@ such a provider needs no Python at all.
 `x-py302-result` keys (on an operation, or at the document root for all of them):
 
     assets   list of paths of result URLs (a string holding a JSON list of URLs is read
-             too), or of mappings {url: path, mime_type: path}
-    text     path of the produced text
+             too), or of mappings {url: path, mime_type: path}, or of files returned
+             inline: {data: path, mime_type: path} or {data: path, default_mime_type:
+             literal} (base64 text, or a `data:` URL)
+    text     path of the produced text; a path that fans out (`[]`, or a filter
+             `[?key]`, `[?!key]`, `[?key=value]`) joins every string it finds
+    reasoning  path of the model's reasoning text, read as `text` is
+    tool_calls {items: path of the calls, id, name, arguments: paths within one};
+             arguments given as JSON text are decoded; an item without a name is skipped
     usage    {input_tokens, output_tokens, total_tokens, cost: path, unit: literal}
     error    {path, ok: [values], message, code, request_id}: an answer whose value at
              `path` is present and not in `ok` is an error, whatever its HTTP status
@@ -30,6 +36,8 @@ such a provider needs no Python at all.
 
 from __future__ import annotations
 
+import contextlib
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,7 +46,7 @@ import httpx
 
 from ._constants import MAX_POLL_INTERVAL
 from ._errors import APIStatusError
-from ._results import Asset, Normalized, Usage
+from ._results import Asset, Normalized, ToolCall, Usage
 from ._tasks import TaskPattern, TaskSnapshot, TaskStatus
 from .payloads import collect, dig, fraction, urls_in_text
 
@@ -139,6 +147,8 @@ class ResultDeclaration:
 
     assets: tuple[Any, ...] = ()
     text: str | None = None
+    reasoning: str | None = None
+    tool_calls: Mapping[str, str] | None = None
     usage: Mapping[str, str] = attrs.field(factory=dict)
     error: Mapping[str, Any] | None = None
 
@@ -151,6 +161,8 @@ class ResultDeclaration:
         return cls(
             assets=tuple(block.get("assets", ())),
             text=block.get("text"),
+            reasoning=block.get("reasoning"),
+            tool_calls=block.get("tool_calls"),
             usage=dict(block.get("usage", {})),
             error=block.get("error"),
         )
@@ -159,14 +171,17 @@ class ResultDeclaration:
         """Assets, text and usage found at the declared paths."""
         assets: list[Asset] = []
         for entry in self.assets:
-            if isinstance(entry, Mapping):
+            if isinstance(entry, Mapping) and "data" in entry:
+                assets.extend(_inline(payload, entry))
+            elif isinstance(entry, Mapping):
                 assets.extend(_paired(payload, str(entry["url"]), entry.get("mime_type")))
             else:
                 assets.extend(Asset(url=url) for url in _urls(payload, str(entry)))
-        text = dig(payload, self.text) if self.text else None
         return Normalized(
             assets=assets,
-            text=text if isinstance(text, str) else None,
+            text=_text(payload, self.text),
+            reasoning=_text(payload, self.reasoning),
+            tool_calls=_tool_calls(payload, self.tool_calls),
             usage=self._usage(payload),
         )
 
@@ -227,6 +242,55 @@ class ReportedError:
     message: str
     code: str | int | None = None
     request_id: str | None = None
+
+
+def _text(payload: Any, path: str | None) -> str | None:
+    """The text at `path`; a path that fans out joins every string it finds."""
+    if not path:
+        return None
+    if "[" not in path:
+        found = dig(payload, path)
+        return found if isinstance(found, str) else None
+    parts = [item for item in collect(payload, path) if isinstance(item, str)]
+    return "".join(parts) if parts else None
+
+
+def _tool_calls(payload: Any, block: Mapping[str, str] | None) -> list[ToolCall]:
+    if not block:
+        return []
+    calls = []
+    for item in collect(payload, str(block["items"])):
+        name = dig(item, str(block["name"]))
+        if not isinstance(name, str) or not name:
+            continue
+        call_id = dig(item, str(block["id"])) if "id" in block else None
+        arguments = dig(item, str(block["arguments"])) if "arguments" in block else None
+        if isinstance(arguments, str):
+            with contextlib.suppress(ValueError):  # else kept as the text the model sent
+                arguments = json.loads(arguments) if arguments.strip() else {}
+        calls.append(
+            ToolCall(
+                name=name,
+                arguments={} if arguments is None else arguments,
+                id=call_id if isinstance(call_id, str) else None,
+            )
+        )
+    return calls
+
+
+def _inline(payload: Any, entry: Mapping[str, Any]) -> list[Asset]:
+    """Files returned inline as base64 (or `data:` URLs), with their media types."""
+    encoded = [item for item in collect(payload, str(entry["data"])) if isinstance(item, str)]
+    kinds = collect(payload, str(entry["mime_type"])) if "mime_type" in entry else []
+    default = entry.get("default_mime_type")
+    assets = []
+    for number, text in enumerate(encoded):
+        kind = kinds[number] if number < len(kinds) and isinstance(kinds[number], str) else None
+        try:
+            assets.append(Asset.from_base64(text, mime_type=kind or default))
+        except ValueError:
+            continue  # not base64 after all: no file to give
+    return assets
 
 
 def _paired(payload: Any, url_path: str, mime_path: Any) -> list[Asset]:

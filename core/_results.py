@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import mimetypes
 import os
 from collections.abc import AsyncIterator, Iterable, Iterator
@@ -144,6 +145,28 @@ class Asset:
 
 
 @attrs.frozen(kw_only=True)
+class ToolCall:
+    """A function the model asks the caller to run: the same shape whatever the format
+    (OpenAI's `tool_calls`, Claude's `tool_use` blocks, Gemini's `functionCall` parts).
+
+    `arguments` is the decoded JSON object; when a model sent arguments that are not
+    valid JSON, it is the text as sent (`arguments_text` always holds the text form).
+    `id` is None where the format has none (Gemini).
+    """
+
+    name: str
+    arguments: Any
+    id: str | None = None
+
+    @property
+    def arguments_text(self) -> str:
+        """The arguments as JSON text."""
+        if isinstance(self.arguments, str):
+            return self.arguments
+        return json.dumps(self.arguments, ensure_ascii=False)
+
+
+@attrs.frozen(kw_only=True)
 class Usage:
     """What a call consumed, as far as the provider reports it."""
 
@@ -156,6 +179,10 @@ class Usage:
 
 def _to_assets(assets: Iterable[Asset]) -> tuple[Asset, ...]:
     return tuple(assets)
+
+
+def _to_tool_calls(calls: Iterable[ToolCall]) -> tuple[ToolCall, ...]:
+    return tuple(calls)
 
 
 def _placing(path: str | os.PathLike[str], overwrite: bool) -> dict[str, bool]:
@@ -185,6 +212,8 @@ class Normalized:
     assets: tuple[Asset, ...] = attrs.field(default=(), converter=_to_assets)
     text: str | None = None
     usage: Usage | None = None
+    reasoning: str | None = None
+    tool_calls: tuple[ToolCall, ...] = attrs.field(default=(), converter=_to_tool_calls)
 
 
 @attrs.frozen(kw_only=True)
@@ -193,7 +222,9 @@ class Result(Generic[M]):
 
     `data` is the body read into the operation's generated model; `raw` is the body
     as received (JSON value or bytes), unknown fields included; `assets` are the files
-    it produced; `text` any text it produced; `usage` cost or token counts if reported.
+    it produced; `text` any text it produced; `reasoning` the model's reasoning text
+    where it shows it; `tool_calls` the functions it asks to be run; `usage` cost or
+    token counts if reported.
     """
 
     operation: str
@@ -202,6 +233,8 @@ class Result(Generic[M]):
     assets: tuple[Asset, ...] = ()
     text: str | None = None
     usage: Usage | None = None
+    reasoning: str | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
     task_id: str | None = None
     request_id: str | None = None
     #: The task journal's row for this call, when the client keeps a journal.

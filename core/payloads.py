@@ -5,6 +5,7 @@ write its own JSON walking:
 
     dig(payload, "data.task_id")                  -> the value, or None
     collect(payload, "data.task_result.images[].url")  -> every URL, in order
+    collect(payload, "content[?type=text].text")  -> the text of each text block
     sniff_mime(data)                              -> "image/png", ... or None
     urls_in_text('["https://..."]')               -> ["https://..."]
 """
@@ -12,7 +13,7 @@ write its own JSON walking:
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 __all__ = ["collect", "dig", "fraction", "json_type", "sniff_mime", "urls_in_text"]
@@ -41,21 +42,24 @@ def dig(payload: Any, dotted: str) -> Any:
 
 
 def collect(payload: Any, path: str) -> list[Any]:
-    """Every value at `path`, where a segment ending in `[]` fans out over a list.
+    """Every value at `path`, where a segment ending in `[]` fans out over a list, and
+    one ending in a filter fans out over the items it keeps: `[?key]` (key present and
+    truthy), `[?!key]` (absent or falsy), `[?key=value]` (equal as text).
 
-    `collect(p, "images[].url")` gives the `url` of each image; a path without `[]`
+    `collect(p, "images[].url")` gives the `url` of each image; `collect(p,
+    "content[?type=text].text")` the text of each text block; a path without a fan-out
     gives its one value in a list (or an empty list when it is missing); a value that
     is itself a list at the end of the path is returned item by item.
     """
     values = [payload]
-    for part in path.split("."):
-        fan_out = part.endswith("[]")
-        key = part[:-2] if fan_out else part
-        found = []
+    for part in _segments(path):
+        key, keep = _fan_out(part)
+        found: list[Any] = []
         for value in values:
             inner = dig(value, key) if key else value
-            if fan_out:
-                found.extend(inner if isinstance(inner, list) else [])
+            if keep is not None:
+                if isinstance(inner, list):
+                    found.extend(item for item in inner if keep(item))
             elif inner is not None:
                 found.append(inner)
         values = found
@@ -63,6 +67,46 @@ def collect(payload: Any, path: str) -> list[Any]:
     for value in values:
         flat.extend(value if isinstance(value, list) else [value])
     return [value for value in flat if value is not None]
+
+
+def _segments(path: str) -> list[str]:
+    """`path` split at the dots outside filters (`[?url=a.b]` keeps its dot)."""
+    parts, depth, current = [], 0, ""
+    for char in path:
+        depth += {"[": 1, "]": -1}.get(char, 0)
+        if char == "." and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    return [*parts, current]
+
+
+def _fan_out(part: str) -> tuple[str, Callable[[Any], bool] | None]:
+    """The key of a path segment, and which list items it keeps if it fans out."""
+    if part.endswith("[]"):
+        return part[:-2], lambda item: True
+    if not (part.endswith("]") and "[?" in part):
+        return part, None
+    key, _, condition = part[:-1].partition("[?")
+    if condition.startswith("!"):
+        name = condition[1:]
+        return key, lambda item: not (isinstance(item, Mapping) and item.get(name))
+    name, equals, wanted = condition.partition("=")
+    if equals:
+        return (
+            key,
+            lambda item: (
+                isinstance(item, Mapping) and name in item and _as_text(item[name]) == wanted
+            ),
+        )
+    return key, lambda item: isinstance(item, Mapping) and bool(item.get(name))
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def json_type(value: Any) -> str:

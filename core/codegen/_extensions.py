@@ -31,12 +31,15 @@ __all__ = [
 
 EVENT_STREAM = "text/event-stream"
 STREAM_KEYS = ("flag", "done", "done_required", "accumulator", "text_delta")
-RESULT_KEYS = ("assets", "text", "usage", "error")
+RESULT_KEYS = ("assets", "text", "reasoning", "tool_calls", "usage", "error")
+TOOL_CALL_KEYS = ("items", "id", "name", "arguments")
 USAGE_COUNTS = ("input_tokens", "output_tokens", "total_tokens", "cost")
 ERROR_PATHS = ("message", "code", "request_id")
 _KEY = r"[^\s.\[\]]+"  # one step of a dotted path: a key or a list index
 _PATH = re.compile(rf"^{_KEY}(\.{_KEY})*$")
-_FAN_OUT_PATH = re.compile(rf"^({_KEY}|{_KEY}\[\]|\[\])(\.({_KEY}|{_KEY}\[\]))*$")
+#: A list step: `[]` (every item) or a filter `[?key]`, `[?!key]`, `[?key=value]`.
+_FAN = r"(\[\]|\[\?!?[^\s\[\]=]+(=[^\[\]]*)?\])"
+_FAN_OUT_PATH = re.compile(rf"^({_KEY}|{_KEY}{_FAN}|{_FAN})(\.({_KEY}|{_KEY}{_FAN}))*$")
 _SSE_FIELDS = frozenset({"data", "event", "id", "retry"})
 
 
@@ -163,7 +166,12 @@ def _path_problems(path: Any, where: str, *, fan_out: bool = False) -> list[str]
     pattern = _FAN_OUT_PATH if fan_out else _PATH
     if isinstance(path, str) and pattern.fullmatch(path):
         return []
-    kind = "a dotted path (`[]` after a key fans out over a list)" if fan_out else "a dotted path"
+    kind = (
+        "a dotted path (`[]` or a filter `[?key]`, `[?!key]`, `[?key=value]` after a key "
+        "fans out over a list)"
+        if fan_out
+        else "a dotted path"
+    )
     return [f"{where} must be {kind}, got {path!r}"]
 
 
@@ -183,8 +191,10 @@ def result_problems(block: Any, where: str, *, removable: bool = False) -> list[
         value = block[key]
         if key == "assets":
             problems.extend(_asset_problems(value, f"{where}.assets"))
-        elif key == "text":
-            problems.extend(_path_problems(value, f"{where}.text"))
+        elif key in {"text", "reasoning"}:
+            problems.extend(_path_problems(value, f"{where}.{key}", fan_out=True))
+        elif key == "tool_calls":
+            problems.extend(_tool_call_problems(value, f"{where}.tool_calls"))
         elif key == "usage":
             problems.extend(_usage_problems(value, f"{where}.usage"))
         else:
@@ -192,18 +202,42 @@ def result_problems(block: Any, where: str, *, removable: bool = False) -> list[
     return problems
 
 
+def _tool_call_problems(block: Any, where: str) -> list[str]:
+    if not isinstance(block, Mapping) or not {"items", "name"} <= set(block):
+        return [f"{where} must map items (a path to the calls) and name, id, arguments"]
+    problems = _path_problems(block["items"], f"{where}.items", fan_out=True)
+    unknown = sorted(set(block) - set(TOOL_CALL_KEYS))
+    if unknown:
+        problems.append(f"{where} has unknown keys {unknown}; known: {', '.join(TOOL_CALL_KEYS)}")
+    for key in ("id", "name", "arguments"):
+        if key in block:
+            problems.extend(_path_problems(block[key], f"{where}.{key}"))
+    return problems
+
+
+_ASSET_FORMS = (
+    "{url: path, mime_type: path}, {data: path, mime_type: path} or "
+    "{data: path, default_mime_type: literal}"
+)
+
+
 def _asset_problems(assets: Any, where: str) -> list[str]:
     if not isinstance(assets, list) or not assets:
-        return [f"{where} must list paths, or mappings {{url: path, mime_type: path}}"]
+        return [f"{where} must list paths, or mappings {_ASSET_FORMS}"]
     problems = []
     for number, entry in enumerate(assets):
         here = f"{where}[{number}]"
         if isinstance(entry, Mapping):
-            unknown = sorted(set(entry) - {"url", "mime_type"})
-            if unknown or "url" not in entry:
-                problems.append(f"{here} must be {{url: path, mime_type: path}}, got {dict(entry)}")
+            source = {"url", "data"} & set(entry)
+            unknown = sorted(set(entry) - {"url", "data", "mime_type", "default_mime_type"})
+            if unknown or len(source) != 1:
+                problems.append(f"{here} must be one of {_ASSET_FORMS}, got {dict(entry)}")
                 continue
             for key, path in entry.items():
+                if key == "default_mime_type":
+                    if not isinstance(path, str) or "/" not in path:
+                        problems.append(f"{here}.default_mime_type must be a media type")
+                    continue
                 problems.extend(_path_problems(path, f"{here}.{key}", fan_out=True))
         else:
             problems.extend(_path_problems(entry, here, fan_out=True))

@@ -31,7 +31,10 @@ class Param:
     annotation: str
     required: bool
     description: str | None
-    location: str  # path, query, header, body or option
+    location: str  # path, query, header, cookie, body, content, media or option
+    #: A required parameter that allows one value (`const`) is no keyword: the builder
+    #: sends this value (Python source) itself.
+    constant: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -212,9 +215,11 @@ def _parameters(
                 f"{location!r}; OpenAPI's locations are path, query, header and cookie"
             )
             continue
-        python_type = _parameter_type(raw.get("schema") or {}, index)
+        schema = raw.get("schema") or {}
+        python_type = _parameter_type(schema, index)
         required = bool(raw.get("required")) or location == "path"
         wire = raw["name"]
+        constant = repr(schema["const"]) if required and "const" in schema else None
         params.append(
             Param(
                 name=_python_name(wire.lower() if location == "header" else wire),
@@ -223,6 +228,7 @@ def _parameters(
                 required=required,
                 description=raw.get("description"),
                 location=location,
+                constant=constant,
             )
         )
     return params
@@ -472,7 +478,7 @@ def _docstring(op: Mapping[str, Any], method: str, path: str, params: list[Param
     if sources:
         lines.append(f"Docs: {sources[0]}")
     lines += ["", "Args:"]
-    for param in params:
+    for param in (p for p in params if p.constant is None):
         text = " ".join((param.description or "").split()) or (
             "Required." if param.required else "Optional."
         )
@@ -549,6 +555,7 @@ def registry_entry(op: OperationData, index: ModelIndex) -> dict[str, Any]:
         "arguments": [
             {"name": p.name, "wire": p.wire, "in": p.location, "required": p.required}
             for p in op.params
+            if p.constant is None
         ],
         "method": op.method,
         "path": op.path,

@@ -244,11 +244,13 @@ def _interaction(
     path = spec.path
     query = {}
     for param in spec.parameters:
+        if param.required and "const" in param.schema:  # sent by the binding itself
+            by_wire = {**by_wire, param.name: param.schema["const"]}
         if param.name not in by_wire:
             continue
         if param.location == "path":
             path = path.replace("{" + param.name + "}", quote(str(by_wire[param.name]), safe=""))
-        else:
+        elif param.location == "query":
             value = by_wire[param.name]
             query[param.name] = ("true" if value else "false") if isinstance(value, bool) else value
     uri = API + path + ("?" + urlencode(query, doseq=True) if query else "")

@@ -667,13 +667,16 @@ RESULT_RULES = {
     "assets not a list": ({"assets": "data.url"}, "x-py302-result.assets must list paths"),
     "asset mapping without url": (
         {"assets": [{"mime_type": "data.type"}]},
-        "x-py302-result.assets[0] must be {url: path, mime_type: path}",
+        "x-py302-result.assets[0] must be one of {url: path, mime_type: path}",
     ),
     "asset path with a bad fan-out": (
         {"assets": ["data.[0]"]},
-        "x-py302-result.assets[0] must be a dotted path (`[]` after a key fans out",
+        "x-py302-result.assets[0] must be a dotted path (`[]` or a filter",
     ),
-    "text with a fan-out": ({"text": "data[].text"}, "x-py302-result.text must be a dotted path"),
+    "text with an empty filter": (
+        {"text": "data[?].text"},
+        "x-py302-result.text must be a dotted path",
+    ),
     "usage without counts": (
         {"usage": {"unit": "USD"}},
         "x-py302-result.usage must map some of input_tokens, output_tokens",
@@ -722,7 +725,9 @@ def test_a_valid_result_block_passes_and_null_only_removes_on_operations() -> No
     assert _problems(lambda d: d.update({"x-py302-result": block})) == []
     assert _problems(lambda d: _chat(d).update({"x-py302-result": {"text": None}})) == []
     assert _problems(lambda d: d.update({"x-py302-result": {"text": None}})) == [
-        "specs/talk.yaml: the document root: x-py302-result.text must be a dotted path, got None"
+        "specs/talk.yaml: the document root: x-py302-result.text must be a dotted path "
+        "(`[]` or a filter `[?key]`, `[?!key]`, `[?key=value]` after a key fans out over a "
+        "list), got None"
     ]
 
 

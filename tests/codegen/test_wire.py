@@ -242,6 +242,7 @@ def test_array_and_object_query_values_follow_their_openapi_style(
         )
     (request,) = sent
     assert request.url.params.multi_items() == [
+        ("format", "json"),  # a required const: sent by the binding, no keyword
         ("tags", "a"),  # form, exploded (the default): the key repeats
         ("tags", "b"),
         ("ids", "1,2,3"),  # form, not exploded
@@ -252,6 +253,8 @@ def test_array_and_object_query_values_follow_their_openapi_style(
         ("packed", "k,v,w,z"),  # an object, not exploded
     ]
     assert request.headers["x-trace"] == "t1,t2"  # simple style
+    with client_for(lambda request: httpx.Response(200), []) as client:
+        assert "format" not in inspect.signature(wire.WireOperations(client).search).parameters
     assert "%27" not in str(request.url)  # never a Python repr
 
 
