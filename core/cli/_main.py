@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import click
 
+from ._chat import chat
 from ._output import fail
 from ._record import record
 from ._run import run
@@ -33,7 +34,7 @@ def cli(debug: bool) -> None:
         os.environ[_DEBUG_ENV] = "1"
 
 
-for command in (run, tasks, sandbox, ops, specs, cassette, record, codegen, plugins):
+for command in (run, chat, tasks, sandbox, ops, specs, cassette, record, codegen, plugins):
     cli.add_command(command)
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "STREAM_SUFFIX",
     "Body",
     "ExampleError",
+    "answer_when",
     "example_cassette",
     "example_cassettes",
     "final_answer",
@@ -296,6 +297,27 @@ def stream_answer(registry: ProviderRegistry, spec: OperationSpec) -> Body | Non
             lines = [json.dumps(event, ensure_ascii=False) for event in events]
             text = "".join(f"data: {line}\n\n" for line in [*lines, *([done] if done else [])])
             return Body(text, "synthesized from the event schema", int(status), EVENT_STREAM)
+    return None
+
+
+def answer_when(spec: OperationSpec, body: Any, *, streamed: bool) -> Body | None:
+    """The success example meant for a request like `body`: one whose `x-py302-when`
+    names a body field the request sets (a non-empty `tools`, `thinking`, ...), as an
+    event stream (`streamed`) or a whole answer. None when no example says so."""
+    if not isinstance(body, Mapping):
+        return None
+    for status, response in sorted(spec.responses.items()):
+        if not status.startswith("2"):
+            continue
+        for media, content in response.get("media_types", {}).items():
+            if (media_type(media) == EVENT_STREAM) != streamed:
+                continue
+            for entry in (content.get("examples") or {}).values():
+                field = entry.get("x-py302-when") if isinstance(entry, Mapping) else None
+                if isinstance(field, str) and body.get(field) and "value" in entry:
+                    source = str(entry.get("x-py302-source", "spec example"))
+                    kind = EVENT_STREAM if streamed else "application/json"
+                    return Body(entry["value"], source, int(status), kind)
     return None
 
 

@@ -26,7 +26,14 @@ from py302._errors import RequestValidationError
 from py302._registry import OperationSpec, ProviderRegistry
 from py302._tasks import id_parameter
 from py302._validation import BINARY_PLACEHOLDER, coerce_text, validate_request
-from py302.contracts import Body, ExampleError, final_answer, media_example, named_answer
+from py302.contracts import (
+    Body,
+    ExampleError,
+    answer_when,
+    final_answer,
+    media_example,
+    named_answer,
+)
 from py302.payloads import dig
 
 from ._answers import patch_progress, put, replace_strings, rewrite_urls
@@ -69,6 +76,7 @@ class SandboxApp:
         self.files: dict[str, tuple[str, str]] = {}  # name -> (prompt, extension)
         self._names = itertools.count(1)
         self.requests: list[str] = []  # "METHOD path" of every request, for tests
+        self.bodies: list[Any] = []  # the checked body of every request, for tests
         self.file_headers: list[dict[str, str]] = []  # headers of every file download
         self.peers: set[tuple[str, int]] = set()  # client connections seen (host, port)
         self.app = Starlette(routes=self._routes())
@@ -120,6 +128,7 @@ class SandboxApp:
                 body, prompt = await self._checked_body(registry, spec, request)
             except RequestValidationError as exc:
                 return _error(spec, 400, "; ".join(f"{f}: {r}" for f, r in exc.problems))
+            self.bodies.append(body)
             if x_stream_declared(spec):
                 return self._reply(registry, spec, body, prompt, fault)
             base = str(request.base_url).rstrip("/")
@@ -166,8 +175,9 @@ class SandboxApp:
         text = reply_text(body, prompt)
         if asks_for_stream(spec, body):
             stream_fault = fault if fault is not None and fault.kind in STREAM_KINDS else None
-            return stream_response(stream_events(registry, spec, text), stream_fault)
-        whole = final_answer(registry, spec)
+            example = answer_when(spec, body, streamed=True)
+            return stream_response(stream_events(registry, spec, text, example), stream_fault)
+        whole = answer_when(spec, body, streamed=False) or final_answer(registry, spec)
         return JSONResponse(whole_with_text(spec, whole.value, text), status_code=whole.status)
 
     def _submit(

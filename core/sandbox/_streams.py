@@ -19,7 +19,7 @@ from starlette.responses import Response, StreamingResponse
 
 from py302._registry import OperationSpec, ProviderRegistry
 from py302._sse import SSEDecoder
-from py302.contracts import stream_answer
+from py302.contracts import Body, stream_answer
 from py302.payloads import dig
 
 from ._answers import put
@@ -77,29 +77,45 @@ def _last_message_text(body: Any) -> str:
 
 
 def whole_with_text(spec: OperationSpec, payload: Any, text: str) -> Any:
-    """The whole answer's example with `text` where the spec says the text is."""
+    """The whole answer's example with `text` where the spec says the text is (an
+    answer whose text is empty, such as one that only calls tools, is kept as it is)."""
     path = _declared(spec, "x-py302-result").get("text")
-    return put(payload, str(path), text) if path else payload
+    if not path or "[" in str(path):
+        return payload
+    current = dig(payload, str(path))
+    return put(payload, str(path), text) if isinstance(current, str) and current else payload
 
 
-def stream_events(registry: ProviderRegistry, spec: OperationSpec, text: str) -> list[str]:
-    """The example stream's event data, its text events replaced by `text` word by word.
+#: One event to send: its name (None for an unnamed `message` event) and its data.
+SentEvent = tuple[str | None, str]
+
+
+def stream_events(
+    registry: ProviderRegistry, spec: OperationSpec, text: str, example: Body | None = None
+) -> list[SentEvent]:
+    """The example stream's events, its text events replaced by `text` word by word.
 
     Events before the first one carrying text and after the last one are kept as
-    they are (the role chunk, the finish chunk, the usage chunk, the end marker).
+    they are (the role chunk, the finish chunk, the usage chunk, the end marker), and
+    so are the events' names, which some formats' clients dispatch on (Claude's
+    `event: content_block_delta`).
     """
-    example = stream_answer(registry, spec)
+    example = example or stream_answer(registry, spec)
     assert example is not None, f"{spec.qualified_name} answers no event stream"
     decoder = SSEDecoder()
-    events = [event.data for event in decoder.feed(str(example.value).encode()) + decoder.close()]
+    decoded = decoder.feed(str(example.value).encode()) + decoder.close()
+    events: list[SentEvent] = [
+        (None if event.event == "message" else event.event, event.data) for event in decoded
+    ]
     path = _declared(spec, "x-py302-stream").get("text_delta")
-    carrying = [i for i, data in enumerate(events) if path and _text_at(data, str(path))]
+    carrying = [i for i, (_, data) in enumerate(events) if path and _text_at(data, str(path))]
     if not carrying:
         return events
     first, last = carrying[0], carrying[-1]
-    template = json.loads(events[first])
+    name, data = events[first]
+    template = json.loads(data)
     pieces = [word if i == 0 else " " + word for i, word in enumerate(text.split(" "))]
-    replies = [json.dumps(put(template, str(path), piece)) for piece in pieces]
+    replies = [(name, json.dumps(put(template, str(path), piece))) for piece in pieces]
     return [*events[:first], *replies, *events[last + 1 :]]
 
 
@@ -112,18 +128,19 @@ def _text_at(data: str, path: str) -> bool:
     return isinstance(text, str) and bool(text)
 
 
-def stream_response(events: list[str], fault: Fault | None) -> Response:
+def stream_response(events: list[SentEvent], fault: Fault | None) -> Response:
     """The events as an event stream, one chunk each, as a fault may bend it:
     `stream_cut` drops the connection after `events` events, `stream_stall` falls
     silent for `seconds` after them."""
 
     async def chunks() -> AsyncIterator[bytes]:
-        for number, data in enumerate(events):
+        for number, (name, data) in enumerate(events):
             if fault is not None and number == fault.events:
                 if fault.kind == "stream_cut":
                     raise ConnectionResetError("sandbox: injected cut in the stream")
                 await asyncio.sleep(fault.seconds)
-            yield f"data: {data}\n\n".encode()
+            head = f"event: {name}\n" if name else ""
+            yield f"{head}data: {data}\n\n".encode()
             await asyncio.sleep(0)  # each event its own chunk on the wire
 
     return StreamingResponse(chunks(), media_type=EVENT_STREAM)
