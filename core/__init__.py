@@ -50,7 +50,7 @@ if _TYPE_CHECKING:
         UnsupportedOperationError,
     )
     from ._journal import Journal, JournalEntry
-    from ._plugins import PluginFailure, PluginHost, Provider
+    from ._plugins import AskFormat, PluginFailure, PluginHost, Provider
     from ._registry import OperationSpec
     from ._results import Asset, Normalized, Result, ToolCall, Usage
     from ._streams import Accumulator, AsyncStream, Stream
@@ -66,6 +66,7 @@ _EXPORTS: dict[str, str] = {
     "APIConnectionError": "._errors",
     "APIStatusError": "._errors",
     "APITimeoutError": "._errors",
+    "AskFormat": "._plugins",
     "Asset": "._results",
     "AsyncClient": "._client",
     "Accumulator": "._streams",
@@ -142,6 +143,7 @@ __all__ = [
     "APIStreamError",
     "APITimeoutError",
     "Accumulator",
+    "AskFormat",
     "Asset",
     "AsyncClient",
     "AsyncStream",

@@ -158,12 +158,19 @@ def prepare_poll(
     The submit call's options carry over where the poll operation declares them (a
     choice of output format, say, applies to the answer that holds the output).
     """
-    declared = registry.get(operation).options
+    spec = registry.get(operation)
+    declared = spec.options
+    # What a binding would send itself: the required parameters of one allowed value.
+    constants = {
+        (param.location, param.name): param.schema["const"]
+        for param in spec.parameters
+        if param.required and "const" in param.schema
+    }
     call: Call[Any] = Call(
         operation=operation,
         model=Any,
-        path=params.path,
-        query=params.query,
+        path={**{n: v for (where, n), v in constants.items() if where == "path"}, **params.path},
+        query={**{n: v for (where, n), v in constants.items() if where == "query"}, **params.query},
         body=params.body,
         options={name: value for name, value in options.items() if name in declared},
     )
@@ -226,11 +233,12 @@ def _seconds(wait: Sleep | None) -> float:
     return 0.0 if wait is None else wait.seconds
 
 
-def interpret(ctx: Context, spec: OperationSpec, response: httpx.Response) -> Any:
-    """The payload of a successful answer; raises the error an answer stands for."""
-    if 300 <= response.status_code < 400:
-        raise _redirected(spec, response)
-    payload = decode_payload(response)
+def reported_error(
+    ctx: Context, spec: OperationSpec, response: httpx.Response, payload: Any
+) -> Exception | None:
+    """The error an answer's body reports, whatever its status: the provider's plugin
+    judges first, then the declared envelope, then the cross-provider hooks. A stream's
+    folded body is judged so too (a streamed `response.failed`, say)."""
     provider = ctx.provider(spec.provider)
     error: Exception | None = None
     if provider.response_error is not None:
@@ -245,6 +253,15 @@ def interpret(ctx: Context, spec: OperationSpec, response: httpx.Response) -> An
         error = ctx.host.hook.py302_response_error(
             operation=spec, response=response, payload=payload
         )
+    return error
+
+
+def interpret(ctx: Context, spec: OperationSpec, response: httpx.Response) -> Any:
+    """The payload of a successful answer; raises the error an answer stands for."""
+    if 300 <= response.status_code < 400:
+        raise _redirected(spec, response)
+    payload = decode_payload(response)
+    error = reported_error(ctx, spec, response, payload)
     if error is not None:
         raise error
     if response.status_code >= 400:

@@ -23,7 +23,8 @@ such a provider needs no Python at all.
     assets   list of paths of result URLs (a string holding a JSON list of URLs is read
              too), or of mappings {url: path, mime_type: path}, or of files returned
              inline: {data: path, mime_type: path} or {data: path, default_mime_type:
-             literal} (base64 text, or a `data:` URL)
+             literal} (base64 text, or a `data:` URL), or images a text shows in
+             markdown: {images_in_text: path}
     text     path of the produced text; a path that fans out (`[]`, or a filter
              `[?key]`, `[?!key]`, `[?key=value]`) joins every string it finds
     reasoning  path of the model's reasoning text, read as `text` is
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -173,6 +175,8 @@ class ResultDeclaration:
         for entry in self.assets:
             if isinstance(entry, Mapping) and "data" in entry:
                 assets.extend(_inline(payload, entry))
+            elif isinstance(entry, Mapping) and "images_in_text" in entry:
+                assets.extend(_images_in_text(payload, str(entry["images_in_text"])))
             elif isinstance(entry, Mapping):
                 assets.extend(_paired(payload, str(entry["url"]), entry.get("mime_type")))
             else:
@@ -285,12 +289,34 @@ def _inline(payload: Any, entry: Mapping[str, Any]) -> list[Asset]:
     default = entry.get("default_mime_type")
     assets = []
     for number, text in enumerate(encoded):
+        if not text:
+            continue  # an empty placeholder (a documented answer's `data: ""`) is no file
         kind = kinds[number] if number < len(kinds) and isinstance(kinds[number], str) else None
         try:
             assets.append(Asset.from_base64(text, mime_type=kind or default))
         except ValueError:
             continue  # not base64 after all: no file to give
     return assets
+
+
+#: A markdown image (`![alt](url)`), or a markdown link to an image file.
+_MARKDOWN_IMAGE = re.compile(
+    r"!\[[^\]]*\]\((https?://[^)\s]+)\)"
+    r"|\[[^\]]*\]\((https?://[^)\s]+\.(?:png|jpe?g|webp|gif)(?:\?[^)\s]*)?)\)",
+    re.IGNORECASE,
+)
+
+
+def _images_in_text(payload: Any, path: str) -> list[Asset]:
+    """Images a text answer shows in markdown (chat models that draw answer so)."""
+    urls: list[str] = []
+    for text in collect(payload, path):
+        if isinstance(text, str):
+            for found in _MARKDOWN_IMAGE.finditer(text):
+                url = found.group(1) or found.group(2)
+                if url not in urls:
+                    urls.append(url)
+    return [Asset(url=url) for url in urls]
 
 
 def _paired(payload: Any, url_path: str, mime_path: Any) -> list[Asset]:

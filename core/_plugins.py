@@ -68,7 +68,9 @@ class Provider:
     * `request_headers(operation, call)`: extra headers (an `Accept` it needs);
     * `auth_headers(api_key)`: headers that authenticate (default: Bearer);
     * `accumulators`: name (as in `x-py302-stream.accumulator`) -> a factory of
-      `py302.Accumulator`s that fold a stream's events into the whole answer.
+      `py302.Accumulator`s that fold a stream's events into the whole answer;
+    * `ask`: an `AskFormat`, for a provider whose chat operation `py302 chat` can put
+      one question to.
     """
 
     name: str
@@ -83,6 +85,25 @@ class Provider:
     request_headers: Callable[[OperationSpec, Call[Any]], Mapping[str, str] | None] | None = None
     auth_headers: Callable[[str], Mapping[str, str] | None] | None = None
     accumulators: Mapping[str, Callable[[], Any]] = attrs.field(factory=dict)
+    ask: AskFormat | None = None
+
+
+@attrs.frozen(kw_only=True)
+class AskFormat:
+    """How one question is put to a provider's chat operation (`py302 chat`).
+
+    `name` is the `--format` that picks it; `operation` answers whole and, if it can
+    stream, through its `.stream(...)` form, unless `streaming_operation` names an
+    operation that always streams; `arguments(model, prompt, system, max_tokens)`
+    gives the keyword arguments of a call (`system` and `max_tokens` may be None).
+    """
+
+    name: str
+    operation: str
+    arguments: Callable[[str, str, str | None, int | None], Mapping[str, Any]]
+    streaming_operation: str | None = None
+    #: The format `py302 chat` uses unless told: one that reaches every model.
+    preferred: bool = False
 
 
 @attrs.frozen(kw_only=True)

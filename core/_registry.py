@@ -256,13 +256,19 @@ class ProviderRegistry:
 
     def match(self, method: str, path: str) -> OperationSpec | None:
         """The operation that serves `method path`, preferring literal paths to templates."""
+        candidates = self.matches(method, path)
+        return candidates[0] if candidates else None
+
+    def matches(self, method: str, path: str) -> list[OperationSpec]:
+        """Every operation whose method and path template fit `method path`, literal
+        paths first (several may share one: 302's async chat is chat with a query)."""
         candidates = [
             spec
             for spec in self.operations.values()
             if spec.method == method.upper() and spec.path_pattern().match(path)
         ]
         candidates.sort(key=lambda spec: (spec.path.count("{"), spec.operation_id))
-        return candidates[0] if candidates else None
+        return candidates
 
 
 _TASK_KEYS = frozenset({"pattern", "poll", "cancel", "id_path", "id_param"})

@@ -147,11 +147,12 @@ class Asset:
 @attrs.frozen(kw_only=True)
 class ToolCall:
     """A function the model asks the caller to run: the same shape whatever the format
-    (OpenAI's `tool_calls`, Claude's `tool_use` blocks, Gemini's `functionCall` parts).
+    (a chat completion's `tool_calls`, a message's `tool_use` blocks, a `functionCall`
+    part of generated content).
 
     `arguments` is the decoded JSON object; when a model sent arguments that are not
     valid JSON, it is the text as sent (`arguments_text` always holds the text form).
-    `id` is None where the format has none (Gemini).
+    `id` is None where the format gives none.
     """
 
     name: str

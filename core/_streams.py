@@ -24,7 +24,14 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 import attrs
 import httpx
 
-from ._calls import Prepared, build_result, connection_error, interpret, retry_step
+from ._calls import (
+    Prepared,
+    build_result,
+    connection_error,
+    interpret,
+    reported_error,
+    retry_step,
+)
 from ._convert import structure
 from ._declared import ResultDeclaration, StreamDeclaration
 from ._errors import (
@@ -37,7 +44,7 @@ from ._errors import (
 from ._registry import OperationSpec, media_type
 from ._sse import ServerSentEvent, SSEDecoder
 from ._steps import Close, Emit, Flow, Open, Read
-from .payloads import dig
+from .payloads import collect, dig
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -218,7 +225,12 @@ def _finish_events(
     ctx: Context, prepared: Prepared, accumulator: Accumulator, response: httpx.Response
 ) -> Flow[Result[Any]]:
     model = prepared.model if not isinstance(accumulator, _EventList) else Any
-    return (yield from _finish(ctx, prepared, accumulator.body(), model, response))
+    body = accumulator.body()
+    if not isinstance(accumulator, _EventList):
+        error = reported_error(ctx, prepared.spec, response, body)
+        if error is not None:
+            raise error
+    return (yield from _finish(ctx, prepared, body, model, response))
 
 
 def _finish(
@@ -256,8 +268,14 @@ class _StreamBase(Generic[E, M]):
 
     def _text(self, event: Event) -> str | None:
         path = self._declared.text_delta
-        text = dig(event.raw, path) if path else None
-        return text if isinstance(text, str) and text else None
+        if not path:
+            return None
+        if "[" in path:  # filtered: the text parts of the event that qualify, joined
+            text = "".join(item for item in collect(event.raw, path) if isinstance(item, str))
+        else:
+            found = dig(event.raw, path)
+            text = found if isinstance(found, str) else ""
+        return text or None
 
     @property
     def response(self) -> httpx.Response | None:

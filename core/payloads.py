@@ -16,7 +16,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["collect", "dig", "fraction", "json_type", "sniff_mime", "urls_in_text"]
+__all__ = ["collect", "dig", "fraction", "json_type", "locate", "sniff_mime", "urls_in_text"]
 
 _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
@@ -47,7 +47,8 @@ def collect(payload: Any, path: str) -> list[Any]:
     truthy), `[?!key]` (absent or falsy), `[?key=value]` (equal as text).
 
     `collect(p, "images[].url")` gives the `url` of each image; `collect(p,
-    "content[?type=text].text")` the text of each text block; a path without a fan-out
+    "content[?type=text].text")` the text of each text block (a filter on an object keeps
+    it if it qualifies: `[?type=delta].text`); a path without a fan-out
     gives its one value in a list (or an empty list when it is missing); a value that
     is itself a list at the end of the path is returned item by item.
     """
@@ -60,6 +61,8 @@ def collect(payload: Any, path: str) -> list[Any]:
             if keep is not None:
                 if isinstance(inner, list):
                     found.extend(item for item in inner if keep(item))
+                elif isinstance(inner, Mapping) and not part.endswith("[]") and keep(inner):
+                    found.append(inner)  # a filter on one object: kept if it qualifies
             elif inner is not None:
                 found.append(inner)
         values = found
@@ -67,6 +70,42 @@ def collect(payload: Any, path: str) -> list[Any]:
     for value in values:
         flat.extend(value if isinstance(value, list) else [value])
     return [value for value in flat if value is not None]
+
+
+def locate(payload: Any, path: str) -> list[tuple[Any, Any]]:
+    """Where each value `collect(payload, path)` finds sits: `(container, key)` pairs
+    (a mapping and its key, or a list and its index), so a caller can replace them."""
+    places: list[tuple[Any, Any]] = [(None, None)]
+    values: list[Any] = [payload]
+    for part in _segments(path):
+        key, keep = _fan_out(part)
+        next_places: list[tuple[Any, Any]] = []
+        next_values: list[Any] = []
+        for place, value in zip(places, values, strict=True):
+            container, index = (value, key) if key else place
+            inner = _child(value, key) if key else value
+            if keep is not None and isinstance(inner, list):
+                for position, item in enumerate(inner):
+                    if keep(item):
+                        next_places.append((inner, position))
+                        next_values.append(item)
+            elif keep is not None and isinstance(inner, Mapping) and not part.endswith("[]"):
+                if keep(inner):
+                    next_places.append((container, index))
+                    next_values.append(inner)
+            elif keep is None and inner is not None:
+                next_places.append((container, index))
+                next_values.append(inner)
+        places, values = next_places, next_values
+    return places
+
+
+def _child(value: Any, key: str) -> Any:
+    if isinstance(value, Mapping):
+        return value.get(key)
+    if isinstance(value, list) and key.isdigit() and int(key) < len(value):
+        return value[int(key)]
+    return None
 
 
 def _segments(path: str) -> list[str]:

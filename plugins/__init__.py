@@ -12,4 +12,7 @@ BUILTIN_PLUGINS = (
     "py302.plugins.chat",
     "py302.plugins.flux",
     "py302.plugins.stability",
+    "py302.plugins.claude",
+    "py302.plugins.gemini",
+    "py302.plugins.responses",
 )

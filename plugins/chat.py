@@ -3,9 +3,10 @@
 Everything else about `client.chat` is declared in specs/chat.yaml (the stream flag,
 the end marker, where the text and the usage are). What data cannot say is how
 `chat.completion.chunk` events add up to the `chat.completion` the same request
-answers without streaming: deltas of content and refusal are joined, tool calls are
-assembled per index from their id, name and argument fragments, and the last finish
-reason, logprobs and usage win.
+answers without streaming: deltas of content, refusal and reasoning text are joined,
+an audio reply's data and transcript too, tool calls are assembled per index from
+their id, name and argument fragments, and the last finish reason, logprobs and usage
+win.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from py302 import Provider, hookimpl
+from py302 import AskFormat, Provider, hookimpl
 
 PY302_PLUGIN_API = 2
 PROVIDER = "chat"
 _TOP_LEVEL_SKIPPED = frozenset({"choices", "usage", "object"})
+#: Delta fields whose pieces are joined: the reply, a refusal, and 302's reasoning text.
+_JOINED = frozenset({"content", "refusal", "reasoning_content"})
 
 
 class ChatCompletionAccumulator:
@@ -54,8 +57,10 @@ class ChatCompletionAccumulator:
         for key, value in delta.items():
             if key == "tool_calls":
                 _add_tool_calls(message.setdefault("tool_calls", {}), value)
-            elif key in {"content", "refusal"} and isinstance(value, str):
+            elif key in _JOINED and isinstance(value, str):
                 message[key] = (message.get(key) or "") + value
+            elif key == "audio" and isinstance(value, Mapping):
+                _add_audio(message.setdefault("audio", {}), value)
             elif value is not None or key not in message:
                 message.setdefault(key, value)
 
@@ -75,6 +80,16 @@ class ChatCompletionAccumulator:
         if self._usage is not None:
             body["usage"] = self._usage
         return body
+
+
+def _add_audio(audio: dict[str, Any], delta: Mapping[str, Any]) -> None:
+    """An audio reply arrives in pieces: base64 `data` and the `transcript` are joined,
+    `id` and `expires_at` are kept from wherever they come."""
+    for key, value in delta.items():
+        if key in {"data", "transcript"} and isinstance(value, str):
+            audio[key] = audio.get(key, "") + value
+        elif value is not None:
+            audio[key] = value
 
 
 def _add_tool_calls(calls: dict[int, dict[str, Any]], deltas: Any) -> None:
@@ -102,5 +117,20 @@ def py302_register_providers(register: Callable[[Provider], None]) -> None:
             bindings="py302.generated.chat",
             title="OpenAI-format chat (302.AI)",
             accumulators={"openai.chat": ChatCompletionAccumulator},
+            ask=AskFormat(
+                name="openai", operation="completions", arguments=_question, preferred=True
+            ),
         )
     )
+
+
+def _question(
+    model: str, prompt: str, system: str | None, max_tokens: int | None
+) -> dict[str, Any]:
+    """A system message if given, then the user's."""
+    messages = [{"role": "system", "content": system}] if system else []
+    return {
+        "model": model,
+        "messages": [*messages, {"role": "user", "content": prompt}],
+        **({"max_tokens": max_tokens} if max_tokens else {}),
+    }

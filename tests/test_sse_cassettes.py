@@ -230,7 +230,7 @@ def test_an_error_in_the_stream_is_an_answer_not_a_schema_problem(
 def test_drift_walks_every_event_against_the_event_schema(tmp_path: Path) -> None:
     def change(events: list[str]) -> list[str]:
         events = _replace_data(events, 2, _chunk(created="yesterday"))
-        delta = {"content": "!", "reasoning_content": "thinking"}
+        delta = {"content": "!", "sparkle_level": "high"}
         choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}
         return _replace_data(events, 3, _chunk(choices=[choice]))
 
@@ -243,7 +243,7 @@ def test_drift_walks_every_event_against_the_event_schema(tmp_path: Path) -> Non
         (
             "unknown_field",
             "response 200",
-            "choices[].delta.reasoning_content",
+            "choices[].delta.sparkle_level",
             "/components/schemas/ChunkDelta",
         ),
         (
@@ -257,7 +257,7 @@ def test_drift_walks_every_event_against_the_event_schema(tmp_path: Path) -> Non
     assert "choices[].delta.tool_calls" in unseen  # declared by the chunk schema only
     assert "choices[].message" not in unseen  # the JSON answer's schema was not walked
     strict = _problems(path)  # recorded: checked strictly, drift included
-    assert any("drift: response 200 choices[].delta.reasoning_content" in p for p in strict)
+    assert any("drift: response 200 choices[].delta.sparkle_level" in p for p in strict)
 
 
 def test_strict_drift_tells_the_messages_of_a_chat_request_apart_by_role(tmp_path: Path) -> None:

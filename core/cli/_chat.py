@@ -1,82 +1,44 @@
 """`py302 chat MODEL PROMPT`: one question to a chat model, the answer printed as it comes.
 
-The same question can go out in each of the formats 302.AI speaks (`--format`):
-OpenAI's chat completions, Claude's messages, Gemini's generateContent. Each ends in
+Each chat format 302.AI speaks is a provider whose plugin says how one question is put
+to it (`Provider.ask`, an `AskFormat`): `--format` picks one by its name. Each ends in
 the same `Result` (text, reasoning, tool calls, usage), which `--json` prints.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import attrs
 import click
 
+from py302._plugins import AskFormat, default_host
 from py302._results import Result
 
 from ._clients import cli_client
 from ._output import emit_json
 
-__all__ = ["chat"]
+__all__ = ["chat", "result_document"]
 
 
-@attrs.frozen(kw_only=True)
-class ChatFormat:
-    """Where a format's operation is and how one question is put to it."""
-
-    provider: str
-    operation: str
-    #: An operation that always streams, where the format has one (Gemini's
-    #: streamGenerateContent); else the operation's own `.stream(...)` form.
-    streaming_operation: str | None
-    arguments: Callable[[str, str, str | None, int | None], dict[str, Any]]
-
-
-def _openai(model: str, prompt: str, system: str | None, max_tokens: int | None) -> dict[str, Any]:
-    messages = [{"role": "system", "content": system}] if system else []
+def ask_formats() -> dict[str, tuple[str, AskFormat]]:
+    """Format name -> (provider, how to ask it), from the plugins that say so."""
     return {
-        "model": model,
-        "messages": [*messages, {"role": "user", "content": prompt}],
-        **({"max_tokens": max_tokens} if max_tokens else {}),
+        provider.ask.name: (provider.name, provider.ask)
+        for provider in default_host().providers.values()
+        if provider.ask is not None
     }
 
 
-def _claude(model: str, prompt: str, system: str | None, max_tokens: int | None) -> dict[str, Any]:
-    return {
-        "model": model,
-        "max_tokens": max_tokens or 1024,  # Claude requires it
-        "messages": [{"role": "user", "content": prompt}],
-        **({"system": system} if system else {}),
-    }
+class _FormatChoice(click.Choice[str]):
+    """The formats the installed plugins offer, read when the command runs."""
 
+    def __init__(self) -> None:
+        super().__init__([])
 
-def _gemini(model: str, prompt: str, system: str | None, max_tokens: int | None) -> dict[str, Any]:
-    arguments: dict[str, Any] = {
-        "model": model,
-        "contents": [{"role": "user", "parts": [{"text": prompt}]}],
-    }
-    if system:
-        arguments["system_instruction"] = {"parts": [{"text": system}]}
-    if max_tokens:
-        arguments["generation_config"] = {"maxOutputTokens": max_tokens}
-    return arguments
-
-
-FORMATS = {
-    "openai": ChatFormat(
-        provider="chat", operation="completions", streaming_operation=None, arguments=_openai
-    ),
-    "claude": ChatFormat(
-        provider="claude", operation="messages", streaming_operation=None, arguments=_claude
-    ),
-    "gemini": ChatFormat(
-        provider="gemini",
-        operation="generate_content",
-        streaming_operation="stream_generate_content",
-        arguments=_gemini,
-    ),
-}
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        self.choices = tuple(sorted(ask_formats()))
+        return super().convert(value, param, ctx)
 
 
 @click.command()
@@ -85,10 +47,9 @@ FORMATS = {
 @click.option(
     "--format",
     "wire_format",
-    type=click.Choice(sorted(FORMATS)),
-    default="openai",
-    show_default=True,
-    help="The request format: OpenAI chat completions, Claude messages or Gemini.",
+    type=_FormatChoice(),
+    help="The request format, one the plugins offer (default: the one that reaches "
+    "every model, chat completions).",
 )
 @click.option("--system", help="A system prompt.")
 @click.option("--max-tokens", type=click.IntRange(min=1), help="The most tokens to answer with.")
@@ -99,7 +60,7 @@ FORMATS = {
 def chat(  # noqa: PLR0917 - click passes each option as an argument
     model: str,
     prompt: str,
-    wire_format: str,
+    wire_format: str | None,
     system: str | None,
     max_tokens: int | None,
     no_stream: bool,
@@ -111,21 +72,25 @@ def chat(  # noqa: PLR0917 - click passes each option as an argument
 
         py302 chat gpt-4o "Name three lighthouses"
 
-        py302 chat claude-sonnet-4-20250514 "Hello" --format claude --json
+        py302 chat gpt-4o "Name three lighthouses" --json
     """
-    chosen = FORMATS[wire_format]
-    arguments = chosen.arguments(model, prompt, system, max_tokens)
+    formats = ask_formats()
+    if wire_format is None:
+        preferred = [name for name, (_, asked) in formats.items() if asked.preferred]
+        wire_format = (preferred or sorted(formats))[0]
+    provider, asked = formats[wire_format]
+    arguments = dict(asked.arguments(model, prompt, system, max_tokens))
     with cli_client() as client:
-        namespace = client.provider(chosen.provider)
+        namespace = client.provider(provider)
         if no_stream:
-            result: Result[Any] = getattr(namespace, chosen.operation)(**arguments)
+            result: Result[Any] = getattr(namespace, asked.operation)(**arguments)
             if not as_json:
                 click.echo(result.text or "")
         else:
-            if chosen.streaming_operation is not None:
-                stream = getattr(namespace, chosen.streaming_operation)(**arguments)
+            if asked.streaming_operation is not None:
+                stream = getattr(namespace, asked.streaming_operation)(**arguments)
             else:
-                stream = getattr(namespace, chosen.operation).stream(**arguments)
+                stream = getattr(namespace, asked.operation).stream(**arguments)
             with stream:
                 for text in stream.text_stream:
                     if not as_json:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +126,7 @@ def _run(
     overwrite: bool = False,
 ) -> None:
     check_out(out)  # before paying: a folder that cannot be written loses the result
+    started = time.time()
     with cli_client() as client:
         operation = getattr(client.provider(spec.provider), spec.operation_id)
         outcome: Any = None
@@ -140,7 +142,7 @@ def _run(
             else:
                 result = outcome
         except KeyboardInterrupt:
-            _interrupted(outcome)
+            _interrupted(outcome, _submitted_since(client, spec, started))
             raise click.Abort from None
         entry = outcome.journal_entry if isinstance(outcome, Task) else result.journal_entry
         if client.journal is not None and entry is not None and not isinstance(outcome, Task):
@@ -173,11 +175,26 @@ def _follow(  # noqa: PLR0917 - one private caller
     return follow(task, timeout=timeout, quiet=as_json)
 
 
-def _interrupted(outcome: Any) -> None:
-    if isinstance(outcome, Task):
+def _submitted_since(client: Any, spec: OperationSpec, started: float) -> str | None:
+    """The task id this command's call was given, as the journal has it: Ctrl-C may come
+    after the task was accepted (and journaled) but before the call returned it."""
+    journal = client.journal
+    if journal is None:
+        return None
+    rows = [
+        row
+        for row in journal.entries()
+        if row.operation == spec.qualified_name and row.task_id and row.submitted_at >= started
+    ]
+    return rows[-1].task_id if rows else None
+
+
+def _interrupted(outcome: Any, journaled: str | None = None) -> None:
+    task_id = outcome.id if isinstance(outcome, Task) else journaled
+    if task_id is not None:
         note(
-            f"interrupted: task {outcome.id} goes on at the provider; "
-            f"collect its files with `py302 tasks resume {outcome.id}`"
+            f"interrupted: task {task_id} goes on at the provider; "
+            f"collect its files with `py302 tasks resume {task_id}`"
         )
     else:
         note(

@@ -125,7 +125,9 @@ def event_stream_problems(
         )
     problems.extend(_marker_problems(block, where))
     if "text_delta" in block:
-        problems.extend(_path_problems(block["text_delta"], f"{where}: x-py302-stream.text_delta"))
+        problems.extend(
+            _path_problems(block["text_delta"], f"{where}: x-py302-stream.text_delta", fan_out=True)
+        )
     return problems
 
 
@@ -216,9 +218,10 @@ def _tool_call_problems(block: Any, where: str) -> list[str]:
 
 
 _ASSET_FORMS = (
-    "{url: path, mime_type: path}, {data: path, mime_type: path} or "
-    "{data: path, default_mime_type: literal}"
+    "{url: path, mime_type: path}, {data: path, mime_type: path}, "
+    "{data: path, default_mime_type: literal} or {images_in_text: path}"
 )
+_ASSET_KEYS = frozenset({"url", "data", "images_in_text", "mime_type", "default_mime_type"})
 
 
 def _asset_problems(assets: Any, where: str) -> list[str]:
@@ -228,8 +231,8 @@ def _asset_problems(assets: Any, where: str) -> list[str]:
     for number, entry in enumerate(assets):
         here = f"{where}[{number}]"
         if isinstance(entry, Mapping):
-            source = {"url", "data"} & set(entry)
-            unknown = sorted(set(entry) - {"url", "data", "mime_type", "default_mime_type"})
+            source = {"url", "data", "images_in_text"} & set(entry)
+            unknown = sorted(set(entry) - _ASSET_KEYS)
             if unknown or len(source) != 1:
                 problems.append(f"{here} must be one of {_ASSET_FORMS}, got {dict(entry)}")
                 continue

@@ -20,6 +20,7 @@ import attrs
 from py302._registry import OperationSpec, ProviderRegistry, load_registry
 from py302._transport import is_json_type
 from py302._validation import coerce_text, schema_problems
+from py302.payloads import dig
 
 from ._cassettes import NOT_JSON, CassetteError, is_recorded, json_body, read_cassette
 from ._drift import interaction_findings
@@ -110,8 +111,17 @@ def check_cassette(
         ]
     if strict is None:
         strict = is_recorded(cassette)
+    called = dig(cassette, "provenance.operation")
     return [
-        _check_interaction(name, index, item, registries, hosts, strict=strict)
+        _check_interaction(
+            name,
+            index,
+            item,
+            registries,
+            hosts,
+            strict=strict,
+            named=called if isinstance(called, str) else None,
+        )
         for index, item in enumerate(cassette["interactions"])
     ]
 
@@ -124,6 +134,7 @@ def _check_interaction(
     hosts: frozenset[str],
     *,
     strict: bool,
+    named: str | None = None,
 ) -> InteractionReport:
     request, response = item["request"], item["response"]
     method = str(request["method"]).upper()
@@ -146,7 +157,7 @@ def _check_interaction(
             skipped=skipped,
         )
 
-    found = find_operation(registries, method, url)
+    found = find_operation(registries, method, url, named=named)
     if found is None:
         if parts.hostname not in hosts:
             return report(None, problems, skipped="not an API host (a download)")

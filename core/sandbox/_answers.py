@@ -8,9 +8,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from py302.payloads import locate
+
 from ._images import MEDIA_TYPES
 
-__all__ = ["patch_progress", "put", "replace_strings", "rewrite_urls"]
+__all__ = ["patch_progress", "put", "put_text", "replace_strings", "rewrite_urls"]
 
 
 def put(payload: Any, dotted: str, value: Any) -> Any:
@@ -26,6 +28,23 @@ def put(payload: Any, dotted: str, value: Any) -> Any:
             current[part] = {}
         current = current[part]
     current[parts[-1]] = value
+    return result
+
+
+def put_text(payload: Any, path: str, text: str) -> Any:
+    """A copy of `payload` whose text at `path` reads `text`: a plain dotted path as
+    `put` does; one that fans out or filters (`content[?type=text].text`) gives the
+    first string it finds `text` and empties the others, so that joined they read it."""
+    if "[" not in path:
+        return put(payload, path, text)
+    result = copy.deepcopy(payload)
+    places = [
+        (holder, key)
+        for holder, key in locate(result, path)
+        if holder is not None and isinstance(holder[key], str)
+    ]
+    for number, (holder, key) in enumerate(places):
+        holder[key] = text if number == 0 else ""
     return result
 
 

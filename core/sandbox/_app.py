@@ -13,9 +13,11 @@ import asyncio
 import itertools
 import json
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import attrs
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -105,18 +107,18 @@ class SandboxApp:
         return routes
 
     def _endpoint(
-        self, registry: ProviderRegistry, spec: OperationSpec
+        self, routed_registry: ProviderRegistry, routed: OperationSpec
     ) -> Callable[[Request], Any]:
-        polled_by = {
-            submit.task.poll: submit
-            for submit in registry.operations.values()
-            if submit.task is not None
-        }
-
         async def endpoint(request: Request) -> Response:
             self.requests.append(f"{request.method} {request.url.path}")
             if request.client is not None:
                 self.peers.add((request.client.host, request.client.port))
+            registry, spec, path = await self._chosen(request, routed_registry, routed)
+            polled_by = {
+                submit.task.poll: submit
+                for submit in registry.operations.values()
+                if submit.task is not None
+            }
             fault = self.faults.take(spec.qualified_name, task_level=False)
             if fault is not None and fault.kind not in STREAM_KINDS:
                 faulty = await _faulty_answer(fault, registry, spec)
@@ -125,7 +127,7 @@ class SandboxApp:
             if not any(name in request.headers for name in _AUTH_HEADERS):
                 return _error(spec, 401, "missing API key (Authorization: Bearer ...)")
             try:
-                body, prompt = await self._checked_body(registry, spec, request)
+                body, prompt = await self._checked_body(registry, spec, request, path)
             except RequestValidationError as exc:
                 return _error(spec, 400, "; ".join(f"{f}: {r}" for f, r in exc.problems))
             self.bodies.append(body)
@@ -139,17 +141,51 @@ class SandboxApp:
                 return self._poll(
                     registry, spec, polled_by[spec.operation_id], request, base, accept
                 )
-            answer = final_answer(registry, spec)
+            answer = answer_when(spec, body, streamed=False) or final_answer(registry, spec)
+            if not isinstance(answer.value, bytes):  # the reply written where text goes
+                text = reply_text(body, prompt)
+                answer = attrs.evolve(answer, value=whole_with_text(spec, answer.value, text))
             return self._respond(spec, answer, prompt, base, accept)
 
         return endpoint
 
+    async def _chosen(
+        self, request: Request, registry: ProviderRegistry, spec: OperationSpec
+    ) -> tuple[ProviderRegistry, OperationSpec, Mapping[str, str]]:
+        """The operation a request is for, where several share its method and path
+        (302's async chat is chat with `?async=true`): one whose constant query
+        parameters the request carries, then the first whose request schema the
+        request fits, literal paths before templates."""
+        query = dict(request.query_params)
+        candidates = [
+            (other_registry, other, values)
+            for other_registry in self.registries
+            for other in other_registry.operations.values()
+            if other.method == request.method
+            and (values := _path_values(other.path, request.url.path)) is not None
+            and _constants_fit(other, query)
+        ]
+        candidates.sort(key=lambda c: (-len(_constants(c[1])), c[1].path.count("{")))
+        if len(candidates) <= 1:
+            return registry, spec, request.path_params
+        for candidate in candidates:
+            try:
+                await self._checked_body(candidate[0], candidate[1], request, candidate[2])
+            except RequestValidationError:
+                continue
+            return candidate
+        return candidates[0]
+
     async def _checked_body(
-        self, registry: ProviderRegistry, spec: OperationSpec, request: Request
+        self,
+        registry: ProviderRegistry,
+        spec: OperationSpec,
+        request: Request,
+        path_values: Mapping[str, str],
     ) -> tuple[Any, str]:
         path = {
             name: coerce_text(value, _param_schema(spec, name))
-            for name, value in request.path_params.items()
+            for name, value in path_values.items()
         }
         query = {
             name: coerce_text(value, _param_schema(spec, name))
@@ -410,6 +446,29 @@ class _BrokenResponse(Response):
         )
         if self.reset:
             raise ConnectionResetError("sandbox: injected connection reset")
+
+
+def _constants(spec: OperationSpec) -> dict[str, str]:
+    """The required query parameters of one allowed value, as the URL carries them."""
+    return {
+        param.name: json.dumps(param.schema["const"])
+        if isinstance(param.schema["const"], bool)
+        else str(param.schema["const"])
+        for param in spec.parameters
+        if param.location == "query" and param.required and "const" in param.schema
+    }
+
+
+def _constants_fit(spec: OperationSpec, query: Mapping[str, str]) -> bool:
+    return all(query.get(name) == value for name, value in _constants(spec).items())
+
+
+def _path_values(template: str, path: str) -> dict[str, str] | None:
+    """The values a concrete `path` gives the placeholders of `template`, or None."""
+    names = re.findall(r"\{([^{}/]+)\}", template)
+    pattern = re.sub(r"\\\{[^{}/]+\\\}", "([^/]+)", re.escape(template))
+    found = re.fullmatch(pattern, path)
+    return dict(zip(names, found.groups(), strict=True)) if found is not None else None
 
 
 async def _read_body(registry: ProviderRegistry, spec: OperationSpec, request: Request) -> Any:

@@ -20,9 +20,9 @@ from starlette.responses import Response, StreamingResponse
 from py302._registry import OperationSpec, ProviderRegistry
 from py302._sse import SSEDecoder
 from py302.contracts import Body, stream_answer
-from py302.payloads import dig
+from py302.payloads import collect
 
-from ._answers import put
+from ._answers import put_text
 from ._faults import Fault
 
 __all__ = [
@@ -64,12 +64,18 @@ def reply_text(body: Any, prompt: str) -> str:
 
 
 def _last_message_text(body: Any) -> str:
-    messages = body.get("messages") if isinstance(body, Mapping) else None
-    for message in reversed(messages if isinstance(messages, list) else []):
-        content = message.get("content") if isinstance(message, Mapping) else None
+    """The text of the conversation's last turn: `messages` with a `content` string or
+    parts, or `contents` with `parts` (each format names them its own way)."""
+    if not isinstance(body, Mapping):
+        return ""
+    turns = body.get("messages") or body.get("contents") or body.get("input")
+    if isinstance(turns, str):
+        return turns
+    for turn in reversed(turns if isinstance(turns, list) else []):
+        content = turn.get("content", turn.get("parts")) if isinstance(turn, Mapping) else None
         if isinstance(content, str):
             return content
-        parts = [dig(part, "text") for part in content or [] if isinstance(part, Mapping)]
+        parts = [part.get("text") for part in content or [] if isinstance(part, Mapping)]
         text = " ".join(part for part in parts if isinstance(part, str))
         if text:
             return text
@@ -80,10 +86,9 @@ def whole_with_text(spec: OperationSpec, payload: Any, text: str) -> Any:
     """The whole answer's example with `text` where the spec says the text is (an
     answer whose text is empty, such as one that only calls tools, is kept as it is)."""
     path = _declared(spec, "x-py302-result").get("text")
-    if not path or "[" in str(path):
+    if not path or not _text_at(payload, str(path)):
         return payload
-    current = dig(payload, str(path))
-    return put(payload, str(path), text) if isinstance(current, str) and current else payload
+    return put_text(payload, str(path), text)
 
 
 #: One event to send: its name (None for an unnamed `message` event) and its data.
@@ -97,8 +102,8 @@ def stream_events(
 
     Events before the first one carrying text and after the last one are kept as
     they are (the role chunk, the finish chunk, the usage chunk, the end marker), and
-    so are the events' names, which some formats' clients dispatch on (Claude's
-    `event: content_block_delta`).
+    so are the events' names, which some formats' clients dispatch on
+    (`event: content_block_delta`).
     """
     example = example or stream_answer(registry, spec)
     assert example is not None, f"{spec.qualified_name} answers no event stream"
@@ -107,25 +112,33 @@ def stream_events(
     events: list[SentEvent] = [
         (None if event.event == "message" else event.event, event.data) for event in decoded
     ]
-    path = _declared(spec, "x-py302-stream").get("text_delta")
-    carrying = [i for i, (_, data) in enumerate(events) if path and _text_at(data, str(path))]
+    path = str(_declared(spec, "x-py302-stream").get("text_delta") or "")
+    carrying = [i for i, (_, data) in enumerate(events) if path and _text_at(_decoded(data), path)]
     if not carrying:
         return events
     first, last = carrying[0], carrying[-1]
     name, data = events[first]
-    template = json.loads(data)
+    template, closing = json.loads(data), json.loads(events[last][1])
     pieces = [word if i == 0 else " " + word for i, word in enumerate(text.split(" "))]
-    replies = [(name, json.dumps(put(template, str(path), piece))) for piece in pieces]
+    # The last piece rides on the last text event, which may carry the end of the
+    # answer too (a finish reason, the final usage).
+    replies = [
+        (name, json.dumps(put_text(closing if i == len(pieces) - 1 else template, path, piece)))
+        for i, piece in enumerate(pieces)
+    ]
     return [*events[:first], *replies, *events[last + 1 :]]
 
 
-def _text_at(data: str, path: str) -> bool:
+def _decoded(data: str) -> Any:
     try:
-        decoded = json.loads(data)
+        return json.loads(data)
     except ValueError:
-        return False
-    text = dig(decoded, path)
-    return isinstance(text, str) and bool(text)
+        return None
+
+
+def _text_at(payload: Any, path: str) -> bool:
+    """Whether `payload` holds some non-empty text at `path` (which may filter)."""
+    return any(isinstance(text, str) and text for text in collect(payload, path))
 
 
 def stream_response(events: list[SentEvent], fault: Fault | None) -> Response:

@@ -177,46 +177,96 @@ def bench_calls(url: str, repeats: int) -> dict[str, Any]:
 
 
 def bench_chat(url: str, repeats: int) -> dict[str, Any] | str:
-    """Chat completions, whole and streamed, through py302 and through the openai SDK,
-    both against the sandbox (which streams the same reply event by event)."""
+    """Chat completions, whole and streamed, through py302, raw httpx and the openai SDK,
+    all against the sandbox (which streams the same reply event by event): the total
+    time of each, and for streams the time to the first text chunk too."""
     try:
-        # Through importlib: the bench extra installs openai, the dev extra does not, and
-        # the type check of this script must pass with either.
+        # Through importlib: the type check of this script must pass without openai.
         openai: Any = importlib.import_module("openai")
     except ImportError:
         return "not measured: openai is not installed (pip install -e '.[bench]')"
     from py302 import Client, PluginHost
 
     messages: Any = [{"role": "user", "content": "a short answer, please"}]
+    body = {"model": "gpt-4o", "messages": messages}
+    headers = {"Authorization": "Bearer bench"}
     with (
         Client(api_key="bench", base_url=url, plugins=PluginHost(entry_points=False)) as client,
         openai.OpenAI(api_key="bench", base_url=url + "/v1", max_retries=0) as theirs,
+        httpx.Client(base_url=url, headers=headers) as raw,
     ):
+        whole: dict[str, Callable[[], Any]] = {
+            "py302": lambda: client.chat.completions(model="gpt-4o", messages=messages).text,
+            "httpx": lambda: raw.post("/v1/chat/completions", json=body).json(),
+            "openai": lambda: theirs.chat.completions.create(model="gpt-4o", messages=messages),
+        }
 
-        def ours_whole() -> Any:
-            return client.chat.completions(model="gpt-4o", messages=messages)
+        def py302_chunks() -> Iterator[Any]:
+            with client.chat.completions.stream(model="gpt-4o", messages=messages) as stream:
+                yield from stream.text_stream
 
-        def theirs_whole() -> Any:
-            return theirs.chat.completions.create(model="gpt-4o", messages=messages)
+        def httpx_chunks() -> Iterator[Any]:
+            streamed = {**body, "stream": True}
+            with raw.stream("POST", "/v1/chat/completions", json=streamed) as response:
+                for line in response.iter_lines():
+                    if line.startswith("data: ") and line != "data: [DONE]":
+                        yield json.loads(line[6:])
 
-        def ours_stream() -> Any:
-            return client.chat.completions.stream(model="gpt-4o", messages=messages).result()
+        def openai_chunks() -> Iterator[Any]:
+            yield from theirs.chat.completions.create(
+                model="gpt-4o", messages=messages, stream=True
+            )
 
-        def theirs_stream() -> Any:
-            chunks = theirs.chat.completions.create(model="gpt-4o", messages=messages, stream=True)
-            return list(chunks)
+        streams = {"py302": py302_chunks, "httpx": httpx_chunks, "openai": openai_chunks}
+        for action in whole.values():
+            action()  # warm up
+        for chunks in streams.values():
+            list(chunks())
+        whole_s = _rotated_medians(whole, repeats)
+        first_s, total_s = _stream_medians(streams, max(3, repeats // 2))
+    out: dict[str, Any] = {}
+    for name in ("py302", "httpx", "openai"):
+        out[f"whole_{name}_ms"] = whole_s[name] * 1000
+        out[f"stream_first_chunk_{name}_ms"] = first_s[name] * 1000
+        out[f"stream_total_{name}_ms"] = total_s[name] * 1000
+    for other in ("httpx", "openai"):
+        out[f"whole_py302_over_{other}"] = whole_s["py302"] / whole_s[other]
+        out[f"stream_first_chunk_py302_over_{other}"] = first_s["py302"] / first_s[other]
+        out[f"stream_total_py302_over_{other}"] = total_s["py302"] / total_s[other]
+    return out
 
-        ours_whole(), theirs_whole(), ours_stream(), theirs_stream()  # warm up
-        whole = paired_times(ours_whole, theirs_whole, repeats)
-        streamed = paired_times(ours_stream, theirs_stream, max(3, repeats // 2))
-    return {
-        "whole_py302_ms": whole[0] * 1000,
-        "whole_openai_ms": whole[1] * 1000,
-        "whole_py302_over_openai": whole[0] / whole[1],
-        "stream_py302_ms": streamed[0] * 1000,
-        "stream_openai_ms": streamed[1] * 1000,
-        "stream_py302_over_openai": streamed[0] / streamed[1],
-    }
+
+def _rotated_medians(actions: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
+    """Median seconds of each action, run in turn each round so drift hits all alike."""
+    times: dict[str, list[float]] = {name: [] for name in actions}
+    for _ in range(repeats):
+        for name, action in actions.items():
+            started = time.perf_counter()
+            action()
+            times[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def _stream_medians(
+    streams: dict[str, Callable[[], Iterator[Any]]], repeats: int
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Median seconds to the first chunk and to the end of each stream, in turn."""
+    first: dict[str, list[float]] = {name: [] for name in streams}
+    total: dict[str, list[float]] = {name: [] for name in streams}
+    for _ in range(repeats):
+        for name, chunks in streams.items():
+            started = time.perf_counter()
+            iterator = chunks()
+            next(iterator)
+            first[name].append(time.perf_counter() - started)
+            for _chunk in iterator:
+                pass
+            total[name].append(time.perf_counter() - started)
+    median = statistics.median
+    return (
+        {name: median(values) for name, values in first.items()},
+        {name: median(values) for name, values in total.items()},
+    )
 
 
 # -- polling -------------------------------------------------------------------------------

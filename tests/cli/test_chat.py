@@ -56,3 +56,25 @@ def test_an_unknown_format_is_refused_naming_the_choices() -> None:
     assert result.exit_code == 2
     assert "'claude'" in result.output
     assert "'gemini'" in result.output
+
+
+@pytest.mark.parametrize(
+    ("wire_format", "model", "operation"),
+    [
+        ("claude", "claude-sonnet-4-20250514", "claude.messages"),
+        ("gemini", "gemini-2.5-flash", "gemini.stream_generate_content"),
+    ],
+)
+def test_each_format_asks_the_same_question(
+    sandbox: Sandbox, wire_format: str, model: str, operation: str
+) -> None:
+    streamed = CliRunner().invoke(
+        cli, ["chat", model, "name three lighthouses", "--format", wire_format]
+    )
+    as_json = CliRunner().invoke(
+        cli, ["chat", model, "name three lighthouses", "--format", wire_format, "--json"]
+    )
+    assert streamed.exit_code == 0, streamed.output
+    assert streamed.stdout == REPLY + "\n"
+    document = json.loads(as_json.stdout)
+    assert (document["operation"], document["text"]) == (operation, REPLY)

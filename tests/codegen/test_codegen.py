@@ -646,7 +646,7 @@ STREAM_RULES = {
     ),
     "text_delta that is no path": (
         lambda d: _chat(d)["x-py302-stream"].update(text_delta="choices..delta"),
-        "x-py302-stream.text_delta must be a dotted path, got 'choices..delta'",
+        "x-py302-stream.text_delta must be a dotted path",
     ),
     "task that streams": (
         lambda d: _chat(d).update({"x-py302-task": {"pattern": "p", "poll": "chat"}}),

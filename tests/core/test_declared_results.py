@@ -177,3 +177,26 @@ def test_the_new_keys_are_accepted() -> None:
         )
         == []
     )
+
+
+def test_images_a_text_shows_in_markdown_become_assets() -> None:
+    content = (
+        '```json\n{"prompt": "a cat"}\n```\n> progress 100%\n'
+        "![preview](https://file.302.ai/gpt/imgs/a.png)\n"
+        "[download](https://file.302.ai/gpt/imgs/a.png) [docs](https://302.ai/docs)\n"
+        "[second](https://file.302.ai/gpt/imgs/b.webp?sig=1)"
+    )
+    found = declared(assets=[{"images_in_text": "choices.0.message.content"}]).normalize(
+        {"choices": [{"message": {"content": content}}]}
+    )
+    assert [asset.url for asset in found.assets] == [
+        "https://file.302.ai/gpt/imgs/a.png",  # once, though shown and linked
+        "https://file.302.ai/gpt/imgs/b.webp?sig=1",
+    ]  # the docs link is not an image
+
+
+def test_an_empty_inline_file_is_no_asset() -> None:
+    found = declared(assets=[{"data": "audio.data", "default_mime_type": "audio/wav"}]).normalize(
+        {"audio": {"data": ""}}
+    )
+    assert found.assets == ()

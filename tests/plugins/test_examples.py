@@ -22,7 +22,7 @@ import vcr
 import yaml
 from click.testing import CliRunner
 
-from py302 import AsyncClient, Client, PluginHost, Result
+from py302 import AsyncClient, AsyncStream, Client, OperationSpec, PluginHost, Result, Stream
 from py302.cli import cli
 from py302.contracts import STREAM_SUFFIX, with_sample_files
 from tests.support import TEST_KEY, no_sleep, no_sleep_async, project_registries
@@ -31,11 +31,25 @@ CASSETTES = Path(__file__).resolve().parent.parent / "cassettes" / "test_example
 OPERATIONS = sorted(
     (registry.provider, op_id) for registry in project_registries() for op_id in registry.operations
 )
+
+
+def _answers_whole(spec: OperationSpec) -> bool:
+    """Whether some 2xx answer is not an event stream (else the operation only streams,
+    its one cassette is the stream, and calling it gives a `Stream`)."""
+    return any(
+        not media.startswith("text/event-stream")
+        for status, response in spec.responses.items()
+        if status.startswith("2")
+        for media in response.get("media_types", {})
+    )
+
+
+# Operations that answer whole or streamed on request: a second cassette, the stream.
 STREAMABLE = {
     (registry.provider, op_id)
     for registry in project_registries()
     for op_id, spec in registry.operations.items()
-    if "x-py302-stream" in spec.extensions
+    if "x-py302-stream" in spec.extensions and _answers_whole(spec)
 }
 # Each cassette and the form of call that replays it: `call`, or `stream` (`.stream(...)`).
 CASES = sorted(
@@ -74,6 +88,9 @@ def _call_sync(
             with operation.stream(**arguments) as stream:
                 return stream.result(), False
         outcome = operation(**arguments)
+        if isinstance(outcome, Stream):  # an operation that only streams
+            with outcome:
+                return outcome.result(), False
         is_task = hasattr(outcome, "wait")
         return (outcome.wait() if is_task else outcome), is_task
 
@@ -88,6 +105,9 @@ def _call_async(
                 async with await operation.stream(**arguments) as stream:
                     return await stream.result(), False
             outcome = await operation(**arguments)
+            if isinstance(outcome, AsyncStream):  # an operation that only streams
+                async with outcome:
+                    return await outcome.result(), False
             is_task = hasattr(outcome, "wait")
             return (await outcome.wait() if is_task else outcome), is_task
 

@@ -7,8 +7,10 @@ equals py302's for the same request.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import anthropic
 import openai
 
 from py302 import Client
@@ -42,3 +44,68 @@ def test_the_openai_client_streams_a_chat_completion_as_py302_does(
     with client.chat.completions.stream(model="gpt-4o", messages=MESSAGES) as ours:
         our_pieces = list(ours.text_stream)
     assert [piece for piece in pieces if piece] == our_pieces  # the same chunks, in order
+
+
+TOOLS: Any = [
+    {
+        "type": "function",
+        "function": {
+            "name": "get_current_weather",
+            "parameters": {"type": "object", "properties": {"location": {"type": "string"}}},
+        },
+    }
+]
+
+
+def test_the_openai_client_gets_tool_calls_when_it_offers_tools(
+    sandbox: Sandbox, client: Client
+) -> None:
+    theirs = official_openai(sandbox).chat.completions.create(
+        model="gpt-4o", messages=MESSAGES, tools=TOOLS
+    )
+    ours = client.chat.completions(model="gpt-4o", messages=MESSAGES, tools=TOOLS)
+    (call,) = theirs.choices[0].message.tool_calls or []
+    (our_call,) = ours.tool_calls
+    assert call.type == "function"
+    function = call.function
+    assert (call.id, function.name) == (our_call.id, our_call.name)
+    assert json.loads(function.arguments) == our_call.arguments == {"location": "Boston, MA"}
+    with client.chat.completions.stream(model="gpt-4o", messages=MESSAGES, tools=TOOLS) as stream:
+        streamed = stream.result()
+    assert streamed.tool_calls == ours.tool_calls  # assembled from the argument pieces
+
+
+def official_anthropic(sandbox: Sandbox) -> anthropic.Anthropic:
+    return anthropic.Anthropic(api_key="sandbox", base_url=sandbox.base_url, max_retries=0)
+
+
+def test_the_anthropic_client_reads_a_message_as_py302_does(
+    sandbox: Sandbox, client: Client
+) -> None:
+    theirs = official_anthropic(sandbox).messages.create(
+        model="claude-sonnet-4-20250514", max_tokens=256, messages=MESSAGES
+    )
+    ours = client.claude.messages(
+        model="claude-sonnet-4-20250514", max_tokens=256, messages=MESSAGES
+    )
+    text = "".join(block.text for block in theirs.content if block.type == "text")
+    assert text == ours.text
+    assert ours.usage is not None
+    assert theirs.usage.output_tokens == ours.usage.output_tokens
+
+
+def test_the_anthropic_client_streams_a_message_to_the_same_final_message(
+    sandbox: Sandbox, client: Client
+) -> None:
+    with official_anthropic(sandbox).messages.stream(
+        model="claude-sonnet-4-20250514", max_tokens=256, messages=MESSAGES
+    ) as stream:
+        pieces = list(stream.text_stream)
+        final = stream.get_final_message()
+    with client.claude.messages.stream(
+        model="claude-sonnet-4-20250514", max_tokens=256, messages=MESSAGES
+    ) as ours:
+        our_pieces = list(ours.text_stream)
+        result = ours.result()
+    assert pieces == our_pieces
+    assert "".join(b.text for b in final.content if b.type == "text") == result.text

@@ -100,3 +100,32 @@ def test_leaving_an_async_loop_early_frees_the_only_connection(sandbox: Sandbox)
         return result.text
 
     assert asyncio.run(main()) == REPLY
+
+
+def _formats(client: Client) -> list[tuple[str, Any, Any]]:
+    """(format, the whole answer, the streamed one) of one question in each format."""
+    gemini: Any = {
+        "model": "gemini-2.5-flash",
+        "contents": [{"role": "user", "parts": [{"text": "hi"}]}],
+    }
+    claude: Any = {"model": "claude-sonnet-4-20250514", "max_tokens": 256, "messages": MESSAGES}
+    with client.chat.completions.stream(model="gpt-4o", messages=MESSAGES) as chat_stream:
+        chat_streamed = chat_stream.result()
+    with client.claude.messages.stream(**claude) as claude_stream:
+        claude_streamed = claude_stream.result()
+    with client.gemini.stream_generate_content(**gemini) as gemini_stream:
+        gemini_streamed = gemini_stream.result()
+    return [
+        ("openai", client.chat.completions(model="gpt-4o", messages=MESSAGES), chat_streamed),
+        ("claude", client.claude.messages(**claude), claude_streamed),
+        ("gemini", client.gemini.generate_content(**gemini), gemini_streamed),
+    ]
+
+
+def test_each_format_streams_to_the_result_it_answers_whole(client: Client) -> None:
+    for name, whole, streamed in _formats(client):
+        assert whole.text, name
+        assert (streamed.text, streamed.reasoning) == (whole.text, whole.reasoning), name
+        assert streamed.tool_calls == whole.tool_calls, name
+        assert streamed.usage == whole.usage, name
+        assert whole.usage is not None, name
