@@ -455,6 +455,14 @@ class _Widen(ast.NodeTransformer):
         self.index = index
         self.expanding = expanding
 
+    def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
+        """`list[X]` takes any sequence (a tuple, or a list of a narrower type: lists are
+        invariant, so `list[dict[str, str]]` is no `list[Tool | Mapping[str, Any]]`)."""
+        self.generic_visit(node)
+        if isinstance(node.value, ast.Name) and node.value.id == "list":
+            node.value = ast.Name(id="Sequence", ctx=ast.Load())
+        return node
+
     def visit_Name(self, node: ast.Name) -> ast.expr:
         if node.id in self.index.classes:
             return _either(node, "Mapping[str, Any]")

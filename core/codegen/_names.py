@@ -10,6 +10,6 @@ RESERVED_NAMES = frozenset(
     {
         "Any", "Literal", "Mapping", "TypeAlias", "annotations", "field", "frozen",
         "Call", "FileInput", "ModeT", "Namespace", "OpenEnum", "OpenStrEnum", "StreamCall",
-        "TaskCall", "drop_none", "operation", "streamable", "streaming", "task",
+        "TaskCall", "drop_none", "operation", "streamable", "streaming", "task", "Sequence",
     }
 )  # fmt: skip

@@ -261,7 +261,7 @@ def _parameter_type(schema: Mapping[str, Any], index: ModelIndex) -> str:
         if kind == "null":
             continue
         if kind == "array":
-            members.append(f"list[{_parameter_type(schema.get('items') or {}, index)}]")
+            members.append(f"Sequence[{_parameter_type(schema.get('items') or {}, index)}]")
         else:
             members.append(_SIMPLE_TYPES.get(kind, "Any") if isinstance(kind, str) else "Any")
     return " | ".join(dict.fromkeys(members)) or "Any"

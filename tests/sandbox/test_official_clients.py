@@ -8,6 +8,8 @@ equals py302's for the same request.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from typing import Any
 
 import anthropic
@@ -109,3 +111,46 @@ def test_the_anthropic_client_streams_a_message_to_the_same_final_message(
         result = ours.result()
     assert pieces == our_pieces
     assert "".join(b.text for b in final.content if b.type == "text") == result.text
+
+
+def test_the_anthropic_client_gets_tool_use_and_thinking_when_it_asks(sandbox: Sandbox) -> None:
+    theirs = official_anthropic(sandbox)
+    tools: Any = [{"name": "get_weather", "input_schema": {"type": "object"}}]
+    called = theirs.messages.create(
+        model="claude-sonnet-4-20250514", max_tokens=256, messages=MESSAGES, tools=tools
+    )
+    thought = theirs.messages.create(
+        model="claude-sonnet-4-20250514",
+        max_tokens=2048,
+        messages=MESSAGES,
+        thinking={"type": "enabled", "budget_tokens": 1024},
+    )
+    assert [block.type for block in called.content] == ["tool_use"]
+    assert called.stop_reason == "tool_use"
+    assert thought.content[0].type == "thinking"
+
+
+def test_the_official_clients_work_against_py302_sandbox_serve() -> None:
+    """The command a user runs (`py302 sandbox serve`), in its own process."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "py302", "sandbox", "serve", "--port", "0"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stderr is not None
+        url = server.stderr.readline().split()[3]
+        chat = openai.OpenAI(api_key="sandbox", base_url=f"{url}/v1", max_retries=0)
+        reply = chat.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+        claude = anthropic.Anthropic(api_key="sandbox", base_url=url, max_retries=0)
+        with claude.messages.stream(
+            model="claude-sonnet-4-20250514", max_tokens=256, messages=MESSAGES
+        ) as stream:
+            final = stream.get_final_message()
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)
+    expected = "Sandbox reply to: tell me about lighthouses"
+    assert reply.choices[0].message.content == expected
+    assert [block.text for block in final.content if block.type == "text"] == [expected]
