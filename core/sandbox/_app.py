@@ -38,7 +38,7 @@ from py302.contracts import (
 )
 from py302.payloads import dig
 
-from ._answers import patch_progress, put, replace_strings, rewrite_urls
+from ._answers import echo_model, patch_progress, put, replace_strings, rewrite_urls
 from ._faults import STREAM_KINDS, Fault, FaultPlan
 from ._images import MEDIA_TYPES, render
 from ._streams import (
@@ -144,7 +144,8 @@ class SandboxApp:
             answer = answer_when(spec, body, streamed=False) or final_answer(registry, spec)
             if not isinstance(answer.value, bytes):  # the reply written where text goes
                 text = reply_text(body, prompt)
-                answer = attrs.evolve(answer, value=whole_with_text(spec, answer.value, text))
+                value = echo_model(whole_with_text(spec, answer.value, text), body)
+                answer = attrs.evolve(answer, value=value)
             return self._respond(spec, answer, prompt, base, accept)
 
         return endpoint
@@ -212,9 +213,14 @@ class SandboxApp:
         if asks_for_stream(spec, body):
             stream_fault = fault if fault is not None and fault.kind in STREAM_KINDS else None
             example = answer_when(spec, body, streamed=True)
-            return stream_response(stream_events(registry, spec, text, example), stream_fault)
+            events = [
+                (name, _echoed(data, body))
+                for name, data in stream_events(registry, spec, text, example)
+            ]
+            return stream_response(events, stream_fault)
         whole = answer_when(spec, body, streamed=False) or final_answer(registry, spec)
-        return JSONResponse(whole_with_text(spec, whole.value, text), status_code=whole.status)
+        value = echo_model(whole_with_text(spec, whole.value, text), body)
+        return JSONResponse(value, status_code=whole.status)
 
     def _submit(
         self, registry: ProviderRegistry, spec: OperationSpec, prompt: str, base: str, accept: str
@@ -446,6 +452,15 @@ class _BrokenResponse(Response):
         )
         if self.reset:
             raise ConnectionResetError("sandbox: injected connection reset")
+
+
+def _echoed(data: str, body: Any) -> str:
+    """An event's data naming the requested model (data that is not JSON as it is)."""
+    try:
+        decoded = json.loads(data)
+    except ValueError:
+        return data
+    return json.dumps(echo_model(decoded, body))
 
 
 def _constants(spec: OperationSpec) -> dict[str, str]:

@@ -154,3 +154,17 @@ def test_the_official_clients_work_against_py302_sandbox_serve() -> None:
     expected = "Sandbox reply to: tell me about lighthouses"
     assert reply.choices[0].message.content == expected
     assert [block.text for block in final.content if block.type == "text"] == [expected]
+
+
+def test_the_sandbox_answers_as_the_model_asked_for(sandbox: Sandbox) -> None:
+    chat = official_openai(sandbox).chat.completions.create(model="qwen3-235b", messages=MESSAGES)
+    with official_openai(sandbox).chat.completions.create(
+        model="qwen3-235b", messages=MESSAGES, stream=True
+    ) as stream:
+        streamed = {chunk.model for chunk in stream}
+    message = official_anthropic(sandbox).messages.create(
+        model="claude-opus-4-1-20250805", max_tokens=64, messages=MESSAGES
+    )
+    assert chat.model == "qwen3-235b"
+    assert streamed == {"qwen3-235b"}
+    assert message.model == "claude-opus-4-1-20250805"

@@ -129,3 +129,36 @@ def test_each_format_streams_to_the_result_it_answers_whole(client: Client) -> N
         assert streamed.tool_calls == whole.tool_calls, name
         assert streamed.usage == whole.usage, name
         assert whole.usage is not None, name
+
+
+def test_each_format_streams_tool_calls_to_the_calls_it_answers_whole(client: Client) -> None:
+    weather: Any = {"name": "get_weather", "input_schema": {"type": "object"}}
+    chat_tool: Any = {"type": "function", "function": {"name": "get_current_weather"}}
+    gemini_tool: Any = {"functionDeclarations": [{"name": "get_current_weather"}]}
+    claude: Any = {
+        "model": "claude-sonnet-4-20250514",
+        "max_tokens": 256,
+        "messages": MESSAGES,
+        "tools": [weather],
+    }
+    gemini: Any = {
+        "model": "gemini-2.5-flash",
+        "contents": [{"role": "user", "parts": [{"text": "weather?"}]}],
+        "tools": [gemini_tool],
+    }
+    chat: Any = {"model": "gpt-4o", "messages": MESSAGES, "tools": [chat_tool]}
+    with client.chat.completions.stream(**chat) as chat_stream:
+        chat_streamed = chat_stream.result()
+    with client.claude.messages.stream(**claude) as claude_stream:
+        claude_streamed = claude_stream.result()
+    with client.gemini.stream_generate_content(**gemini) as gemini_stream:
+        gemini_streamed = gemini_stream.result()
+    pairs: list[tuple[str, Any, Any]] = [
+        ("openai", client.chat.completions(**chat), chat_streamed),
+        ("claude", client.claude.messages(**claude), claude_streamed),
+        ("gemini", client.gemini.generate_content(**gemini), gemini_streamed),
+    ]
+    for name, whole, streamed in pairs:
+        assert whole.tool_calls, name
+        assert streamed.tool_calls == whole.tool_calls, name
+        assert streamed.usage == whole.usage, name
