@@ -143,7 +143,13 @@ def test_the_official_clients_work_against_py302_sandbox_serve() -> None:
         url = server.stderr.readline().split()[3]
         chat = openai.OpenAI(api_key="sandbox", base_url=f"{url}/v1", max_retries=0)
         reply = chat.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+        with chat.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True) as chunks:
+            streamed = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+        called = chat.chat.completions.create(model="gpt-4o", messages=MESSAGES, tools=TOOLS)
         claude = anthropic.Anthropic(api_key="sandbox", base_url=url, max_retries=0)
+        message = claude.messages.create(
+            model="claude-sonnet-4-20250514", max_tokens=256, messages=MESSAGES
+        )
         with claude.messages.stream(
             model="claude-sonnet-4-20250514", max_tokens=256, messages=MESSAGES
         ) as stream:
@@ -152,8 +158,10 @@ def test_the_official_clients_work_against_py302_sandbox_serve() -> None:
         server.terminate()
         server.communicate(timeout=10)
     expected = "Sandbox reply to: tell me about lighthouses"
-    assert reply.choices[0].message.content == expected
-    assert [block.text for block in final.content if block.type == "text"] == [expected]
+    assert reply.choices[0].message.content == streamed == expected
+    assert called.choices[0].finish_reason == "tool_calls"
+    for answer in (message, final):
+        assert [block.text for block in answer.content if block.type == "text"] == [expected]
 
 
 def test_the_sandbox_answers_as_the_model_asked_for(sandbox: Sandbox) -> None:
