@@ -26,6 +26,7 @@ import httpx
 from ._constants import MIN_REQUEST_BUDGET
 from ._context import Context
 from ._convert import structure, unstructure
+from ._encoded_files import encode_file_fields
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -92,6 +93,9 @@ def prepare(ctx: Context, registry: ProviderRegistry, call: Call[Any]) -> Prepar
     path = {key: unstructure(value) for key, value in call.path.items()}
     query = {key: unstructure(value) for key, value in call.query.items()}
     body = unstructure(dict(call.body) if isinstance(call.body, Mapping) else call.body)
+    body, unreadable = encode_file_fields(spec, body)
+    if unreadable:
+        raise RequestValidationError(spec.qualified_name, unreadable)
     options = {key: unstructure(value) for key, value in call.options.items()}
     cookies = {key: unstructure(value) for key, value in call.cookies.items()}
     validate_request(

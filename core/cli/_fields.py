@@ -38,6 +38,7 @@ def field_options(registry: ProviderRegistry, spec: OperationSpec) -> list[click
     body = registry.body_properties(spec)
     params = {p.name: registry.resolve(p.schema) for p in spec.parameters}
     binary = set(spec.extensions.get("x-py302-binary-fields", ()))
+    encoded = set(spec.extensions.get("x-py302-file-fields", {}))
     options = []
     for argument in spec.arguments:
         if argument.location == "body":
@@ -46,7 +47,10 @@ def field_options(registry: ProviderRegistry, spec: OperationSpec) -> list[click
             schema = spec.options.get(argument.wire, {})
         else:
             schema = params.get(argument.wire, {})
-        options.append(_option(argument, schema, argument.wire in binary, registry))
+        option = _option(argument, schema, argument.wire in binary, registry)
+        if argument.location == "body" and argument.wire in encoded:
+            option.help = f"{option.help} [a URL, or a file path: py302 encodes the file]"
+        options.append(option)
     return options
 
 

@@ -142,7 +142,7 @@ def collect_operations(
         flag = stream_block(op).get("flag")
         params = (
             _parameters(op, index, fragment, problems)
-            + _body_params(op, index, fragment, problems, skip=flag)
+            + _body_params(op, index, fragment, problems, skip=flag, document=document)
             + _option_params(op, fragment, problems)
         )
         params = _distinct(params)
@@ -288,11 +288,20 @@ def _body_params(
     problems: list[str],
     *,
     skip: str | None = None,
+    document: Mapping[str, Any] | None = None,
 ) -> list[Param]:
     """The body as keywords: an object's fields, or one `body` keyword for a body that
     is a single value; a `content_type` keyword when several media types are declared.
-    `skip` is the stream flag, which the runtime sets."""
+    `skip` is the stream flag, which the runtime sets. A text field marked
+    `x-py302-file` also takes a file (`FileInput`), which the runtime encodes."""
     media = request_media(op)
+    encoded = file_fields(op, document or {})
+    problems.extend(
+        f"{fragment}: {op['operationId']}: x-py302-file of {wire!r} must be one of "
+        f"{', '.join(FILE_ENCODINGS)}, got {encoding!r}"
+        for wire, encoding in encoded.items()
+        if encoding not in FILE_ENCODINGS
+    )
     if not media:
         return []
     choice = []
@@ -320,6 +329,8 @@ def _body_params(
             annotation = (
                 _file_annotation(index.expand(field.annotation))
                 if field.wire in binary
+                else _encoded_file_annotation(index.widen(field.annotation))
+                if field.wire in encoded
                 else index.widen(field.annotation)
             )
             required = field.required or field.wire in index.schema_required.get(schema, ())
@@ -433,6 +444,38 @@ def binary_fields(op: Mapping[str, Any], index: ModelIndex) -> list[str]:
     return sorted(fields)
 
 
+#: How a file given for a text field is written into it (`x-py302-file`).
+FILE_ENCODINGS = ("base64", "data-uri")
+
+
+def file_fields(op: Mapping[str, Any], document: Mapping[str, Any]) -> dict[str, str]:
+    """The text fields of the request body that also take a file, by wire name, with the
+    encoding the file is sent in (`x-py302-file` on the property, or on its items)."""
+    schemas = (document.get("components") or {}).get("schemas") or {}
+    found: dict[str, str] = {}
+    for _media, name in request_media(op):
+        pending = [schemas.get(name)]
+        while pending:
+            schema = pending.pop()
+            if not isinstance(schema, Mapping):
+                continue
+            for part in schema.get("allOf") or ():
+                ref = part.get("$ref") if isinstance(part, Mapping) else None
+                pending.append(schemas.get(ref.rsplit("/", 1)[-1]) if ref else part)
+            for wire, prop in (schema.get("properties") or {}).items():
+                if not isinstance(prop, Mapping):
+                    continue
+                marked = prop.get("x-py302-file") or (prop.get("items") or {}).get("x-py302-file")
+                if isinstance(marked, str):
+                    found[wire] = marked
+    return found
+
+
+def _encoded_file_annotation(annotation: str) -> str:
+    """A text field's annotation that also takes a file (`str` stays, files join it)."""
+    return flat_union(annotation.replace("str", "FileInput"))
+
+
 def _file_annotation(annotation: str) -> str:
     return annotation.replace("bytes", "FileInput")
 
@@ -496,9 +539,12 @@ def _media_entry(body: Mapping[str, Any]) -> dict[str, Any]:
     return {key: body[key] for key in ("schema", "example", "examples") if key in body}
 
 
-def registry_entry(op: OperationData, index: ModelIndex) -> dict[str, Any]:
+def registry_entry(
+    op: OperationData, index: ModelIndex, document: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """The JSON the core reads about one operation (see `py302._registry`)."""
     raw = op.raw
+    document = document or {}
     content = raw.get("requestBody", {}).get("content", {})
     request = None
     if content:
@@ -535,6 +581,9 @@ def registry_entry(op: OperationData, index: ModelIndex) -> dict[str, Any]:
     }
     if op.result is not None:
         extensions["x-py302-result"] = op.result
+    encoded = file_fields(raw, document)
+    if encoded:
+        extensions["x-py302-file-fields"] = encoded
     binary = binary_fields(raw, index)
     content_param = op.content_param
     if content_param is not None and "FileInput" in names_in(content_param.annotation):

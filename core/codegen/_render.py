@@ -102,7 +102,7 @@ def render_fragment(fragment: Fragment, generator: str) -> list[RenderedFile]:
         "fragment": fragment.name,
         "title": title,
         "components": {"schemas": document.get("components", {}).get("schemas", {})},
-        "operations": {op.operation_id: registry_entry(op, index) for op in operations},
+        "operations": {op.operation_id: registry_entry(op, index, document) for op in operations},
     }
     return [
         RenderedFile(

@@ -9,6 +9,7 @@ are refused, naming the JSON pointer.
 
 from __future__ import annotations
 
+import base64
 import importlib
 import inspect
 import json
@@ -600,3 +601,32 @@ def test_problems_found_while_compiling_are_listed_for_every_fragment(tmp_path: 
     assert "schema None became None1" in str(caught.value)
     assert "#/components/schemas/Call" in str(caught.value)
     assert not (tmp_path / "out").exists()
+
+
+PNG = b"\x89PNG\r\n\x1a\n portrait"
+
+
+def test_a_text_field_that_takes_a_file_gets_it_encoded(
+    wire: types.ModuleType, tmp_path: Path
+) -> None:
+    sitter = tmp_path / "cow.png"
+    sitter.write_bytes(PNG)
+    sent: list[httpx.Request] = []
+    with client_for(lambda request: httpx.Response(200, json={"id": "p9"}), sent) as client:
+        ops = wire.WireOperations(client)
+        ops.paint_portrait(pen_id="loch", image=sitter, mask=PNG, references=[str(sitter)])
+        ops.paint_portrait(pen_id="loch", image="https://example.com/cow.png")
+        with open(sitter, "rb") as handle:
+            ops.paint_portrait(pen_id="loch", image=handle)
+        with pytest.raises(RequestValidationError, match=r"image: no file at .*missing\.png"):
+            ops.paint_portrait(pen_id="loch", image=str(tmp_path / "missing.png"))
+    from_path, by_url, from_handle = (json.loads(request.read()) for request in sent)
+    encoded = base64.b64encode(PNG).decode()
+    assert from_path == {
+        "image": encoded,  # base64, as the field declares
+        "mask": f"data:image/png;base64,{encoded}",  # a data URI, its type sniffed
+        "references": [encoded],
+    }
+    assert by_url == {"image": "https://example.com/cow.png"}  # a URL is sent as given
+    assert from_handle == {"image": encoded}
+    assert len(sent) == 3  # the missing file was refused before sending

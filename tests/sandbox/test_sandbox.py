@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from pathlib import Path
 from typing import Any
 
@@ -224,3 +225,21 @@ def test_served_connections_send_without_nagle_delays(monkeypatch: pytest.Monkey
         assert listener.proto == socket.IPPROTO_TCP
     finally:
         listener.close()
+
+
+def test_a_local_file_for_kontext_is_sent_as_base64(
+    client: Client, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """`input_image` takes base64 or a URL; a path given for it is read and encoded."""
+    picture = tmp_path / "cat.png"
+    picture.write_bytes(PNG_2X2)
+    task = client.flux.generate(
+        model="flux-kontext-pro", prompt="make it a painting", input_image=picture
+    )
+    assert task.wait().assets
+    sent = sandbox.state.bodies[0]
+    assert base64.b64decode(sent["input_image"]) == PNG_2X2
+    with pytest.raises(RequestValidationError, match="input_image: no file at"):
+        client.flux.generate(
+            model="flux-kontext-pro", prompt="x", input_image=str(tmp_path / "gone.png")
+        )
