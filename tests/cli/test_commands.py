@@ -184,7 +184,13 @@ def test_plugins_lists_versions() -> None:
     assert loaded["flux"]["providers"] == ["flux"]
     assert "built in" in loaded["stability"]["version"]
     spec_only = {entry["name"]: entry["from"] for entry in json.loads(result.output)["spec_only"]}
-    assert spec_only == {"gongji": "py302", "kling": "py302", "llm": "py302", "memory": "py302"}
+    assert spec_only == {
+        "gongji": "py302",
+        "images": "py302",
+        "kling": "py302",
+        "llm": "py302",
+        "memory": "py302",
+    }
 
 
 def test_tasks_show_and_cancel_unknown_ids_are_clear_errors() -> None:
