@@ -164,12 +164,7 @@ def prepare_poll(
     """
     spec = registry.get(operation)
     declared = spec.options
-    # What a binding would send itself: the required parameters of one allowed value.
-    constants = {
-        (param.location, param.name): param.schema["const"]
-        for param in spec.parameters
-        if param.required and "const" in param.schema
-    }
+    constants = spec.constants  # what a binding would send itself
     call: Call[Any] = Call(
         operation=operation,
         model=Any,

@@ -50,7 +50,7 @@ from ._constants import MAX_POLL_INTERVAL
 from ._errors import APIStatusError
 from ._results import Asset, Normalized, ToolCall, Usage
 from ._tasks import TaskPattern, TaskSnapshot, TaskStatus
-from .payloads import collect, dig, fraction, urls_in_text
+from .payloads import collect, dig, fraction, text_at, urls_in_text
 
 __all__ = [
     "DECLARED",
@@ -183,8 +183,8 @@ class ResultDeclaration:
                 assets.extend(Asset(url=url) for url in _urls(payload, str(entry)))
         return Normalized(
             assets=assets,
-            text=_text(payload, self.text),
-            reasoning=_text(payload, self.reasoning),
+            text=text_at(payload, self.text),
+            reasoning=text_at(payload, self.reasoning),
             tool_calls=_tool_calls(payload, self.tool_calls),
             usage=self._usage(payload),
         )
@@ -246,17 +246,6 @@ class ReportedError:
     message: str
     code: str | int | None = None
     request_id: str | None = None
-
-
-def _text(payload: Any, path: str | None) -> str | None:
-    """The text at `path`; a path that fans out joins every string it finds."""
-    if not path:
-        return None
-    if "[" not in path:
-        found = dig(payload, path)
-        return found if isinstance(found, str) else None
-    parts = [item for item in collect(payload, path) if isinstance(item, str)]
-    return "".join(parts) if parts else None
 
 
 def _tool_calls(payload: Any, block: Mapping[str, str] | None) -> list[ToolCall]:

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from .payloads import scalar_text
+
 if TYPE_CHECKING:
     from ._declared import ResultDeclaration, StreamDeclaration
 
@@ -121,6 +123,49 @@ class OperationSpec:
         )
 
     @property
+    def answers_whole(self) -> bool:
+        """Whether some 2xx answer is not an event stream (else the operation only
+        streams)."""
+        return any(
+            media_type(media) != "text/event-stream"
+            for status, response in self.responses.items()
+            if status.startswith("2")
+            for media in response.get("media_types", {})
+        )
+
+    @functools.cached_property
+    def constants(self) -> Mapping[tuple[str, str], Any]:
+        """The required parameters that allow one value (`const`), by (location, name):
+        what a binding sends itself, and what tells apart operations sharing a path."""
+        return {
+            (param.location, param.name): param.schema["const"]
+            for param in self.parameters
+            if param.required and "const" in param.schema
+        }
+
+    @functools.cached_property
+    def query_constants(self) -> Mapping[str, str]:
+        """The constant query parameters, by name, as a URL writes them."""
+        return {
+            name: scalar_text(value)
+            for (location, name), value in self.constants.items()
+            if location == "query"
+        }
+
+    def constants_fit(self, query: Mapping[str, str]) -> bool:
+        """Whether a URL's query carries this operation's constant query parameters."""
+        return all(query.get(name) == value for name, value in self.query_constants.items())
+
+    def path_values(self, path: str) -> dict[str, str] | None:
+        """The values a concrete URL path gives this operation's placeholders, or None
+        when the path is not this operation's."""
+        found = self.path_pattern().match(path)
+        if found is None:
+            return None
+        names = re.findall(r"\{([^}]+)\}", self.path)
+        return dict(zip(names, found.groups(), strict=True))
+
+    @property
     def qualified_name(self) -> str:
         """`provider.operation`, the name used by the CLI and in messages."""
         return f"{self.provider}.{self.operation_id}"
@@ -216,7 +261,7 @@ def media_type(content_type: str) -> str:
 @functools.cache
 def _path_regex(template: str) -> re.Pattern[str]:
     parts = re.split(r"(\{[^}]+\})", template)
-    body = "".join("[^/]+" if part.startswith("{") else re.escape(part) for part in parts)
+    body = "".join("([^/]+)" if part.startswith("{") else re.escape(part) for part in parts)
     return re.compile(f"^{body}/?$")
 
 

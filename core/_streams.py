@@ -44,7 +44,7 @@ from ._errors import (
 from ._registry import OperationSpec, media_type
 from ._sse import ServerSentEvent, SSEDecoder
 from ._steps import Close, Emit, Flow, Open, Read
-from .payloads import collect, dig
+from .payloads import text_at
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -267,15 +267,7 @@ class _StreamBase(Generic[E, M]):
         return self._result
 
     def _text(self, event: Event) -> str | None:
-        path = self._declared.text_delta
-        if not path:
-            return None
-        if "[" in path:  # filtered: the text parts of the event that qualify, joined
-            text = "".join(item for item in collect(event.raw, path) if isinstance(item, str))
-        else:
-            found = dig(event.raw, path)
-            text = found if isinstance(found, str) else ""
-        return text or None
+        return text_at(event.raw, self._declared.text_delta) or None
 
     @property
     def response(self) -> httpx.Response | None:

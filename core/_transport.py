@@ -18,6 +18,7 @@ from urllib.parse import quote
 import httpx
 
 from ._registry import OperationSpec, ParameterSpec, media_type
+from .payloads import scalar_text
 
 __all__ = [
     "build_request",
@@ -149,21 +150,15 @@ def _fill_path(
     return path
 
 
-def _scalar(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "" if value is None else str(value)
-
-
 def simple_value(value: Any, param: ParameterSpec | None = None) -> str:
     """OpenAPI's `simple` style (path and header values): `a,b`, `k,v` or `k=v`."""
     if isinstance(value, Mapping):
         explode = bool(param is not None and param.explode)
-        pairs = [(str(k), _scalar(v)) for k, v in value.items()]
+        pairs = [(str(k), scalar_text(v)) for k, v in value.items()]
         return ",".join(f"{k}={v}" if explode else f"{k},{v}" for k, v in pairs)
     if isinstance(value, list | tuple):
-        return ",".join(_scalar(item) for item in value)
-    return _scalar(value)
+        return ",".join(scalar_text(item) for item in value)
+    return scalar_text(value)
 
 
 def cookie_pairs(cookies: Mapping[str, Any], params: Mapping[str, ParameterSpec]) -> str:
@@ -175,18 +170,18 @@ def cookie_pairs(cookies: Mapping[str, Any], params: Mapping[str, ParameterSpec]
         param = params.get(name)
         explode = param is None or param.explode is None or param.explode
         if isinstance(value, list | tuple) and explode:
-            pairs += [f"{name}={_cookie_octets(_scalar(item))}" for item in value]
+            pairs += [f"{name}={_cookie_octets(scalar_text(item))}" for item in value]
         elif isinstance(value, list | tuple | Mapping):
             parts = value.items() if isinstance(value, Mapping) else enumerate(value)
             items = [
-                f"{_cookie_octets(str(k))},{_cookie_octets(_scalar(v))}"
+                f"{_cookie_octets(str(k))},{_cookie_octets(scalar_text(v))}"
                 if isinstance(value, Mapping)
-                else _cookie_octets(_scalar(v))
+                else _cookie_octets(scalar_text(v))
                 for k, v in parts
             ]
             pairs.append(f"{name}={','.join(items)}")
         else:
-            pairs.append(f"{name}={_cookie_octets(_scalar(value))}")
+            pairs.append(f"{name}={_cookie_octets(scalar_text(value))}")
     return "; ".join(pairs)
 
 
@@ -207,15 +202,15 @@ def _query_pairs(
     explode = param.explode if param is not None and param.explode is not None else style == "form"
     if isinstance(value, Mapping):
         if style == "deepObject":
-            return [(f"{name}[{key}]", _scalar(item)) for key, item in value.items()]
+            return [(f"{name}[{key}]", scalar_text(item)) for key, item in value.items()]
         if explode:
-            return [(str(key), _scalar(item)) for key, item in value.items()]
-        return [(name, ",".join(f"{key},{_scalar(item)}" for key, item in value.items()))]
+            return [(str(key), scalar_text(item)) for key, item in value.items()]
+        return [(name, ",".join(f"{key},{scalar_text(item)}" for key, item in value.items()))]
     if isinstance(value, list | tuple):
         if explode:
-            return [(name, _scalar(item)) for item in value]
-        return [(name, _DELIMITERS.get(style, ",").join(_scalar(item) for item in value))]
-    return [(name, _scalar(value))]
+            return [(name, scalar_text(item)) for item in value]
+        return [(name, _DELIMITERS.get(style, ",").join(scalar_text(item) for item in value))]
+    return [(name, scalar_text(value))]
 
 
 def _binary_fields(spec: OperationSpec) -> frozenset[str]:
@@ -240,7 +235,7 @@ def _part(field: str, value: Any, *, binary: bool) -> _Part:
         return _file_part(field, value)
     if isinstance(value, Mapping | list | tuple):
         return (None, json.dumps(value, ensure_ascii=False).encode(), _JSON_PART)
-    return (None, _scalar(value).encode(), None)
+    return (None, scalar_text(value).encode(), None)
 
 
 def _is_file(value: Any) -> bool:
@@ -266,7 +261,7 @@ def _file_part(field: str, value: Any) -> tuple[str, bytes, str]:
     return (name, content, mimetypes.guess_type(name)[0] or "application/octet-stream")
 
 
-def _form_scalar(value: Any) -> Any:
+def _formscalar_text(value: Any) -> Any:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict | list):
@@ -275,7 +270,7 @@ def _form_scalar(value: Any) -> Any:
 
 
 def _form_values(body: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _form_scalar(value) for name, value in body.items()}
+    return {name: _formscalar_text(value) for name, value in body.items()}
 
 
 def _raw_body(body: Any, content_type: str) -> tuple[bytes, str]:

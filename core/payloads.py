@@ -16,7 +16,17 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["collect", "dig", "fraction", "json_type", "locate", "sniff_mime", "urls_in_text"]
+__all__ = [
+    "collect",
+    "dig",
+    "fraction",
+    "json_type",
+    "locate",
+    "scalar_text",
+    "sniff_mime",
+    "text_at",
+    "urls_in_text",
+]
 
 _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
@@ -136,16 +146,29 @@ def _fan_out(part: str) -> tuple[str, Callable[[Any], bool] | None]:
         return (
             key,
             lambda item: (
-                isinstance(item, Mapping) and name in item and _as_text(item[name]) == wanted
+                isinstance(item, Mapping) and name in item and scalar_text(item[name]) == wanted
             ),
         )
     return key, lambda item: isinstance(item, Mapping) and bool(item.get(name))
 
 
-def _as_text(value: Any) -> str:
+def scalar_text(value: Any) -> str:
+    """A JSON scalar as it is written in a URL or compared as text: `true`, `3`, ``."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return "" if value is None else str(value)
+
+
+def text_at(payload: Any, path: str | None) -> str | None:
+    """The text at `path`; a path that fans out or filters joins every string it
+    finds (`content[?type=text].text`). None when no string is there."""
+    if not path:
+        return None
+    if "[" not in path:
+        found = dig(payload, path)
+        return found if isinstance(found, str) else None
+    parts = [item for item in collect(payload, path) if isinstance(item, str)]
+    return "".join(parts) if parts else None
 
 
 def json_type(value: Any) -> str:

@@ -22,6 +22,7 @@ __all__ = [
     "EVENT_STREAM",
     "event_model",
     "event_stream_problems",
+    "is_boolean_body_field",
     "is_event_stream",
     "merged_result",
     "read_event_stream",
@@ -119,7 +120,7 @@ def event_stream_problems(
     flag = block.get("flag")
     if flag is None and streams and others:
         problems.append(_flag_needed(where, others))
-    elif flag is not None and not _is_boolean_body_field(document, op, flag):
+    elif flag is not None and not is_boolean_body_field(document, op, flag):
         problems.append(
             f"{where}: x-py302-stream.flag {flag!r} is not a boolean property of the request body"
         )
@@ -152,14 +153,17 @@ def _flag_needed(where: str, others: list[str]) -> str:
     )
 
 
-def _is_boolean_body_field(document: Mapping[str, Any], op: Mapping[str, Any], flag: Any) -> bool:
-    if not isinstance(flag, str):
+def is_boolean_body_field(document: Mapping[str, Any], op: Mapping[str, Any], name: Any) -> bool:
+    """Whether the request body has a boolean property `name` (through `$ref`s, `allOf`
+    parts, and `anyOf` branches such as a nullable boolean's)."""
+    if not isinstance(name, str):
         return False
     for body in (op.get("requestBody", {}).get("content") or {}).values():
-        field = object_properties(document, body.get("schema", {})).get(flag, {})
-        declared = field.get("type")
-        if declared == "boolean" or (isinstance(declared, list) and "boolean" in declared):
-            return True
+        field = object_properties(document, (body or {}).get("schema", {})).get(name, {})
+        for branch in [field, *(field.get("anyOf") or [])]:
+            declared = branch.get("type") if isinstance(branch, Mapping) else None
+            if declared == "boolean" or (isinstance(declared, list) and "boolean" in declared):
+                return True
     return False
 
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import attrs
 
+from py302._registry import object_properties
+
 from ._errors import CodegenError
 from ._extensions import event_model, merged_result, stream_block
 from ._load import iter_operations
@@ -451,23 +453,13 @@ FILE_ENCODINGS = ("base64", "data-uri")
 def file_fields(op: Mapping[str, Any], document: Mapping[str, Any]) -> dict[str, str]:
     """The text fields of the request body that also take a file, by wire name, with the
     encoding the file is sent in (`x-py302-file` on the property, or on its items)."""
-    schemas = (document.get("components") or {}).get("schemas") or {}
     found: dict[str, str] = {}
     for _media, name in request_media(op):
-        pending = [schemas.get(name)]
-        while pending:
-            schema = pending.pop()
-            if not isinstance(schema, Mapping):
-                continue
-            for part in schema.get("allOf") or ():
-                ref = part.get("$ref") if isinstance(part, Mapping) else None
-                pending.append(schemas.get(ref.rsplit("/", 1)[-1]) if ref else part)
-            for wire, prop in (schema.get("properties") or {}).items():
-                if not isinstance(prop, Mapping):
-                    continue
-                marked = prop.get("x-py302-file") or (prop.get("items") or {}).get("x-py302-file")
-                if isinstance(marked, str):
-                    found[wire] = marked
+        properties = object_properties(document, {"$ref": f"#/components/schemas/{name}"})
+        for wire, prop in properties.items():
+            marked = prop.get("x-py302-file") or (prop.get("items") or {}).get("x-py302-file")
+            if isinstance(marked, str):
+                found[wire] = marked
     return found
 
 

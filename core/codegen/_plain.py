@@ -41,6 +41,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from ._extensions import is_boolean_body_field
 from ._names import RESERVED_NAMES
 from ._normalize import invalid_defaults
 
@@ -203,37 +204,9 @@ def _stream_defaults(document: dict[str, Any], op: dict[str, Any]) -> None:
             content["schema"] = {"$ref": f"#/components/schemas/{name}"}
     if "x-py302-stream" not in op:
         block: dict[str, Any] = {"done": "[DONE]", "done_required": False}
-        if _has_boolean_stream_field(document, op):
+        if is_boolean_body_field(document, op, "stream"):
             block["flag"] = "stream"
         op["x-py302-stream"] = block
-
-
-def _has_boolean_stream_field(document: dict[str, Any], op: dict[str, Any]) -> bool:
-    """Whether the request body has a boolean `stream` property (through `$ref`s and
-    `allOf` parts, as a request schema built from shared parts has it)."""
-    schemas = (document.get("components") or {}).get("schemas") or {}
-    pending = [
-        content.get("schema")
-        for content in ((op.get("requestBody") or {}).get("content") or {}).values()
-        if isinstance(content, dict)
-    ]
-    seen: set[str] = set()
-    while pending:
-        schema = pending.pop()
-        if not isinstance(schema, dict):
-            continue
-        ref = schema.get("$ref")
-        if isinstance(ref, str) and ref not in seen:
-            seen.add(ref)
-            pending.append(schemas.get(ref.rsplit("/", 1)[-1]))
-        pending.extend(schema.get("allOf") or [])
-        field = (schema.get("properties") or {}).get("stream")
-        if isinstance(field, dict):
-            for branch in [field, *(field.get("anyOf") or [])]:
-                kinds = branch.get("type") if isinstance(branch, dict) else None
-                if kinds == "boolean" or (isinstance(kinds, list) and "boolean" in kinds):
-                    return True
-    return False
 
 
 def _from_30(document: dict[str, Any]) -> dict[str, Any]:

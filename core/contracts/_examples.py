@@ -95,7 +95,7 @@ def example_cassettes(registry: ProviderRegistry, spec: OperationSpec) -> dict[s
     if stream_answer(registry, spec) is None:
         return {name: example_cassette(registry, spec)}
     streamed = example_cassette(registry, spec, stream=True)
-    if not _answers_whole(spec):
+    if not spec.answers_whole:
         return {name: streamed}
     return {name: example_cassette(registry, spec), name + STREAM_SUFFIX: streamed}
 
@@ -244,9 +244,8 @@ def _interaction(
     )
     path = spec.path
     query = {}
+    by_wire = {**{name: value for (_, name), value in spec.constants.items()}, **by_wire}
     for param in spec.parameters:
-        if param.required and "const" in param.schema:  # sent by the binding itself
-            by_wire = {**by_wire, param.name: param.schema["const"]}
         if param.name not in by_wire:
             continue
         if param.location == "path":
@@ -319,16 +318,6 @@ def answer_when(spec: OperationSpec, body: Any, *, streamed: bool) -> Body | Non
                     kind = EVENT_STREAM if streamed else "application/json"
                     return Body(entry["value"], source, int(status), kind)
     return None
-
-
-def _answers_whole(spec: OperationSpec) -> bool:
-    """Whether some 2xx answer of `spec` is not an event stream."""
-    return any(
-        media_type(media) != EVENT_STREAM
-        for status, response in spec.responses.items()
-        if status.startswith("2")
-        for media in response.get("media_types", {})
-    )
 
 
 def _binary_media(spec: OperationSpec) -> tuple[int, str] | None:

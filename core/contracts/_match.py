@@ -6,8 +6,7 @@ recorded method and URL, and neither depends on the other for it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 from urllib.parse import parse_qsl, urlsplit
 
 from py302._registry import OperationSpec, ProviderRegistry
@@ -32,33 +31,14 @@ def find_operation(
         (registry, spec)
         for registry in registries
         for spec in registry.matches(method.upper(), parts.path)
-        if _constants_fit(spec, query)
+        if spec.constants_fit(query)
     ]
     matches.sort(
         key=lambda pair: (
-            -len(_constants(pair[1])),
+            -len(pair[1].query_constants),
             pair[1].qualified_name != named,
             pair[1].path.count("{"),
             pair[1].qualified_name,
         )
     )
     return matches[0] if matches else None
-
-
-def _constants(spec: OperationSpec) -> dict[str, Any]:
-    """The required query parameters that allow one value (`const`), by name."""
-    return {
-        param.name: param.schema["const"]
-        for param in spec.parameters
-        if param.location == "query" and param.required and "const" in param.schema
-    }
-
-
-def _constants_fit(spec: OperationSpec, query: Mapping[str, str]) -> bool:
-    return all(query.get(name) == _as_text(value) for name, value in _constants(spec).items())
-
-
-def _as_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)

@@ -81,6 +81,7 @@ class SandboxApp:
         self.bodies: list[Any] = []  # the checked body of every request, for tests
         self.file_headers: list[dict[str, str]] = []  # headers of every file download
         self.peers: set[tuple[str, int]] = set()  # client connections seen (host, port)
+        self._shared_routes = _shared_routes(self.registries)
         self.app = Starlette(routes=self._routes())
 
     def _routes(self) -> list[Route]:
@@ -157,16 +158,17 @@ class SandboxApp:
         (302's async chat is chat with `?async=true`): one whose constant query
         parameters the request carries, then the first whose request schema the
         request fits, literal paths before templates."""
+        if spec.qualified_name not in self._shared_routes:  # the one operation of its URL
+            return registry, spec, request.path_params
         query = dict(request.query_params)
         candidates = [
             (other_registry, other, values)
             for other_registry in self.registries
-            for other in other_registry.operations.values()
-            if other.method == request.method
-            and (values := _path_values(other.path, request.url.path)) is not None
-            and _constants_fit(other, query)
+            for other in other_registry.matches(request.method, request.url.path)
+            if other.constants_fit(query)
+            and (values := other.path_values(request.url.path)) is not None
         ]
-        candidates.sort(key=lambda c: (-len(_constants(c[1])), c[1].path.count("{")))
+        candidates.sort(key=lambda c: (-len(c[1].query_constants), c[1].path.count("{")))
         if len(candidates) <= 1:
             return registry, spec, request.path_params
         for candidate in candidates:
@@ -463,27 +465,22 @@ def _echoed(data: str, body: Any) -> str:
     return json.dumps(echo_model(decoded, body))
 
 
-def _constants(spec: OperationSpec) -> dict[str, str]:
-    """The required query parameters of one allowed value, as the URL carries them."""
-    return {
-        param.name: json.dumps(param.schema["const"])
-        if isinstance(param.schema["const"], bool)
-        else str(param.schema["const"])
-        for param in spec.parameters
-        if param.location == "query" and param.required and "const" in param.schema
-    }
-
-
-def _constants_fit(spec: OperationSpec, query: Mapping[str, str]) -> bool:
-    return all(query.get(name) == value for name, value in _constants(spec).items())
-
-
-def _path_values(template: str, path: str) -> dict[str, str] | None:
-    """The values a concrete `path` gives the placeholders of `template`, or None."""
-    names = re.findall(r"\{([^{}/]+)\}", template)
-    pattern = re.sub(r"\\\{[^{}/]+\\\}", "([^/]+)", re.escape(template))
-    found = re.fullmatch(pattern, path)
-    return dict(zip(names, found.groups(), strict=True)) if found is not None else None
+def _shared_routes(registries: Sequence[ProviderRegistry]) -> frozenset[str]:
+    """The operations whose URLs another operation may also serve (same method, one
+    path matching the other's): only a request to these needs to be told apart."""
+    specs = [spec for registry in registries for spec in registry.operations.values()]
+    example = {spec.qualified_name: re.sub(r"\{[^}]+\}", "x", spec.path) for spec in specs}
+    return frozenset(
+        spec.qualified_name
+        for spec in specs
+        for other in specs
+        if other is not spec
+        and other.method == spec.method
+        and (
+            other.path_values(example[spec.qualified_name]) is not None
+            or spec.path_values(example[other.qualified_name]) is not None
+        )
+    )
 
 
 async def _read_body(registry: ProviderRegistry, spec: OperationSpec, request: Request) -> Any:

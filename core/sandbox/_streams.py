@@ -20,7 +20,7 @@ from starlette.responses import Response, StreamingResponse
 from py302._registry import OperationSpec, ProviderRegistry
 from py302._sse import SSEDecoder
 from py302.contracts import Body, stream_answer
-from py302.payloads import collect
+from py302.payloads import text_at
 
 from ._answers import put_text
 from ._faults import Fault
@@ -138,7 +138,7 @@ def _decoded(data: str) -> Any:
 
 def _text_at(payload: Any, path: str) -> bool:
     """Whether `payload` holds some non-empty text at `path` (which may filter)."""
-    return any(isinstance(text, str) and text for text in collect(payload, path))
+    return bool(text_at(payload, path))
 
 
 def stream_response(events: list[SentEvent], fault: Fault | None) -> Response:

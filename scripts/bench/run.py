@@ -35,20 +35,23 @@ ROOT = Path(__file__).resolve().parents[2]
 PY = sys.executable
 
 
+def rotated_medians(actions: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
+    """Median seconds of each action, run in turn each round so drift hits all alike."""
+    times: dict[str, list[float]] = {name: [] for name in actions}
+    for _ in range(repeats):
+        for name, action in actions.items():
+            started = time.perf_counter()
+            action()
+            times[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
 def paired_times(
     ours: Callable[[], Any], theirs: Callable[[], Any], repeats: int
 ) -> tuple[float, float]:
     """Median seconds of two actions measured alternately, so drift hits both alike."""
-    first: list[float] = []
-    second: list[float] = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        ours()
-        first.append(time.perf_counter() - started)
-        started = time.perf_counter()
-        theirs()
-        second.append(time.perf_counter() - started)
-    return statistics.median(first), statistics.median(second)
+    found = rotated_medians({"ours": ours, "theirs": theirs}, repeats)
+    return found["ours"], found["theirs"]
 
 
 def median_time(action: Callable[[], Any], repeats: int) -> float:
@@ -222,7 +225,7 @@ def bench_chat(url: str, repeats: int) -> dict[str, Any] | str:
             action()  # warm up
         for chunks in streams.values():
             list(chunks())
-        whole_s = _rotated_medians(whole, repeats)
+        whole_s = rotated_medians(whole, repeats)
         first_s, total_s = _stream_medians(streams, max(3, repeats // 2))
     out: dict[str, Any] = {}
     for name in ("py302", "httpx", "openai"):
@@ -234,17 +237,6 @@ def bench_chat(url: str, repeats: int) -> dict[str, Any] | str:
         out[f"stream_first_chunk_py302_over_{other}"] = first_s["py302"] / first_s[other]
         out[f"stream_total_py302_over_{other}"] = total_s["py302"] / total_s[other]
     return out
-
-
-def _rotated_medians(actions: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
-    """Median seconds of each action, run in turn each round so drift hits all alike."""
-    times: dict[str, list[float]] = {name: [] for name in actions}
-    for _ in range(repeats):
-        for name, action in actions.items():
-            started = time.perf_counter()
-            action()
-            times[name].append(time.perf_counter() - started)
-    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def _stream_medians(

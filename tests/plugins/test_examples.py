@@ -22,7 +22,7 @@ import vcr
 import yaml
 from click.testing import CliRunner
 
-from py302 import AsyncClient, AsyncStream, Client, OperationSpec, PluginHost, Result, Stream
+from py302 import AsyncClient, AsyncStream, Client, PluginHost, Result, Stream
 from py302.cli import cli
 from py302.contracts import STREAM_SUFFIX, with_sample_files
 from tests.support import TEST_KEY, no_sleep, no_sleep_async, project_registries
@@ -33,23 +33,12 @@ OPERATIONS = sorted(
 )
 
 
-def _answers_whole(spec: OperationSpec) -> bool:
-    """Whether some 2xx answer is not an event stream (else the operation only streams,
-    its one cassette is the stream, and calling it gives a `Stream`)."""
-    return any(
-        not media.startswith("text/event-stream")
-        for status, response in spec.responses.items()
-        if status.startswith("2")
-        for media in response.get("media_types", {})
-    )
-
-
 # Operations that answer whole or streamed on request: a second cassette, the stream.
 STREAMABLE = {
     (registry.provider, op_id)
     for registry in project_registries()
     for op_id, spec in registry.operations.items()
-    if "x-py302-stream" in spec.extensions and _answers_whole(spec)
+    if "x-py302-stream" in spec.extensions and spec.answers_whole
 }
 # Each cassette and the form of call that replays it: `call`, or `stream` (`.stream(...)`).
 CASES = sorted(
