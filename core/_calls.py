@@ -15,7 +15,7 @@ submit or poll answer is the task pattern's to read, not an error.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -48,6 +48,7 @@ from .binding import Call
 
 if TYPE_CHECKING:
     from ._tasks import PollParams, TaskPattern
+    from ._uploads import PendingUpload
 
 __all__ = [
     "Prepared",
@@ -63,6 +64,7 @@ __all__ = [
 ]
 
 logger = logging.getLogger("py302")
+_NOTHING: Mapping[str, Any] = {}
 
 
 @attrs.frozen(kw_only=True)
@@ -74,6 +76,18 @@ class Prepared:
     request: httpx.Request
     model: Any
     options: Mapping[str, Any] = attrs.field(factory=dict)
+    path: Mapping[str, Any] = attrs.field(factory=dict)
+    """The path values the URL was filled with (a task's poll reuses them)."""
+    body: Any = attrs.field(default=None, repr=False)
+    uploads: tuple[PendingUpload, ...] = ()
+    """Files to upload before sending; `body` holds placeholders for their URLs."""
+    rebuild: Callable[..., httpx.Request] | None = attrs.field(default=None, repr=False)
+
+    def with_body(self, body: Any) -> Prepared:
+        """This call with another body (the uploaded files' URLs in), nothing left to
+        upload."""
+        assert self.rebuild is not None
+        return attrs.evolve(self, request=self.rebuild(body=body), body=body, uploads=())
 
 
 def prepare(ctx: Context, registry: ProviderRegistry, call: Call[Any]) -> Prepared:
@@ -90,12 +104,13 @@ def prepare(ctx: Context, registry: ProviderRegistry, call: Call[Any]) -> Prepar
             raise RequestValidationError(
                 spec.qualified_name, [("content_type", str(exc))]
             ) from None
-    path = {key: unstructure(value) for key, value in call.path.items()}
+    path = {**spec.path_defaults, **{key: unstructure(value) for key, value in call.path.items()}}
     query = {key: unstructure(value) for key, value in call.query.items()}
     body = unstructure(dict(call.body) if isinstance(call.body, Mapping) else call.body)
-    body, unreadable = encode_file_fields(spec, body)
-    if unreadable:
-        raise RequestValidationError(spec.qualified_name, unreadable)
+    encoded = encode_file_fields(spec, body, uploads=ctx.upload_files)
+    if encoded.problems:
+        raise RequestValidationError(spec.qualified_name, encoded.problems)
+    body = encoded.body
     options = {key: unstructure(value) for key, value in call.options.items()}
     cookies = {key: unstructure(value) for key, value in call.cookies.items()}
     validate_request(
@@ -116,7 +131,7 @@ def prepare(ctx: Context, registry: ProviderRegistry, call: Call[Any]) -> Prepar
     headers: dict[str, str] = {}
     if provider.request_headers is not None:
         headers.update(provider.request_headers(spec, call) or {})
-    headers.update(auth_headers(ctx, spec.provider))
+    headers.update(auth_headers(ctx, spec))
     declared = {p.name.lower(): p for p in spec.parameters if p.location == "header"}
     headers.update(
         {
@@ -130,24 +145,37 @@ def prepare(ctx: Context, registry: ProviderRegistry, call: Call[Any]) -> Prepar
         own = cookie_pairs(cookies, declared_cookies)
         # A Cookie header the caller passed keeps its pairs; the declared ones join it.
         headers[given or "Cookie"] = f"{headers[given]}; {own}" if given else own
-    request = build_request(
-        spec, base_url=ctx.base_url, path=path, query=query, body=body, headers=headers
-    )
+    build = partial(build_request, spec, base_url=ctx.base_url, path=path, query=query)
     return Prepared(
-        spec=spec, registry=registry, request=request, model=call.model, options=call.options
+        spec=spec,
+        registry=registry,
+        request=build(body=body, headers=headers),
+        model=call.model,
+        options=call.options,
+        path=path,
+        body=body,
+        uploads=tuple(encoded.uploads),
+        rebuild=partial(build, headers=headers),
     )
 
 
-def auth_headers(ctx: Context, provider: str) -> Mapping[str, str]:
-    """The authentication headers for `provider` (its plugin's, or Bearer)."""
+def auth_headers(ctx: Context, spec: OperationSpec) -> Mapping[str, str]:
+    """The headers that carry the key for `spec`: its provider plugin's, else the ones
+    its spec's `security` declares, else `Authorization: Bearer`."""
+    if spec.auth == ():
+        return {}  # the spec says this operation takes no key
     if ctx.api_key is None:
         raise ConfigurationError(
             "no API key: pass Client(api_key=...) or set AI302_API_KEY (get a key at https://302.ai)"
         )
     key = ctx.api_key.reveal()
-    supplied = ctx.provider(provider).auth_headers
+    supplied = ctx.provider(spec.provider).auth_headers
     headers = supplied(key) if supplied is not None else None
-    return headers if headers is not None else {"Authorization": f"Bearer {key}"}
+    if headers is not None:
+        return headers
+    if spec.auth is not None:
+        return {auth.header: f"{auth.prefix}{key}" for auth in spec.auth}
+    return {"Authorization": f"Bearer {key}"}
 
 
 def prepare_poll(
@@ -156,19 +184,29 @@ def prepare_poll(
     operation: str,
     params: PollParams,
     options: Mapping[str, Any],
+    *,
+    submit_path: Mapping[str, Any] = _NOTHING,
 ) -> Prepared:
     """The request that polls (or cancels) a task.
 
     The submit call's options carry over where the poll operation declares them (a
-    choice of output format, say, applies to the answer that holds the output).
+    choice of output format, say, applies to the answer that holds the output), and so
+    do its path values where the poll has a path parameter of the same name (a mode or
+    a model chosen in the submit URL names the poll URL too).
     """
     spec = registry.get(operation)
     declared = spec.options
     constants = spec.constants  # what a binding would send itself
+    own = {param.name for param in spec.parameters if param.location == "path"}
+    inherited = {name: value for name, value in submit_path.items() if name in own}
     call: Call[Any] = Call(
         operation=operation,
         model=Any,
-        path={**{n: v for (where, n), v in constants.items() if where == "path"}, **params.path},
+        path={
+            **inherited,
+            **{n: v for (where, n), v in constants.items() if where == "path"},
+            **params.path,
+        },
         query={**{n: v for (where, n), v in constants.items() if where == "query"}, **params.query},
         body=params.body,
         options={name: value for name, value in options.items() if name in declared},

@@ -42,6 +42,7 @@ from ._errors import ConfigurationError
 from ._journal import Journal
 from ._plugins import PluginHost, default_host
 from ._secret import Secret
+from ._uploads import uploads_flow
 from .binding import STREAM, TASK, Async, Call, Namespace, Sync
 
 if TYPE_CHECKING:
@@ -151,6 +152,7 @@ class _BaseClient(Generic[HttpT, SleepT]):
         stream_timeout: float = DEFAULT_STREAM_TIMEOUT,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
+        upload_files: bool = False,
     ) -> None:
         if max_retries < 0:
             raise ConfigurationError("max_retries must be 0 or more")
@@ -164,6 +166,7 @@ class _BaseClient(Generic[HttpT, SleepT]):
             downloader=self,  # type: ignore[arg-type]
             idle_timeout=idle_timeout,
             stream_timeout=stream_timeout,
+            upload_files=upload_files,
         )
         self._journal = _journal(journal)
         if self._journal is not None:
@@ -234,6 +237,9 @@ class Client(SyncProviders, _BaseClient[httpx.Client, Callable[[float], None]]):
     close); `sleep` is what waits between polls and retries (tests pass a no-op).
     `journal` (a `Journal`, a path, or True for the default file) records every
     submitted task so none is lost; it is off by default for library use.
+    `upload_files=True` lets a local file given for a field that takes only a URL be
+    uploaded to 302's file host first (the file gets a public URL; each upload is
+    billed); without it such a file is refused before anything is sent.
     """
 
     _driver: SyncDriver
@@ -286,6 +292,8 @@ class Client(SyncProviders, _BaseClient[httpx.Client, Callable[[float], None]]):
     def _invoke(self, namespace: type[Namespace[Any]], call: Call[Any], kind: str) -> Any:
         """Where every generated method lands: a call, a task submit, or a stream."""
         prepared = self._prepared(namespace, call)
+        if prepared.uploads:
+            prepared = self._driver.run(uploads_flow(self._ctx, prepared))
         if kind == STREAM:
             from ._streams import Stream  # only streaming callers pay for importing it
 
@@ -376,6 +384,8 @@ class AsyncClient(
     async def _invoke(self, namespace: type[Namespace[Any]], call: Call[Any], kind: str) -> Any:
         """Where every generated method lands: a call, a task submit, or a stream."""
         prepared = self._prepared(namespace, call)
+        if prepared.uploads:
+            prepared = await self._driver.run(uploads_flow(self._ctx, prepared))
         if kind == STREAM:
             from ._streams import AsyncStream  # only streaming callers pay for importing it
 

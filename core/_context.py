@@ -39,6 +39,9 @@ class Context:
     downloader: Downloader
     idle_timeout: float
     stream_timeout: float
+    upload_files: bool = False
+    """Whether a local file given for a field that takes a URL is uploaded to 302's
+    file host (public, billed) instead of refused."""
     observers: list[TaskObserver] = attrs.field(factory=list)
     clock: Callable[[], float] = time.monotonic
 

@@ -278,8 +278,10 @@ def _inline(payload: Any, entry: Mapping[str, Any]) -> list[Asset]:
     default = entry.get("default_mime_type")
     assets = []
     for number, text in enumerate(encoded):
-        if not text:
-            continue  # an empty placeholder (a documented answer's `data: ""`) is no file
+        if not text or text.startswith(("http://", "https://")):
+            # An empty placeholder (a documented answer's `data: ""`) is no file; a URL
+            # is the other entry's to read (one field may hold either, by request).
+            continue
         kind = kinds[number] if number < len(kinds) and isinstance(kinds[number], str) else None
         try:
             assets.append(Asset.from_base64(text, mime_type=kind or default))

@@ -6,6 +6,8 @@ fields in the registry (`x-py302-file-fields`). A caller may give such a field a
 path, `bytes` or an open file: it is read and encoded here, before the request is
 checked, so what is sent is the text the field takes. A URL, a `data:` URI or text
 that is no path is sent as given; a path to no file is refused before anything is sent.
+A field marked `x-py302-file: url` takes a public URL only: a file given there is
+uploaded first when the client allows it (see `py302._uploads`), and refused otherwise.
 """
 
 from __future__ import annotations
@@ -17,41 +19,61 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from ._registry import OperationSpec
+from ._uploads import PendingUpload
 from .payloads import sniff_mime
 
-__all__ = ["encode_file_fields"]
+__all__ = ["EncodedBody", "encode_file_fields"]
 
 #: Endings of text that is meant as a path to an image, not as base64 (which has no dot).
 _FILE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic")
 
 
-def encode_file_fields(spec: OperationSpec, body: Any) -> tuple[Any, list[tuple[str, str]]]:
-    """`body` with the files given for its file-taking text fields encoded, and the
-    problems (a path to no file) as `(field, rule)` pairs."""
+@attrs.frozen
+class EncodedBody:
+    """A body with its files encoded: the problems found (`(field, rule)` pairs), and
+    the files to upload before sending (their fields hold placeholders meanwhile)."""
+
+    body: Any
+    problems: list[tuple[str, str]] = attrs.field(factory=list)
+    uploads: list[PendingUpload] = attrs.field(factory=list)
+
+
+def encode_file_fields(spec: OperationSpec, body: Any, *, uploads: bool = False) -> EncodedBody:
+    """`body` with the files given for its file-taking text fields encoded. `uploads`:
+    whether a file given for a URL field may be uploaded (else it is a problem)."""
     fields = spec.extensions.get("x-py302-file-fields")
     if not isinstance(fields, Mapping) or not isinstance(body, Mapping):
-        return body, []
-    problems: list[tuple[str, str]] = []
-    encoded = dict(body)
+        return EncodedBody(body)
+    result = EncodedBody(dict(body))
     for wire, encoding in fields.items():
-        if wire not in encoded:
+        if wire not in result.body:
             continue
-        value = encoded[wire]
+        value = result.body[wire]
         items = value if isinstance(value, list | tuple) else [value]
         written = []
         for number, item in enumerate(items):
             where = wire if not isinstance(value, list | tuple) else f"{wire}.{number}"
-            text, problem = _encoded(item, str(encoding))
+            text, problem = _encoded(item, str(encoding), where, uploads, result.uploads)
             if problem is not None:
-                problems.append((where, problem))
+                result.problems.append((where, problem))
             written.append(text)
-        encoded[wire] = written if isinstance(value, list | tuple) else written[0]
-    return encoded, problems
+        result.body[wire] = written if isinstance(value, list | tuple) else written[0]
+    return result
 
 
-def _encoded(value: Any, encoding: str) -> tuple[Any, str | None]:
+def _encoded(
+    value: Any, encoding: str, where: str, uploads: bool, pending: list[PendingUpload]
+) -> tuple[Any, str | None]:
     """One value as the field takes it, or why it cannot be."""
+    field: dict[str, Any] = {
+        "encoding": encoding,
+        "where": where,
+        "uploads": uploads,
+        "pending": pending,
+    }
     if isinstance(value, str):
         if value.startswith(("http://", "https://", "data:")) or not _names_a_file(value):
             return value, None
@@ -59,11 +81,11 @@ def _encoded(value: Any, encoding: str) -> tuple[Any, str | None]:
     elif isinstance(value, os.PathLike):
         path = Path(value)
     elif isinstance(value, bytes | bytearray):
-        return _text(bytes(value), None, encoding), None
+        return _given(bytes(value), None, **field)
     elif hasattr(value, "read"):
         content = value.read()
         content = content.encode() if isinstance(content, str) else bytes(content)
-        return _text(content, getattr(value, "name", None), encoding), None
+        return _given(content, getattr(value, "name", None), **field)
     else:
         return value, None
     if not path.is_file():
@@ -71,7 +93,32 @@ def _encoded(value: Any, encoding: str) -> tuple[Any, str | None]:
             f"no file at {str(path)!r}: pass the path of an existing file, its bytes, an "
             "open file, or the image's URL"
         )
-    return _text(path.read_bytes(), path.name, encoding), None
+    return _given(path, path.name, **field)
+
+
+def _given(
+    file: bytes | Path,
+    name: Any,
+    *,
+    encoding: str,
+    where: str,
+    uploads: bool,
+    pending: list[PendingUpload],
+) -> tuple[Any, str | None]:
+    """A file as the field takes it: encoded text, or for a URL field the placeholder
+    of its upload (when uploads are allowed)."""
+    if encoding != "url":
+        content = file.read_bytes() if isinstance(file, Path) else file
+        return _text(content, name, encoding), None
+    if not uploads:
+        return None, (
+            "takes a public URL, not a file: pass the image's URL, or let py302 upload the "
+            "file to 302's file host with Client(upload_files=True) (the file gets a public "
+            "URL; each upload is billed)"
+        )
+    placeholder = f"https://upload.py302.invalid/{len(pending)}/{where}"
+    pending.append(PendingUpload(placeholder, file))
+    return placeholder, None
 
 
 def _names_a_file(text: str) -> bool:

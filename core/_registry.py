@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ArgumentSpec",
+    "AuthHeader",
     "OperationSpec",
     "ParameterSpec",
     "ProviderRegistry",
@@ -54,6 +55,9 @@ class ParameterSpec:
     example: Any = None
     style: str | None = None
     explode: bool | None = None
+    allow_slashes: bool = False
+    """A path parameter whose value's `/` separate path segments
+    (`x-py302-allow-slashes`: a model path such as `vendor/model`)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -64,6 +68,15 @@ class ArgumentSpec:
     wire: str  # the name on the wire
     location: str  # path, query, body or option
     required: bool
+
+
+@attrs.frozen(kw_only=True)
+class AuthHeader:
+    """A header that carries the API key: `Authorization` with the prefix `Bearer `,
+    or a key header such as `mj-api-secret` with none (the spec's `security`)."""
+
+    header: str
+    prefix: str = ""
 
 
 @attrs.frozen(kw_only=True)
@@ -105,6 +118,9 @@ class OperationSpec:
     request_media: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     is_poll: bool = False
     """Whether some task operation polls (or cancels) its tasks with this operation."""
+    auth: tuple[AuthHeader, ...] | None = None
+    """The headers that carry the key, as the spec's `security` declares them; None
+    when it declares none (then `Authorization: Bearer`), empty when it takes no key."""
 
     def for_media(self, content_type: str) -> OperationSpec:
         """This operation as sent with the request media type `content_type`, one of
@@ -155,6 +171,16 @@ class OperationSpec:
     def constants_fit(self, query: Mapping[str, str]) -> bool:
         """Whether a URL's query carries this operation's constant query parameters."""
         return all(query.get(name) == value for name, value in self.query_constants.items())
+
+    @functools.cached_property
+    def path_defaults(self) -> Mapping[str, Any]:
+        """The path parameters' default values: what fills the path when the call
+        leaves them out."""
+        return {
+            param.name: param.schema["default"]
+            for param in self.parameters
+            if param.location == "path" and "default" in param.schema
+        }
 
     def path_values(self, path: str) -> dict[str, str] | None:
         """The values a concrete URL path gives this operation's placeholders, or None
@@ -226,7 +252,8 @@ class OperationSpec:
 
     def path_pattern(self) -> re.Pattern[str]:
         """A regex that matches concrete URL paths of this operation."""
-        return _path_regex(self.path)
+        slashes = {p.name for p in self.parameters if p.location == "path" and p.allow_slashes}
+        return _path_regex(self.path, frozenset(slashes))
 
 
 def resolve_ref(document: Mapping[str, Any], schema: Any) -> Mapping[str, Any]:
@@ -259,9 +286,15 @@ def media_type(content_type: str) -> str:
 
 
 @functools.cache
-def _path_regex(template: str) -> re.Pattern[str]:
+@functools.cache
+def _path_regex(template: str, slashes: frozenset[str] = frozenset()) -> re.Pattern[str]:
     parts = re.split(r"(\{[^}]+\})", template)
-    body = "".join("([^/]+)" if part.startswith("{") else re.escape(part) for part in parts)
+    body = "".join(
+        ("(.+?)" if part[1:-1] in slashes else "([^/]+)")
+        if part.startswith("{")
+        else re.escape(part)
+        for part in parts
+    )
     return re.compile(f"^{body}/?$")
 
 
@@ -378,6 +411,7 @@ def _operation_from_data(provider: str, op_id: str, raw: Mapping[str, Any]) -> O
                 example=param.get("example"),
                 style=param.get("style"),
                 explode=param.get("explode"),
+                allow_slashes=param.get("x-py302-allow-slashes") is True,
             )
             for param in raw.get("parameters", ())
         ),
@@ -397,6 +431,9 @@ def _operation_from_data(provider: str, op_id: str, raw: Mapping[str, Any]) -> O
         if task
         else None,
         extensions=raw.get("extensions", {}),
+        auth=None
+        if raw.get("auth") is None
+        else tuple(AuthHeader(header=a["header"], prefix=a.get("prefix", "")) for a in raw["auth"]),
         arguments=tuple(
             ArgumentSpec(
                 name=arg["name"], wire=arg["wire"], location=arg["in"], required=arg["required"]

@@ -91,6 +91,7 @@ def submit_flow(ctx: Context, prepared: Prepared, result_model: Any) -> Flow[Tas
             pattern=pattern,
             result_model=result_model,
             options=prepared.options,
+            path=prepared.path,
         )
         # Some providers report the cost on the submit answer only; kept for the result.
         state.submit_usage = normalize(ctx, spec, payload, response).usage
@@ -126,7 +127,9 @@ def poll_flow(ctx: Context, state: TaskState, *, budget: float | None = None) ->
     """Ask once for the task's state (within `budget` seconds, retries included)."""
     assert state.spec.task is not None
     params = state.pattern.poll_params(state.id, state.poll_spec, state.spec.task)
-    prepared = prepare_poll(ctx, state.registry, state.spec.task.poll, params, state.options)
+    prepared = prepare_poll(
+        ctx, state.registry, state.spec.task.poll, params, state.options, submit_path=state.path
+    )
     response = yield from request_flow(ctx, prepared, budget=budget)
     snapshot = state.read(interpret(ctx, prepared.spec, response), response)
     _changed(ctx, state)
@@ -217,7 +220,9 @@ def cancel_flow(ctx: Context, state: TaskState) -> Flow[TaskSnapshot]:
             f"{state.spec.qualified_name}: the provider offers no cancel"
         )
     params = state.pattern.cancel_params(state.id, state.registry.get(task.cancel), task)
-    prepared = prepare_poll(ctx, state.registry, task.cancel, params, state.options)
+    prepared = prepare_poll(
+        ctx, state.registry, task.cancel, params, state.options, submit_path=state.path
+    )
     response = yield from request_flow(ctx, prepared)
     interpret(ctx, prepared.spec, response)
     return (yield from poll_flow(ctx, state))

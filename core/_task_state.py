@@ -47,6 +47,8 @@ class TaskState:
     result: Result[Any] | None = None
     submit_usage: Usage | None = None
     options: Mapping[str, Any] = attrs.field(factory=dict)
+    path: Mapping[str, Any] = attrs.field(factory=dict)
+    """The submit URL's path values: the poll and cancel reuse those they name."""
     journal_entry: int | None = None
     not_found_polls: int = 0
 

@@ -131,7 +131,8 @@ def id_parameter(spec: OperationSpec, name: str | None) -> Any:
             if param.name == name:
                 return param
         raise LookupError(f"{spec.qualified_name} has no parameter {name!r}")
-    required = [p for p in params if p.required]
+    # A parameter with a default (a mode in the path) is filled without the id.
+    required = [p for p in params if p.required and "default" not in p.schema]
     if len(required) != 1:
         raise LookupError(
             f"{spec.qualified_name}: say which parameter takes the task id (x-py302-task.id_param)"

@@ -24,6 +24,7 @@ __all__ = [
     "build_request",
     "cookie_pairs",
     "decode_payload",
+    "fill_path",
     "is_json_type",
     "json_problem",
     "simple_value",
@@ -49,7 +50,7 @@ def build_request(
 ) -> httpx.Request:
     """The request for one call; its body is read into memory so retries can resend it."""
     styles = {(p.location, p.name): p for p in spec.parameters}
-    url = base_url.rstrip("/") + _fill_path(spec.path, path, styles)
+    url = base_url.rstrip("/") + fill_path(spec.path, path, styles)
     params = httpx.QueryParams(
         [
             pair
@@ -140,13 +141,20 @@ def json_problem(response: httpx.Response) -> str | None:
     return None
 
 
-def _fill_path(
+def fill_path(
     template: str, values: Mapping[str, Any], styles: Mapping[tuple[str, str], ParameterSpec]
 ) -> str:
+    """`template` with its placeholders filled, each value percent-encoded (a value that
+    may hold slashes keeps them as segment separators)."""
     path = template
     for name, value in values.items():
-        text = simple_value(value, styles.get(("path", name)))
-        path = path.replace("{" + name + "}", quote(text, safe=""))
+        param = styles.get(("path", name))
+        text = simple_value(value, param)
+        if param is not None and param.allow_slashes:
+            filled = "/".join(quote(segment, safe="") for segment in text.split("/"))
+        else:
+            filled = quote(text, safe="")
+        path = path.replace("{" + name + "}", filled)
     return path
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._errors import RequestValidationError
-from ._registry import OperationSpec, ProviderRegistry
+from ._registry import OperationSpec, ParameterSpec, ProviderRegistry
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
@@ -120,9 +120,27 @@ def _parameter_problems(
             (param.name if sub == "(body)" else f"{param.name}.{sub}", rule)
             for sub, rule in schema_problems(registry, param.schema, values[param.name])
         )
-        if param.location == "path" and str(values[param.name]) in {".", ".."}:
-            problems.append((param.name, "cannot be '.' or '..': it would change the URL's path"))
+        if param.location == "path":
+            problems.extend(_path_value_problems(param, str(values[param.name])))
     return problems
+
+
+def _path_value_problems(param: ParameterSpec, text: str) -> list[tuple[str, str]]:
+    """A path value that would change which URL is asked: `.`, `..`, and with
+    slashes allowed, an empty segment or a `.`/`..` one."""
+    if not param.allow_slashes:
+        if text in {".", ".."}:
+            return [(param.name, "cannot be '.' or '..': it would change the URL's path")]
+        return []
+    if any(segment in {"", ".", ".."} for segment in text.split("/")):
+        return [
+            (
+                param.name,
+                f"{text!r} has an empty, '.' or '..' segment; give a path such as "
+                "'vendor/model' (no leading, trailing or doubled slash)",
+            )
+        ]
+    return []
 
 
 def schema_problems(

@@ -15,6 +15,7 @@ from ._errors import CodegenError
 from ._extensions import event_model, merged_result, stream_block
 from ._load import iter_operations
 from ._models import ModelIndex, flat_union, names_in
+from ._security import declared_auth
 
 __all__ = ["OperationData", "Param", "collect_operations", "registry_entry"]
 
@@ -22,6 +23,8 @@ _SIMPLE_TYPES = {"string": "str", "integer": "int", "number": "float", "boolean"
 _RESERVED = {"self", "extra_body", "extra_headers"}
 #: Header parameters OpenAPI says to ignore: py302 sets them itself.
 IGNORED_HEADERS = frozenset({"content-type", "authorization"})
+#: A path parameter whose value's slashes separate path segments (a model path).
+ALLOW_SLASHES = "x-py302-allow-slashes"
 
 
 @attrs.frozen(kw_only=True)
@@ -56,6 +59,8 @@ class OperationData:
     stream_flag: str | None
     result: Mapping[str, Any] | None  # x-py302-result, the document's default merged in
     docstring: str
+    #: The headers that carry the key (`security`), or None for `Authorization: Bearer`.
+    auth: list[dict[str, str]] | None = None
 
     @property
     def kind(self) -> str:
@@ -170,6 +175,7 @@ def collect_operations(
                 stream_flag=flag,
                 result=merged_result(document.get("x-py302-result"), op.get("x-py302-result")),
                 docstring=_docstring(op, method, path, params),
+                auth=declared_auth(op, document, f"{fragment}: {op_id}", problems),
             )
         )
     if problems:
@@ -219,7 +225,10 @@ def _parameters(
             continue
         schema = raw.get("schema") or {}
         python_type = _parameter_type(schema, index)
+        # A path parameter with a default fills the path itself when left out.
         required = bool(raw.get("required")) or location == "path"
+        if location == "path" and "default" in schema:
+            required = False
         wire = raw["name"]
         constant = repr(schema["const"]) if required and "const" in schema else None
         params.append(
@@ -446,8 +455,9 @@ def binary_fields(op: Mapping[str, Any], index: ModelIndex) -> list[str]:
     return sorted(fields)
 
 
-#: How a file given for a text field is written into it (`x-py302-file`).
-FILE_ENCODINGS = ("base64", "data-uri")
+#: How a file given for a text field is written into it (`x-py302-file`): as base64, as
+#: a data URI, or (`url`) as the URL it gets once uploaded, when the caller allows that.
+FILE_ENCODINGS = ("base64", "data-uri", "url")
 
 
 def file_fields(op: Mapping[str, Any], document: Mapping[str, Any]) -> dict[str, str]:
@@ -586,7 +596,8 @@ def registry_entry(
         {
             k: v
             for k, v in param.items()
-            if k in {"name", "in", "required", "schema", "example", "style", "explode"}
+            if k
+            in {"name", "in", "required", "schema", "example", "style", "explode", ALLOW_SLASHES}
         }
         for param in raw.get("parameters", [])
         if param.get("in") in {"path", "query", "cookie"}
@@ -610,4 +621,5 @@ def registry_entry(
         "responses": responses,
         "task": op.task,
         "extensions": extensions,
+        **({"auth": op.auth} if op.auth is not None else {}),
     }

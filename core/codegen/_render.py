@@ -31,7 +31,14 @@ class RenderedFile:
     text: str
 
 
-_OUTPUT_MODULES = ("_extensions.py", "_load.py", "_models.py", "_operations.py", "_render.py")
+_OUTPUT_MODULES = (
+    "_extensions.py",
+    "_load.py",
+    "_models.py",
+    "_operations.py",
+    "_render.py",
+    "_security.py",
+)
 
 
 def fingerprint() -> str:

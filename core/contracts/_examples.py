@@ -18,13 +18,13 @@ import base64
 import json
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import attrs
 
 from py302._registry import OperationSpec, ProviderRegistry, media_type
 from py302._tasks import TaskPattern
-from py302._transport import is_json_type
+from py302._transport import fill_path, is_json_type
 from py302.payloads import dig
 
 from ._events import EVENT_STREAM
@@ -242,15 +242,25 @@ def _interaction(
         if wire
         else {a.wire: arguments[a.name] for a in spec.arguments if a.name in arguments}
     )
-    path = spec.path
     query = {}
     by_wire = {**{name: value for (_, name), value in spec.constants.items()}, **by_wire}
+    styles = {(p.location, p.name): p for p in spec.parameters}
+    path = fill_path(
+        spec.path,
+        {
+            **spec.path_defaults,
+            **{
+                p.name: by_wire[p.name]
+                for p in spec.parameters
+                if p.location == "path" and p.name in by_wire
+            },
+        },
+        styles,
+    )
     for param in spec.parameters:
         if param.name not in by_wire:
             continue
-        if param.location == "path":
-            path = path.replace("{" + param.name + "}", quote(str(by_wire[param.name]), safe=""))
-        elif param.location == "query":
+        if param.location == "query":
             value = by_wire[param.name]
             query[param.name] = ("true" if value else "false") if isinstance(value, bool) else value
     uri = API + path + ("?" + urlencode(query, doseq=True) if query else "")

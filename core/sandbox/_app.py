@@ -99,7 +99,7 @@ class SandboxApp:
         for registry, spec in entries:
             routes.append(
                 Route(
-                    spec.path,
+                    _route_path(spec),
                     self._endpoint(registry, spec),
                     methods=[spec.method],
                     name=spec.qualified_name,
@@ -125,8 +125,9 @@ class SandboxApp:
                 faulty = await _faulty_answer(fault, registry, spec)
                 if faulty is not None:
                     return faulty
-            if not any(name in request.headers for name in _AUTH_HEADERS):
-                return _error(spec, 401, "missing API key (Authorization: Bearer ...)")
+            missing = _missing_key(spec, request)
+            if missing:
+                return _error(spec, 401, missing)
             try:
                 body, prompt = await self._checked_body(registry, spec, request, path)
             except RequestValidationError as exc:
@@ -463,6 +464,27 @@ def _echoed(data: str, body: Any) -> str:
     except ValueError:
         return data
     return json.dumps(echo_model(decoded, body))
+
+
+def _route_path(spec: OperationSpec) -> str:
+    """The operation's path as a Starlette route: a parameter whose value may hold
+    slashes (`x-py302-allow-slashes`) matches several segments."""
+    path = spec.path
+    for param in spec.parameters:
+        if param.location == "path" and param.allow_slashes:
+            path = path.replace("{" + param.name + "}", "{" + param.name + ":path}")
+    return path
+
+
+def _missing_key(spec: OperationSpec, request: Request) -> str | None:
+    """Why the request is refused as unauthenticated, or None: every header the
+    spec's `security` names must be there (any usual key header when it names none)."""
+    if spec.auth is None:
+        if any(name in request.headers for name in _AUTH_HEADERS):
+            return None
+        return "missing API key (Authorization: Bearer ...)"
+    absent = [auth.header for auth in spec.auth if auth.header.lower() not in request.headers]
+    return f"missing API key header(s): {', '.join(absent)}" if absent else None
 
 
 def _shared_routes(registries: Sequence[ProviderRegistry]) -> frozenset[str]:

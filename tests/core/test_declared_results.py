@@ -200,3 +200,15 @@ def test_an_empty_inline_file_is_no_asset() -> None:
         {"audio": {"data": ""}}
     )
     assert found.assets == ()
+
+
+def test_a_field_holding_urls_or_base64_gives_each_file_once() -> None:
+    entries = declared(
+        assets=["data.outputs[]", {"data": "data.outputs[]", "default_mime_type": "image/png"}]
+    )
+    by_url = entries.normalize({"data": {"outputs": ["https://f.example/a.png"]}})
+    inline = entries.normalize({"data": {"outputs": ["iVBORw0K"]}})
+    assert [asset.url for asset in by_url.assets] == ["https://f.example/a.png"]
+    (image,) = inline.assets
+    assert image.data == base64.b64decode("iVBORw0K")
+    assert image.url is None
