@@ -12,6 +12,8 @@ such a provider needs no Python at all.
     failed         status values that mean failed               (list)
     cancelled      status values that mean cancelled            (list, optional)
     queued         status values that mean not started yet      (list, optional)
+    done_path      dotted path that, in an answer with no status, means succeeded when
+                   it holds a value (a finished answer that drops the status) (optional)
     message_path   dotted path of a failure message             (optional)
     progress_path  dotted path of progress, 0-1 or 0-100        (optional)
     result_urls    path of the result URL(s); `[]` fans out     (optional; else x-py302-result)
@@ -79,6 +81,7 @@ class DeclaredTaskPattern(TaskPattern):
     queued: frozenset[str] = frozenset()
     message_path: str | None = None
     progress_path: str | None = None
+    done_path: str | None = None
     result_urls: str | None = None
     poll_interval: float = 2.0
     poll_backoff: float = 1.3
@@ -98,6 +101,7 @@ class DeclaredTaskPattern(TaskPattern):
             queued=_values(options, "queued"),
             message_path=options.get("message_path"),
             progress_path=options.get("progress_path"),
+            done_path=options.get("done_path"),
             result_urls=options.get("result_urls"),
             poll_interval=float(options.get("poll_interval", 2.0)),
             poll_backoff=float(options.get("poll_backoff", 1.3)),
@@ -108,6 +112,9 @@ class DeclaredTaskPattern(TaskPattern):
         raw = dig(payload, self.status_path)
         progress = fraction(dig(payload, self.progress_path)) if self.progress_path else None
         if not isinstance(raw, str | int) or isinstance(raw, bool) or raw == "":
+            if self.done_path and dig(payload, self.done_path) not in (None, "", [], {}):
+                # Some APIs answer a finished task with its result alone, no status.
+                return TaskSnapshot(status=TaskStatus.SUCCEEDED, progress=1.0)
             # No status (yet): a submit answer that only carries the task id.
             return TaskSnapshot(status=TaskStatus.QUEUED, progress=progress)
         status = str(raw)

@@ -29,7 +29,7 @@ from py302 import (
 )
 from py302._convert import structure, unstructure
 from py302._declared import DeclaredTaskPattern
-from py302._tasks import TaskPattern
+from py302._tasks import TaskPattern, TaskStatus
 from py302.binding import Call, StreamCall, TaskCall, operation, streamable, streaming, task
 from py302.codegen import generate, main
 from py302.codegen._extensions import merged_result
@@ -763,6 +763,25 @@ def test_a_declared_task_lists_the_keys_it_lacks_as_the_runtime_does() -> None:
     complete = {**block, "status_path": "state", "failed": ["broken"]}
     assert _task_rule_problems(complete) == []
     assert _task_rule_problems({"pattern": "talk.jobs", "poll": "chat"}) == []  # a plugin's own
+
+
+def test_a_finished_answer_without_a_status_succeeds_by_its_done_path() -> None:
+    pattern = DeclaredTaskPattern.from_options(
+        {
+            "status_path": "status",
+            "succeeded": ["DONE"],
+            "failed": ["FAILED"],
+            "done_path": "images",
+        },
+        "art.draw",
+    )
+    assert pattern.snapshot({"request_id": "r1"}, None).status is TaskStatus.QUEUED
+    assert pattern.snapshot({"images": []}, None).status is TaskStatus.QUEUED
+    assert pattern.snapshot({"status": "IN_QUEUE"}, None).status is TaskStatus.RUNNING
+    assert pattern.snapshot({"images": [{"url": "u"}]}, None).status is TaskStatus.SUCCEEDED
+    # A status, where there is one, still decides.
+    failed = {"status": "FAILED", "images": [{"url": "u"}]}
+    assert pattern.snapshot(failed, None).status is TaskStatus.FAILED
 
 
 def test_declared_status_values_must_be_lists() -> None:
