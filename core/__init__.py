@@ -57,6 +57,13 @@ if _TYPE_CHECKING:
     from ._task_handles import AsyncTask, Task
     from ._tasks import PollParams, TaskPattern, TaskSnapshot, TaskStatus
     from ._version import __version__
+    from ._webhooks import (
+        AsyncWebhooks,
+        ConfirmedWebhook,
+        InvalidWebhookError,
+        Webhook,
+        Webhooks,
+    )
     from .hookspecs import PLUGIN_API_VERSION, hookimpl
 
 # Names are imported on first use (PEP 562): `import py302` stays cheap for code that
@@ -96,6 +103,11 @@ _EXPORTS: dict[str, str] = {
     "PluginFailure": "._plugins",
     "PluginHost": "._plugins",
     "PollParams": "._tasks",
+    "AsyncWebhooks": "._webhooks",
+    "ConfirmedWebhook": "._webhooks",
+    "InvalidWebhookError": "._webhooks",
+    "Webhook": "._webhooks",
+    "Webhooks": "._webhooks",
     "Provider": "._plugins",
     "Py302Error": "._errors",
     "RateLimitError": "._errors",
@@ -148,15 +160,18 @@ __all__ = [
     "AsyncClient",
     "AsyncStream",
     "AsyncTask",
+    "AsyncWebhooks",
     "AuthenticationError",
     "BadRequestError",
     "CassetteError",
     "Client",
     "ConfigurationError",
+    "ConfirmedWebhook",
     "ConflictError",
     "DownloadError",
     "DownloadTooLargeError",
     "InternalServerError",
+    "InvalidWebhookError",
     "Journal",
     "JournalEntry",
     "JournalError",
@@ -190,6 +205,8 @@ __all__ = [
     "UnprocessableEntityError",
     "UnsupportedOperationError",
     "Usage",
+    "Webhook",
+    "Webhooks",
     "__version__",
     "hookimpl",
 ]

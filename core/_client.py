@@ -10,6 +10,7 @@ third-party ones included.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -43,6 +44,7 @@ from ._journal import Journal
 from ._plugins import PluginHost, default_host
 from ._secret import Secret
 from ._uploads import uploads_flow
+from ._webhooks import AsyncWebhooks, Webhooks
 from .binding import STREAM, TASK, Async, Call, Namespace, Sync
 
 if TYPE_CHECKING:
@@ -262,6 +264,12 @@ class Client(SyncProviders, _BaseClient[httpx.Client, Callable[[float], None]]):
         namespace: Namespace[Sync] = self._namespace(name)
         return namespace
 
+    @functools.cached_property
+    def webhooks(self) -> Webhooks:
+        """Read the callbacks 302 posts to your webhook URL, and confirm them by
+        fetching the task with this client's key (callbacks are not signed)."""
+        return Webhooks(self._ctx, self.resume_task)
+
     def resume_task(self, operation: str, task_id: str) -> Task[Any]:
         """A handle for a task submitted earlier (`operation` as `provider.operation`)."""
         from ._task_flows import poll_flow, resumed_state
@@ -353,6 +361,12 @@ class AsyncClient(
         """The operations of any registered provider, by name (untyped access)."""
         namespace: Namespace[Async] = self._namespace(name)
         return namespace
+
+    @functools.cached_property
+    def webhooks(self) -> AsyncWebhooks:
+        """Read the callbacks 302 posts to your webhook URL, and confirm them by
+        fetching the task with this client's key (callbacks are not signed)."""
+        return AsyncWebhooks(self._ctx, self.resume_task)
 
     async def resume_task(self, operation: str, task_id: str) -> AsyncTask[Any]:
         """A handle for a task submitted earlier (`operation` as `provider.operation`)."""

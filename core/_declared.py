@@ -32,7 +32,8 @@ such a provider needs no Python at all.
     reasoning  path of the model's reasoning text, read as `text` is
     tool_calls {items: path of the calls, id, name, arguments: paths within one};
              arguments given as JSON text are decoded; an item without a name is skipped
-    usage    {input_tokens, output_tokens, total_tokens, cost: path, unit: literal}
+    usage    {input_tokens, output_tokens, total_tokens, cost: path or list of paths (the
+             first that holds a number is read), unit: literal}
     error    {path, ok: [values], message, code, request_id}: an answer whose value at
              `path` is present and not in `ok` is an error, whatever its HTTP status
 """
@@ -198,12 +199,23 @@ class ResultDeclaration:
 
     def _usage(self, payload: Any) -> Usage | None:
         found: dict[str, Any] = {}
-        for key, path in self.usage.items():
+        for key, paths in self.usage.items():
             if key == "unit":
                 continue
-            value = dig(payload, path)
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                found[key] = float(value) if key == "cost" else int(value)
+            # Several paths: the first that holds a number (a whole answer's usage, or
+            # the same figures in a streamed answer's last event).
+            for path in [paths] if isinstance(paths, str) else paths:
+                value = next(
+                    (
+                        item
+                        for item in collect(payload, str(path))
+                        if isinstance(item, int | float) and not isinstance(item, bool)
+                    ),
+                    None,
+                )
+                if value is not None:
+                    found[key] = float(value) if key == "cost" else int(value)
+                    break
         if not found:
             return None
         unit = self.usage.get("unit") if "cost" in found else None
@@ -351,6 +363,9 @@ class StreamDeclaration:
     #: Whether a stream that ends without `done` is incomplete (the default), or
     #: `done` is only a marker some streams send (a plain document's `[DONE]`).
     done_required: bool = True
+    #: `{from: path selecting the final event, fields: {answer path: event path}}`:
+    #: the whole answer assembled from a stream's last matching event.
+    whole: Mapping[str, Any] | None = None
 
     @classmethod
     def of(cls, extensions: Mapping[str, Any]) -> StreamDeclaration:
@@ -361,4 +376,5 @@ class StreamDeclaration:
         return cls(
             **{key: block.get(key) for key in ("flag", "done", "accumulator", "text_delta")},
             done_required=block.get("done_required", True) is not False,
+            whole=block.get("whole") if isinstance(block.get("whole"), Mapping) else None,
         )

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .payloads import scalar_text
+from .payloads import dig, scalar_text
 
 if TYPE_CHECKING:
     from ._declared import ResultDeclaration, StreamDeclaration
@@ -30,6 +30,7 @@ __all__ = [
     "ParameterSpec",
     "ProviderRegistry",
     "TaskSpec",
+    "WebhookSpec",
     "load_registry",
     "media_type",
     "object_properties",
@@ -80,6 +81,28 @@ class AuthHeader:
 
 
 @attrs.frozen(kw_only=True)
+class WebhookSpec:
+    """An operation's callback (OpenAPI `callbacks`): where the caller gives its URL
+    (`{$request.query.webhook}`, `{$request.body#/notifyHook}`), the schema of the
+    body posted to it, and the path of the task id in that body."""
+
+    name: str
+    expression: str
+    schema: Mapping[str, Any]
+    task_id: str | None = None
+
+    def url_in(self, query: Mapping[str, Any], body: Any) -> str | None:
+        """The callback URL a request gives, or None when it gives none."""
+        inner = self.expression[len("{$request.") : -1]
+        if inner.startswith("query."):
+            value = query.get(inner[len("query.") :])
+        else:
+            pointer = inner[len("body#") :].strip("/")
+            value = dig(body, pointer.replace("/", ".")) if pointer else body
+        return value if isinstance(value, str) and value else None
+
+
+@attrs.frozen(kw_only=True)
 class TaskSpec:
     """`x-py302-task`: the polling pattern and the operation that polls."""
 
@@ -118,6 +141,8 @@ class OperationSpec:
     request_media: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     is_poll: bool = False
     """Whether some task operation polls (or cancels) its tasks with this operation."""
+    webhook: WebhookSpec | None = None
+    """The callback the operation may post to, when it declares one."""
     auth: tuple[AuthHeader, ...] | None = None
     """The headers that carry the key, as the spec's `security` declares them; None
     when it declares none (then `Authorization: Bearer`), empty when it takes no key."""
@@ -431,6 +456,14 @@ def _operation_from_data(provider: str, op_id: str, raw: Mapping[str, Any]) -> O
         if task
         else None,
         extensions=raw.get("extensions", {}),
+        webhook=None
+        if raw.get("webhook") is None
+        else WebhookSpec(
+            name=raw["webhook"]["name"],
+            expression=raw["webhook"]["expression"],
+            schema=raw["webhook"]["schema"],
+            task_id=raw["webhook"].get("task_id"),
+        ),
         auth=None
         if raw.get("auth") is None
         else tuple(AuthHeader(header=a["header"], prefix=a.get("prefix", "")) for a in raw["auth"]),

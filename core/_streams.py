@@ -17,8 +17,9 @@ with the accumulator the spec names. The rules users of other SDKs asked for:
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import attrs
@@ -44,7 +45,7 @@ from ._errors import (
 from ._registry import OperationSpec, media_type
 from ._sse import ServerSentEvent, SSEDecoder
 from ._steps import Close, Emit, Flow, Open, Read
-from .payloads import text_at
+from .payloads import collect, dig, text_at
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -86,6 +87,55 @@ class _EventList:
 
     def body(self) -> Any:
         return self.events
+
+
+class _FinalEvent:
+    """The accumulator a spec declares (`x-py302-stream.whole`): the whole answer is
+    assembled, field by field, from the last event that `from` selects (a stream that
+    ends with one complete event, such as a finished image)."""
+
+    def __init__(self, whole: Mapping[str, Any]) -> None:
+        self.select = str(whole["from"])
+        self.fields: Mapping[str, str] = whole["fields"]
+        self.final: Any = None
+
+    def add(self, event: Any) -> None:
+        if collect([event], self.select):
+            self.final = event
+
+    def body(self) -> Any:
+        body: dict[str, Any] = {}
+        if self.final is None:
+            return body
+        for target, source in self.fields.items():
+            value = dig(self.final, source)
+            if value is not None:
+                _put(body, target, value)
+        return body
+
+
+def _put(body: dict[str, Any], path: str, value: Any) -> None:
+    """Set `value` at a dotted path, making objects (or lists, for numeric parts)."""
+    parts = path.split(".")
+    here: Any = body
+    for part, following in itertools.pairwise(parts):
+        fresh: Any = [] if following.isdigit() else {}
+        if isinstance(here, list):
+            index = int(part)
+            while len(here) <= index:
+                here.append(None)
+            here[index] = here[index] if here[index] is not None else fresh
+            here = here[index]
+        else:
+            here = here.setdefault(part, fresh)
+    last = parts[-1]
+    if isinstance(here, list):
+        index = int(last)
+        while len(here) <= index:
+            here.append(None)
+        here[index] = value
+    else:
+        here[last] = value
 
 
 @attrs.frozen
@@ -174,6 +224,8 @@ def _answered_whole(
 
 
 def _accumulator(ctx: Context, spec: OperationSpec, declared: StreamDeclaration) -> Accumulator:
+    if declared.whole is not None:
+        return _FinalEvent(declared.whole)
     if declared.accumulator is None:
         return _EventList()
     factory = ctx.provider(spec.provider).accumulators.get(declared.accumulator)

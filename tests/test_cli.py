@@ -108,9 +108,12 @@ def test_specs_report_counts_evidence_per_provider() -> None:
         assert sum(entry["evidence"].values()) == entry["operations"] > 0
     assert report["gongji"]["evidence"]["inferred"] == report["gongji"]["operations"]
     assert report["kling"]["evidence"]["doc"] >= 1
-    table = CliRunner().invoke(
+    table = CliRunner(env={"COLUMNS": "160"}).invoke(
         cli, ["specs", "report", "--inventory", str(ROOT / "specs" / "doc-inventory.tsv")]
     )
+    rows = [line for line in table.output.splitlines() if line.startswith("│")]
+    assert len(rows) == len(report)  # one row per provider, none cut off
+    assert "siliconflow" in table.output
     assert "stability" in table.output
     assert "rows covered" in table.output
 

@@ -19,7 +19,9 @@ def provider_names() -> set[str]:
 
 #: Providers named after what they serve rather than who runs it (`client.chat`,
 #: `client.memory`): their names are ordinary words that core may well use.
-DESCRIPTIVE = frozenset({"chat", "files", "hosted", "images", "llm", "memory", "responses", "unified"})
+DESCRIPTIVE = frozenset(
+    {"chat", "files", "hosted", "images", "llm", "memory", "responses", "unified"}
+)
 #: The vendors behind the providers, which core must not name either.
 VENDORS = frozenset(
     {"bfl", "black forest", "kolors", "kuaishou", "openai", "anthropic", "google", "memobase"}

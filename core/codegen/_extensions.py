@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 EVENT_STREAM = "text/event-stream"
-STREAM_KEYS = ("flag", "done", "done_required", "accumulator", "text_delta")
+STREAM_KEYS = ("flag", "done", "done_required", "accumulator", "text_delta", "whole")
 RESULT_KEYS = ("assets", "text", "reasoning", "tool_calls", "usage", "error")
 TOOL_CALL_KEYS = ("items", "id", "name", "arguments")
 USAGE_COUNTS = ("input_tokens", "output_tokens", "total_tokens", "cost")
@@ -125,6 +125,8 @@ def event_stream_problems(
             f"{where}: x-py302-stream.flag {flag!r} is not a boolean property of the request body"
         )
     problems.extend(_marker_problems(block, where))
+    if "whole" in block:
+        problems.extend(_whole_problems(block, f"{where}: x-py302-stream.whole"))
     if "text_delta" in block:
         problems.extend(
             _path_problems(block["text_delta"], f"{where}: x-py302-stream.text_delta", fan_out=True)
@@ -143,6 +145,26 @@ def _marker_problems(block: Mapping[str, Any], where: str) -> list[str]:
         not isinstance(block["done_required"], bool) or "done" not in block
     ):
         problems.append(f"{where}: x-py302-stream.done_required is a boolean beside done")
+    return problems
+
+
+def _whole_problems(block: Mapping[str, Any], where: str) -> list[str]:
+    """How `whole` (the whole answer assembled from a stream's final event) breaks its
+    rules: `from` a path that selects events, `fields` mapping answer paths to event
+    paths, and no `accumulator` beside it."""
+    whole = block["whole"]
+    if not isinstance(whole, Mapping) or set(whole) != {"from", "fields"}:
+        return [f"{where} must map `from` (a path selecting the final event) and `fields`"]
+    problems = _path_problems(whole["from"], f"{where}.from", fan_out=True)
+    fields = whole["fields"]
+    if not isinstance(fields, Mapping) or not fields:
+        problems.append(f"{where}.fields must map paths of the whole answer to event paths")
+    else:
+        for target, source in fields.items():
+            problems.extend(_path_problems(target, f"{where}.fields key"))
+            problems.extend(_path_problems(source, f"{where}.fields[{target!r}]"))
+    if "accumulator" in block:
+        problems.append(f"{where} and accumulator both fold the stream; keep one")
     return problems
 
 
@@ -261,7 +283,9 @@ def _usage_problems(usage: Any, where: str) -> list[str]:
         problems.append(f"{where} has unknown keys {unknown}; known: {', '.join(known)}")
     for key in USAGE_COUNTS:
         if key in usage:
-            problems.extend(_path_problems(usage[key], f"{where}.{key}"))
+            paths = usage[key] if isinstance(usage[key], list) and usage[key] else [usage[key]]
+            for path in paths:
+                problems.extend(_path_problems(path, f"{where}.{key}", fan_out=True))
     if "unit" in usage and (not isinstance(usage["unit"], str) or not usage["unit"]):
         problems.append(f"{where}.unit must be a literal string such as USD, got {usage['unit']!r}")
     return problems

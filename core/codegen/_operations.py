@@ -16,6 +16,7 @@ from ._extensions import event_model, merged_result, stream_block
 from ._load import iter_operations
 from ._models import ModelIndex, flat_union, names_in
 from ._security import declared_auth
+from ._webhooks import declared_webhook
 
 __all__ = ["OperationData", "Param", "collect_operations", "registry_entry"]
 
@@ -61,6 +62,8 @@ class OperationData:
     docstring: str
     #: The headers that carry the key (`security`), or None for `Authorization: Bearer`.
     auth: list[dict[str, str]] | None = None
+    #: Where a callback URL is given and what its body is (`callbacks`), if any.
+    webhook: dict[str, Any] | None = None
 
     @property
     def kind(self) -> str:
@@ -176,6 +179,7 @@ def collect_operations(
                 result=merged_result(document.get("x-py302-result"), op.get("x-py302-result")),
                 docstring=_docstring(op, method, path, params),
                 auth=declared_auth(op, document, f"{fragment}: {op_id}", problems),
+                webhook=declared_webhook(op, document, f"{fragment}: {op_id}", problems),
             )
         )
     if problems:
@@ -622,4 +626,5 @@ def registry_entry(
         "task": op.task,
         "extensions": extensions,
         **({"auth": op.auth} if op.auth is not None else {}),
+        **({"webhook": op.webhook} if op.webhook is not None else {}),
     }

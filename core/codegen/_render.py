@@ -38,6 +38,7 @@ _OUTPUT_MODULES = (
     "_operations.py",
     "_render.py",
     "_security.py",
+    "_webhooks.py",
 )
 
 

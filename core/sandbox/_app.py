@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -25,7 +26,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from py302._errors import RequestValidationError
-from py302._registry import OperationSpec, ProviderRegistry
+from py302._registry import OperationSpec, ProviderRegistry, media_type
 from py302._tasks import id_parameter
 from py302._validation import BINARY_PLACEHOLDER, coerce_text, validate_request
 from py302.contracts import (
@@ -53,6 +54,9 @@ from ._tasks import SandboxTask, TaskStore
 
 __all__ = ["SandboxApp"]
 
+#: 302 tries a webhook 3 times, waiting 2·N seconds after the Nth failure.
+WEBHOOK_ATTEMPTS = 3
+WEBHOOK_BACKOFF = 2.0
 _AUTH_HEADERS = ("authorization", "x-api-key", "x-key", "api-key", "x-goog-api-key")
 
 
@@ -81,6 +85,11 @@ class SandboxApp:
         self.bodies: list[Any] = []  # the checked body of every request, for tests
         self.file_headers: list[dict[str, str]] = []  # headers of every file download
         self.peers: set[tuple[str, int]] = set()  # client connections seen (host, port)
+        # (url, task id, HTTP status or error name) of every webhook post, for tests
+        self.webhook_deliveries: list[tuple[str, str, int | str]] = []
+        # (field, file name, content) of every multipart file received, for tests
+        self.received_files: list[tuple[str, str, bytes]] = []
+        self._deliveries: set[asyncio.Task[None]] = set()
         self._shared_routes = _shared_routes(self.registries)
         self.app = Starlette(routes=self._routes())
 
@@ -138,7 +147,11 @@ class SandboxApp:
             base = str(request.base_url).rstrip("/")
             accept = request.headers.get("accept", "")
             if spec.task is not None:
-                return self._submit(registry, spec, prompt, base, accept)
+                response, task = self._submit(registry, spec, prompt, base, accept)
+                url = spec.webhook.url_in(request.query_params, body) if spec.webhook else None
+                if url is not None:
+                    self._schedule_webhook(registry, spec, task, url, base)
+                return response
             if spec.operation_id in polled_by:
                 return self._poll(
                     registry, spec, polled_by[spec.operation_id], request, base, accept
@@ -196,8 +209,9 @@ class SandboxApp:
             for name, value in request.query_params.items()
         }
         body: Any = None
+        spec = _as_sent(spec, request)
         if spec.request_schema is not None:
-            body = await _read_body(registry, spec, request)
+            body = await _read_body(registry, spec, request, self.received_files)
         validate_request(registry, spec, path=path, query=query, body=body)
         return body, _prompt_of(body)
 
@@ -227,7 +241,8 @@ class SandboxApp:
 
     def _submit(
         self, registry: ProviderRegistry, spec: OperationSpec, prompt: str, base: str, accept: str
-    ) -> Response:
+    ) -> tuple[Response, SandboxTask]:
+        """Start a task; the submit answer, and the task."""
         assert spec.task is not None
         fault = self.faults.take(spec.qualified_name, task_level=True)
         outcome = {"task_fails": "failed", "task_never_finishes": "never"}.get(
@@ -251,7 +266,7 @@ class SandboxApp:
         )
         if self.hints and outcome != "never":
             response.headers["Retry-After"] = f"{task.seconds:.3f}"
-        return response
+        return response, task
 
     def _poll(  # noqa: PLR0917 - one call site, every argument a different thing
         self,
@@ -270,34 +285,64 @@ class SandboxApp:
         if task is None or now < task.not_found_until:
             return _error(poll, 404, "task not found")
         state = task.state(now)
-        template = media_example(registry, submit, names=("default", "accepted", "succeeded"))
-        template_id = dig(template.value, submit.task.id_path)
-        if state == "running":
-            answer = named_answer(registry, poll, "running") or final_answer(registry, poll)
-            answer = Body(
-                patch_progress(answer.value, task.progress(now)),
-                answer.source,
-                answer.status,
-                answer.media,
-            )
-        elif state == "failed":
-            answer = named_answer(registry, poll, "failed") or Body(
-                {"status": "failed"}, "sandbox", 200
-            )
-        else:
-            answer = _choose(registry, poll, accept)
-        if isinstance(template_id, str) and not isinstance(answer.value, bytes):
-            answer = Body(
-                replace_strings(answer.value, template_id, task.id),
-                answer.source,
-                answer.status,
-                answer.media,
-            )
+        answer = _task_answer(registry, poll, submit, task, state, accept, now)
         response = self._respond(poll, answer, task.prompt, base, accept, task=task)
         if self.hints and state == "running" and task.outcome != "never":
             remaining = max(0.0, task.submitted_at + task.seconds - now)
             response.headers["Retry-After"] = f"{remaining:.3f}"
         return response
+
+    def _schedule_webhook(
+        self,
+        registry: ProviderRegistry,
+        submit: OperationSpec,
+        task: SandboxTask,
+        url: str,
+        base: str,
+    ) -> None:
+        """Post the finished task to `url` once it ends, as 302 does for `webhook`."""
+        if task.outcome == "never":
+            return
+        delivery = asyncio.get_running_loop().create_task(
+            self._deliver(registry, submit, task, url, base)
+        )
+        self._deliveries.add(delivery)
+        delivery.add_done_callback(self._deliveries.discard)
+
+    async def _deliver(
+        self,
+        registry: ProviderRegistry,
+        submit: OperationSpec,
+        task: SandboxTask,
+        url: str,
+        base: str,
+    ) -> None:
+        assert submit.task is not None
+        await asyncio.sleep(task.seconds)
+        poll = registry.get(submit.task.poll)
+        answer = _task_answer(registry, poll, submit, task, task.outcome, "application/json", 0.0)
+        value = self._json_value(answer.value, task.prompt, base)
+        async with httpx.AsyncClient(timeout=10) as client:
+            for attempt in range(WEBHOOK_ATTEMPTS):
+                status: int | str
+                try:
+                    status = (await client.post(url, json=value)).status_code
+                except httpx.HTTPError as exc:
+                    status = type(exc).__name__
+                self.webhook_deliveries.append((url, task.id, status))
+                if isinstance(status, int) and 200 <= status < 300:
+                    return
+                await asyncio.sleep(WEBHOOK_BACKOFF * (attempt + 1))
+
+    def _json_value(self, value: Any, prompt: str, base: str) -> Any:
+        """An answer's JSON with its file URLs pointing at files this sandbox serves."""
+
+        def local(extension: str) -> str:
+            name = f"{next(self._names):06d}.{extension}"
+            self.files[name] = (prompt, extension)
+            return f"{base}/sandbox/files/{name}"
+
+        return rewrite_urls(value, local)
 
     def _respond(  # noqa: PLR0917 - internal, called with positional pieces of one answer
         self,
@@ -320,12 +365,7 @@ class SandboxApp:
                 media_type=answer.media,
             )
 
-        def local(extension: str) -> str:
-            name = f"{next(self._names):06d}.{extension}"
-            self.files[name] = (prompt, extension)
-            return f"{base}/sandbox/files/{name}"
-
-        return JSONResponse(rewrite_urls(answer.value, local), status_code=answer.status)
+        return JSONResponse(self._json_value(answer.value, prompt, base), status_code=answer.status)
 
     async def _file(self, request: Request) -> Response:
         self.requests.append(f"GET {request.url.path}")
@@ -466,6 +506,34 @@ def _echoed(data: str, body: Any) -> str:
     return json.dumps(echo_model(decoded, body))
 
 
+def _task_answer(  # noqa: PLR0917 - the pieces of one task's state
+    registry: ProviderRegistry,
+    poll: OperationSpec,
+    submit: OperationSpec,
+    task: SandboxTask,
+    state: str,
+    accept: str,
+    now: float,
+) -> Body:
+    """What the poll operation answers for `task` in `state` (running, succeeded or
+    failed): the spec's named example, progress and task id written in."""
+    assert submit.task is not None
+    template = media_example(registry, submit, names=("default", "accepted", "succeeded"))
+    template_id = dig(template.value, submit.task.id_path)
+    if state == "running":
+        answer = named_answer(registry, poll, "running") or final_answer(registry, poll)
+        answer = attrs.evolve(answer, value=patch_progress(answer.value, task.progress(now)))
+    elif state == "failed":
+        answer = named_answer(registry, poll, "failed") or Body(
+            {"status": "failed"}, "sandbox", 200
+        )
+    else:
+        answer = _choose(registry, poll, accept)
+    if isinstance(template_id, str) and not isinstance(answer.value, bytes):
+        answer = attrs.evolve(answer, value=replace_strings(answer.value, template_id, task.id))
+    return answer
+
+
 def _route_path(spec: OperationSpec) -> str:
     """The operation's path as a Starlette route: a parameter whose value may hold
     slashes (`x-py302-allow-slashes`) matches several segments."""
@@ -505,7 +573,14 @@ def _shared_routes(registries: Sequence[ProviderRegistry]) -> frozenset[str]:
     )
 
 
-async def _read_body(registry: ProviderRegistry, spec: OperationSpec, request: Request) -> Any:
+async def _read_body(
+    registry: ProviderRegistry,
+    spec: OperationSpec,
+    request: Request,
+    received: list[tuple[str, str, bytes]],
+) -> Any:
+    """The request's body as the operation (as sent: `_as_sent`) declares it; files
+    sent as multipart parts are kept in `received` as (field, file name, content)."""
     content_type = spec.request_content_type or ""
     if "json" in content_type:
         raw = await request.body()
@@ -523,14 +598,24 @@ async def _read_body(registry: ProviderRegistry, spec: OperationSpec, request: R
         for key in set(form.keys()):
             values = form.getlist(key)
             schema = properties.get(key, {})
-            converted = [
-                BINARY_PLACEHOLDER
-                if not isinstance(value, str)
-                else coerce_text(value, _item_schema(schema))
-                for value in values
-            ]
+            converted = []
+            for value in values:
+                if isinstance(value, str):
+                    converted.append(coerce_text(value, _item_schema(schema)))
+                else:
+                    received.append((key, value.filename or "", await value.read()))
+                    converted.append(BINARY_PLACEHOLDER)
             body[key] = converted if schema.get("type") == "array" else converted[0]
     return body
+
+
+def _as_sent(spec: OperationSpec, request: Request) -> OperationSpec:
+    """The operation as the request's media type says it was sent, of those it takes
+    (an operation taking JSON or multipart is read as the caller chose)."""
+    sent = media_type(request.headers.get("content-type", ""))
+    if sent in spec.request_media and sent != spec.request_content_type:
+        return spec.for_media(sent)
+    return spec
 
 
 def _item_schema(schema: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -29,7 +29,7 @@ from py302 import (
 )
 from py302._convert import structure, unstructure
 from py302._declared import DeclaredTaskPattern
-from py302._tasks import TaskPattern, TaskStatus
+from py302._tasks import TaskPattern
 from py302.binding import Call, StreamCall, TaskCall, operation, streamable, streaming, task
 from py302.codegen import generate, main
 from py302.codegen._extensions import merged_result
@@ -503,7 +503,9 @@ def _references(module: Path) -> tuple[set[str], set[str]]:
             defined.add(own)
         used |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id != own}
     registry = json.loads(module.with_suffix(".json").read_text(encoding="utf-8"))
-    text = json.dumps([op["responses"] for op in registry["operations"].values()])
+    text = json.dumps(
+        [[op["responses"], op.get("webhook")] for op in registry["operations"].values()]
+    )
     used |= {ref.rsplit("/", 1)[-1] for ref in re.findall(r'"\$ref": "([^"]+)"', text)}
     return defined, used
 
@@ -631,6 +633,16 @@ STREAM_RULES = {
     "event-stream example whose data is not JSON": (
         lambda d: _stream_media(d).update(example="data: hi\n"),
         "text/event-stream example: event 1 is not JSON: 'hi'",
+    ),
+    "whole without fields": (
+        lambda d: _chat(d)["x-py302-stream"].update(whole={"from": "[?done]"}),
+        "x-py302-stream.whole must map `from` (a path selecting the final event) and `fields`",
+    ),
+    "whole beside an accumulator": (
+        lambda d: _chat(d)["x-py302-stream"].update(
+            whole={"from": "[?done]", "fields": {"text": "text"}}, accumulator="talk.chat"
+        ),
+        "x-py302-stream.whole and accumulator both fold the stream; keep one",
     ),
     "event-stream example with data after the done sentinel": (
         lambda d: _stream_media(d).update(example='data: [DONE]\n\ndata: {"text": "x"}\n'),

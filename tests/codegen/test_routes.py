@@ -82,7 +82,10 @@ def test_a_path_parameter_with_a_default_may_be_left_out(routes: types.ModuleTyp
     sent: list[httpx.Request] = []
     with client_for(job_server, sent) as client:
         routes.RoutesOperations(client).draw(prompt="a fox").wait()
-    assert [request.url.path for request in sent][:2] == ["/fast/submit/draw", "/fast/task/J1/fetch"]
+    assert [request.url.path for request in sent][:2] == [
+        "/fast/submit/draw",
+        "/fast/task/J1/fetch",
+    ]
 
 
 def test_the_submit_mode_reaches_the_poll_and_the_cancel(routes: types.ModuleType) -> None:

@@ -157,7 +157,9 @@ def test_values_generated_from_the_schema_reach_the_sandbox(
     }
     extra = {}
     for wire, drawn in body.items():
-        value = PNG_2X2 if wire in binary else drawn
+        value = drawn
+        if wire in binary:  # a file, or a list of files where the field takes several
+            value = [PNG_2X2] * len(drawn) if isinstance(drawn, list) else PNG_2X2
         if wire in by_wire:
             arguments[by_wire[wire]] = value
         else:
