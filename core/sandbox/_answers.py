@@ -12,7 +12,7 @@ from py302.payloads import locate
 
 from ._images import MEDIA_TYPES
 
-__all__ = ["echo_model", "patch_progress", "put", "put_text", "replace_strings", "rewrite_urls"]
+__all__ = ["patch_progress", "put", "put_text", "replace_strings", "rewrite_urls"]
 
 
 def put(payload: Any, dotted: str, value: Any) -> Any:
@@ -46,22 +46,6 @@ def put_text(payload: Any, path: str, text: str) -> Any:
     for number, (holder, key) in enumerate(places):
         holder[key] = text if number == 0 else ""
     return result
-
-
-def echo_model(payload: Any, body: Any) -> Any:
-    """`payload` naming the model the request asked for wherever it names one (a
-    `model` string at any depth), as a real answer does."""
-    model = body.get("model") if isinstance(body, Mapping) else None
-    if not isinstance(model, str) or not model:
-        return payload
-    if isinstance(payload, Mapping):
-        return {
-            key: model if key == "model" and isinstance(value, str) else echo_model(value, body)
-            for key, value in payload.items()
-        }
-    if isinstance(payload, list):
-        return [echo_model(item, body) for item in payload]
-    return payload
 
 
 def replace_strings(payload: Any, old: str, new: str) -> Any:

@@ -10,6 +10,7 @@ Result URLs point back at the sandbox, which serves real files for them.
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import os
@@ -39,9 +40,16 @@ from py302.contracts import (
 )
 from py302.payloads import dig
 
-from ._answers import echo_model, patch_progress, put, replace_strings, rewrite_urls
+from ._answers import patch_progress, put, replace_strings, rewrite_urls
 from ._faults import STREAM_KINDS, Fault, FaultPlan
 from ._images import MEDIA_TYPES, render
+from ._shaping import (
+    asset_lists,
+    echo_request,
+    requested_format,
+    requested_size,
+    shape_assets,
+)
 from ._streams import (
     asks_for_stream,
     reply_text,
@@ -79,7 +87,8 @@ class SandboxApp:
         self.tasks = tasks
         self.faults = faults
         self.task_seconds = task_seconds
-        self.files: dict[str, tuple[str, str]] = {}  # name -> (prompt, extension)
+        # name -> (prompt, extension, the requested pixel size if any)
+        self.files: dict[str, tuple[str, str, tuple[int, int] | None]] = {}
         self._names = itertools.count(1)
         self.requests: list[str] = []  # "METHOD path" of every request, for tests
         self.bodies: list[Any] = []  # the checked body of every request, for tests
@@ -142,12 +151,12 @@ class SandboxApp:
             except RequestValidationError as exc:
                 return _error(spec, 400, "; ".join(f"{f}: {r}" for f, r in exc.problems))
             self.bodies.append(body)
-            if x_stream_declared(spec):
-                return self._reply(registry, spec, body, prompt, fault)
             base = str(request.base_url).rstrip("/")
+            if x_stream_declared(spec):
+                return self._reply(registry, spec, body, fault, base)
             accept = request.headers.get("accept", "")
             if spec.task is not None:
-                response, task = self._submit(registry, spec, prompt, base, accept)
+                response, task = self._submit(registry, spec, body, base, accept)
                 url = spec.webhook.url_in(request.query_params, body) if spec.webhook else None
                 if url is not None:
                     self._schedule_webhook(registry, spec, task, url, base)
@@ -157,11 +166,18 @@ class SandboxApp:
                     registry, spec, polled_by[spec.operation_id], request, base, accept
                 )
             answer = answer_when(spec, body, streamed=False) or final_answer(registry, spec)
+            if isinstance(answer.value, bytes) and _accepts_json(accept):
+                # The request asked for JSON first: its JSON answer, where there is one.
+                answer = (
+                    named_answer(registry, spec, "succeeded")
+                    or named_answer(registry, spec, "default")
+                    or answer
+                )
             if not isinstance(answer.value, bytes):  # the reply written where text goes
                 text = reply_text(body, prompt)
-                value = echo_model(whole_with_text(spec, answer.value, text), body)
+                value = self._shaped(spec, whole_with_text(spec, answer.value, text), body)
                 answer = attrs.evolve(answer, value=value)
-            return self._respond(spec, answer, prompt, base, accept)
+            return self._respond(spec, answer, prompt, base, accept, request=body)
 
         return endpoint
 
@@ -222,10 +238,11 @@ class SandboxApp:
         registry: ProviderRegistry,
         spec: OperationSpec,
         body: Any,
-        prompt: str,
         fault: Fault | None,
+        base: str,
     ) -> Response:
         """A streamable operation's answer: the same reply, whole or as events."""
+        prompt = _prompt_of(body)
         text = reply_text(body, prompt)
         if asks_for_stream(spec, body):
             stream_fault = fault if fault is not None and fault.kind in STREAM_KINDS else None
@@ -236,13 +253,15 @@ class SandboxApp:
             ]
             return stream_response(events, stream_fault)
         whole = answer_when(spec, body, streamed=False) or final_answer(registry, spec)
-        value = echo_model(whole_with_text(spec, whole.value, text), body)
+        value = self._shaped(spec, whole_with_text(spec, whole.value, text), body)
+        value = self._json_value(value, prompt, base, requested_size(body), requested_format(body))
         return JSONResponse(value, status_code=whole.status)
 
     def _submit(
-        self, registry: ProviderRegistry, spec: OperationSpec, prompt: str, base: str, accept: str
+        self, registry: ProviderRegistry, spec: OperationSpec, body: Any, base: str, accept: str
     ) -> tuple[Response, SandboxTask]:
         """Start a task; the submit answer, and the task."""
+        prompt = _prompt_of(body)
         assert spec.task is not None
         fault = self.faults.take(spec.qualified_name, task_level=True)
         outcome = {"task_fails": "failed", "task_never_finishes": "never"}.get(
@@ -255,6 +274,7 @@ class SandboxApp:
             outcome=outcome,
             prompt=prompt,
             hidden_for=hidden,
+            request=body,
         )
         example = media_example(registry, spec, names=("default", "accepted", "succeeded"))
         template_id = dig(example.value, spec.task.id_path)
@@ -286,7 +306,11 @@ class SandboxApp:
             return _error(poll, 404, "task not found")
         state = task.state(now)
         answer = _task_answer(registry, poll, submit, task, state, accept, now)
-        response = self._respond(poll, answer, task.prompt, base, accept, task=task)
+        if state == "succeeded" and not isinstance(answer.value, bytes):
+            answer = attrs.evolve(answer, value=self._shaped(poll, answer.value, task.request))
+        response = self._respond(
+            poll, answer, task.prompt, base, accept, task=task, request=task.request
+        )
         if self.hints and state == "running" and task.outcome != "never":
             remaining = max(0.0, task.submitted_at + task.seconds - now)
             response.headers["Retry-After"] = f"{remaining:.3f}"
@@ -321,7 +345,10 @@ class SandboxApp:
         await asyncio.sleep(task.seconds)
         poll = registry.get(submit.task.poll)
         answer = _task_answer(registry, poll, submit, task, task.outcome, "application/json", 0.0)
-        value = self._json_value(answer.value, task.prompt, base)
+        value = answer.value
+        if task.outcome == "succeeded":
+            value = self._shaped(poll, value, task.request)
+        value = self._json_value(value, task.prompt, base, requested_size(task.request))
         async with httpx.AsyncClient(timeout=10) as client:
             for attempt in range(WEBHOOK_ATTEMPTS):
                 status: int | str
@@ -334,15 +361,38 @@ class SandboxApp:
                     return
                 await asyncio.sleep(WEBHOOK_BACKOFF * (attempt + 1))
 
-    def _json_value(self, value: Any, prompt: str, base: str) -> Any:
-        """An answer's JSON with its file URLs pointing at files this sandbox serves."""
+    def _json_value(
+        self,
+        value: Any,
+        prompt: str,
+        base: str,
+        size: tuple[int, int] | None = None,
+        wanted: str | None = None,
+    ) -> Any:
+        """An answer's JSON with its file URLs pointing at files this sandbox serves
+        (drawn at the requested size, and as the requested image format, when the
+        request gave them)."""
 
         def local(extension: str) -> str:
+            if wanted and extension != "glb":
+                extension = wanted
             name = f"{next(self._names):06d}.{extension}"
-            self.files[name] = (prompt, extension)
+            self.files[name] = (prompt, extension, size)
             return f"{base}/sandbox/files/{name}"
 
         return rewrite_urls(value, local)
+
+    def _shaped(self, spec: OperationSpec, value: Any, body: Any) -> Any:
+        """An example answer fitted to the request: its model, prompt and seed, as many
+        files as it asked for, each in the form `response_format` names."""
+        size = requested_size(body) or (self.image_px, self.image_px)
+        prompt = _prompt_of(body)
+
+        def encoded_image() -> str:
+            return base64.b64encode(render(prompt, "png", size, noise=False)).decode()
+
+        lists = asset_lists(spec.result_declaration)
+        return shape_assets(echo_request(value, body), lists, body, encoded_image)
 
     def _respond(  # noqa: PLR0917 - internal, called with positional pieces of one answer
         self,
@@ -352,20 +402,26 @@ class SandboxApp:
         base: str,
         accept: str,
         task: SandboxTask | None = None,
+        *,
+        request: Any = None,
     ) -> Response:
+        size = requested_size(request)
+        wanted = requested_format(request)
         if spec.task is None and task is None and not isinstance(answer.value, bytes):
             answer = _choose(None, spec, accept, default=answer)
         if isinstance(answer.value, bytes):
             extension = next(
                 (ext for ext, media in MEDIA_TYPES.items() if media == answer.media), "png"
             )
+            if wanted and str(answer.media).startswith("image/"):
+                extension = wanted  # an image in the output format the request chose
             return Response(
-                render(prompt, extension, self.image_px),
+                render(prompt, extension, size or self.image_px),
                 status_code=answer.status,
-                media_type=answer.media,
+                media_type=MEDIA_TYPES.get(extension, answer.media),
             )
-
-        return JSONResponse(self._json_value(answer.value, prompt, base), status_code=answer.status)
+        value = self._json_value(answer.value, prompt, base, size, wanted)
+        return JSONResponse(value, status_code=answer.status)
 
     async def _file(self, request: Request) -> Response:
         self.requests.append(f"GET {request.url.path}")
@@ -382,8 +438,9 @@ class SandboxApp:
         name = request.path_params["name"]
         if name not in self.files:
             return JSONResponse({"error": {"message": "no such file"}}, status_code=404)
-        prompt, extension = self.files[name]
-        return Response(render(prompt, extension, self.image_px), media_type=MEDIA_TYPES[extension])
+        prompt, extension, size = self.files[name]
+        image = render(prompt, extension, size or self.image_px, noise=size is None)
+        return Response(image, media_type=MEDIA_TYPES[extension])
 
     async def _blob(self, request: Request) -> Response:
         """`/sandbox/blob/{mib}`: that many MiB of bytes, streamed (download benchmarks)."""
@@ -429,6 +486,12 @@ def _choose(
         return media_example(registry, spec, names=("default",))
     except ExampleError:
         return Body(b"", "sandbox", binary[0], binary[1]) if binary else Body({}, "sandbox")
+
+
+def _accepts_json(accept: str) -> bool:
+    """Whether the request's `Accept` names JSON first."""
+    first = _first_type(accept)
+    return first == "application/json" or first.endswith("+json")
 
 
 def _first_type(accept: str) -> str:
@@ -503,7 +566,7 @@ def _echoed(data: str, body: Any) -> str:
         decoded = json.loads(data)
     except ValueError:
         return data
-    return json.dumps(echo_model(decoded, body))
+    return json.dumps(echo_request(decoded, body))
 
 
 def _task_answer(  # noqa: PLR0917 - the pieces of one task's state

@@ -21,22 +21,27 @@ MEDIA_TYPES = {
 
 
 @functools.lru_cache(maxsize=256)
-def render(prompt: str, extension: str, size: int = 256) -> bytes:
-    """An image of `size` pixels square showing `prompt`, or a GLB for `glb`.
+def render(
+    prompt: str, extension: str, size: int | tuple[int, int] = 256, *, noise: bool | None = None
+) -> bytes:
+    """An image showing `prompt`, `size` pixels square (or `(width, height)`), or a GLB
+    for `glb`.
 
-    Above 256 pixels the background is noise, so the file is as large as real
-    photographs of that size (benchmarks ask for multi-megabyte answers this way).
+    With `noise` (by default: above 256 pixels square) the background is noise, so the
+    file is as large as a real photograph of that size (benchmarks ask for
+    multi-megabyte answers this way); otherwise it is one colour, quick to make.
     """
     if extension == "glb":
         return _glb()
     from PIL import Image, ImageDraw
 
-    if size > 256:
-        image = Image.frombytes("RGB", (size, size), os.urandom(size * size * 3))
+    width, height = (size, size) if isinstance(size, int) else size
+    if noise if noise is not None else isinstance(size, int) and size > 256:
+        image = Image.frombytes("RGB", (width, height), os.urandom(width * height * 3))
     else:
-        image = Image.new("RGB", (size, size), _colour(prompt))
+        image = Image.new("RGB", (width, height), _colour(prompt))
     draw = ImageDraw.Draw(image)
-    draw.rectangle((4, 4, size - 5, size - 5), outline=(255, 255, 255), width=2)
+    draw.rectangle((4, 4, width - 5, height - 5), outline=(255, 255, 255), width=2)
     text = "\n".join(textwrap.wrap(prompt or "(no prompt)", 30)[:12])
     draw.multiline_text((12, 12), f"py302 sandbox\n\n{text}", fill=(255, 255, 255))
     out = io.BytesIO()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import attrs
 
@@ -22,6 +23,7 @@ class SandboxTask:
     outcome: str  # "succeeded", "failed" or "never"
     prompt: str
     not_found_until: float = 0.0
+    request: Any = None  # the submit's body: what the finished answer is shaped by
 
     def progress(self, now: float) -> float:
         """Fraction of its run so far (0.0 to 1.0)."""
@@ -45,7 +47,14 @@ class TaskStore:
         self._lock = threading.Lock()
 
     def create(
-        self, *, operation: str, seconds: float, outcome: str, prompt: str, hidden_for: float = 0.0
+        self,
+        *,
+        operation: str,
+        seconds: float,
+        outcome: str,
+        prompt: str,
+        hidden_for: float = 0.0,
+        request: Any = None,
     ) -> SandboxTask:
         """Start a task now; `hidden_for` seconds of 404s before polls find it."""
         now = self.clock()
@@ -57,6 +66,7 @@ class TaskStore:
             outcome=outcome,
             prompt=prompt,
             not_found_until=now + hidden_for,
+            request=request,
         )
         with self._lock:
             self._tasks[task.id] = task
