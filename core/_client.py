@@ -13,7 +13,7 @@ import contextlib
 import functools
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -270,13 +270,17 @@ class Client(SyncProviders, _BaseClient[httpx.Client, Callable[[float], None]]):
         fetching the task with this client's key (callbacks are not signed)."""
         return Webhooks(self._ctx, self.resume_task)
 
-    def resume_task(self, operation: str, task_id: str) -> Task[Any]:
-        """A handle for a task submitted earlier (`operation` as `provider.operation`)."""
+    def resume_task(
+        self, operation: str, task_id: str, *, path: Mapping[str, Any] | None = None
+    ) -> Task[Any]:
+        """A handle for a task submitted earlier (`operation` as `provider.operation`);
+        `path` gives the submit URL's path values where its poll URL needs them (the
+        journal keeps them: `JournalEntry.submit_path`)."""
         from ._task_flows import poll_flow, resumed_state
         from ._task_handles import Task
 
         self._check_open()
-        state = resumed_state(self._ctx, operation, task_id)
+        state = resumed_state(self._ctx, operation, task_id, path)
         self._driver.run(poll_flow(self._ctx, state))
         return Task(state, self._ctx, self._driver)
 
@@ -368,13 +372,16 @@ class AsyncClient(
         fetching the task with this client's key (callbacks are not signed)."""
         return AsyncWebhooks(self._ctx, self.resume_task)
 
-    async def resume_task(self, operation: str, task_id: str) -> AsyncTask[Any]:
-        """A handle for a task submitted earlier (`operation` as `provider.operation`)."""
+    async def resume_task(
+        self, operation: str, task_id: str, *, path: Mapping[str, Any] | None = None
+    ) -> AsyncTask[Any]:
+        """A handle for a task submitted earlier (`operation` as `provider.operation`);
+        `path` as for `Client.resume_task`."""
         from ._task_flows import poll_flow, resumed_state
         from ._task_handles import AsyncTask
 
         self._check_open()
-        state = resumed_state(self._ctx, operation, task_id)
+        state = resumed_state(self._ctx, operation, task_id, path)
         await self._driver.run(poll_flow(self._ctx, state))
         return AsyncTask(state, self._ctx, self._driver)
 

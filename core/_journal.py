@@ -26,7 +26,7 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,7 +65,12 @@ CREATE TABLE IF NOT EXISTS tasks (
 CREATE INDEX IF NOT EXISTS tasks_by_task_id ON tasks (task_id);
 """
 # Columns added after the first release, with their declarations, for older files.
-_ADDED_COLUMNS = {"collected_at": "REAL", "claimed_by": "TEXT", "claimed_until": "REAL"}
+_ADDED_COLUMNS = {
+    "collected_at": "REAL",
+    "claimed_by": "TEXT",
+    "claimed_until": "REAL",
+    "submit_path": "TEXT",  # JSON: the submit URL's path values, which the poll URL reuses
+}
 
 
 def default_journal_path() -> Path:
@@ -106,6 +111,8 @@ class JournalEntry:
     saved_paths: tuple[str, ...]
     out_dir: str | None
     collected_at: float | None = None
+    submit_path: Mapping[str, Any] = attrs.field(factory=dict)
+    """The submit URL's path values (a mode, a model): a resumed task polls with them."""
 
     @property
     def unfinished(self) -> bool:
@@ -174,12 +181,27 @@ class Journal:
             (operation, base_url, now, now, out_dir),
         )
 
-    def submitted(self, entry: int, task_id: str, state: str, provider_status: str | None) -> None:
-        """The provider accepted the task: its id is now known."""
+    def submitted(
+        self,
+        entry: int,
+        task_id: str,
+        state: str,
+        provider_status: str | None,
+        submit_path: Mapping[str, Any] | None = None,
+    ) -> None:
+        """The provider accepted the task: its id is now known (and the path values its
+        poll URL needs, when the submit URL had any)."""
         self._write(
-            "UPDATE tasks SET task_id = ?, state = ?, provider_status = ?, updated_at = ?"
-            " WHERE entry = ?",
-            (task_id, state, provider_status, time.time(), entry),
+            "UPDATE tasks SET task_id = ?, state = ?, provider_status = ?, updated_at = ?,"
+            " submit_path = COALESCE(?, submit_path) WHERE entry = ?",
+            (
+                task_id,
+                state,
+                provider_status,
+                time.time(),
+                json.dumps(dict(submit_path)) if submit_path else None,
+                entry,
+            ),
         )
 
     def refused(self, entry: int, state: str, message: str) -> None:
@@ -292,6 +314,7 @@ def _entry(row: sqlite3.Row) -> JournalEntry:
         saved_paths=tuple(json.loads(row["saved_paths"])),
         out_dir=row["out_dir"],
         collected_at=row["collected_at"],
+        submit_path=json.loads(row["submit_path"]) if row["submit_path"] else {},
     )
 
 

@@ -126,7 +126,7 @@ class JournalObserver:
             token = row.entry
         task.journal_entry = token
         self.journal.submitted(
-            token, task.id, task.snapshot.status.value, task.snapshot.provider_status
+            token, task.id, task.snapshot.status.value, task.snapshot.provider_status, task.path
         )
 
     def changed(self, task: TaskState, state: str) -> None:

@@ -7,7 +7,7 @@ write anything themselves.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
@@ -105,8 +105,11 @@ def submit_flow(ctx: Context, prepared: Prepared, result_model: Any) -> Flow[Tas
     return state
 
 
-def resumed_state(ctx: Context, operation: str, task_id: str) -> TaskState:
-    """The state of a task submitted earlier by `operation` (`provider.operation`)."""
+def resumed_state(
+    ctx: Context, operation: str, task_id: str, path: Mapping[str, Any] | None = None
+) -> TaskState:
+    """The state of a task submitted earlier by `operation` (`provider.operation`);
+    `path`: the submit URL's path values, which its poll URL reuses (a mode)."""
     provider, _, op_id = operation.partition(".")
     if not op_id:
         raise ConfigurationError(f"name the operation as provider.operation, got {operation!r}")
@@ -116,7 +119,12 @@ def resumed_state(ctx: Context, operation: str, task_id: str) -> TaskState:
     except KeyError as exc:
         raise ConfigurationError(str(exc.args[0])) from None
     state = TaskState(
-        id=task_id, spec=spec, registry=registry, pattern=pattern_for(ctx, spec), result_model=Any
+        id=task_id,
+        spec=spec,
+        registry=registry,
+        pattern=pattern_for(ctx, spec),
+        result_model=Any,
+        path=dict(path or {}),
     )
     for observer in ctx.observers:
         tell("the resumption", f"task {task_id}", partial(observer.following, None, state))

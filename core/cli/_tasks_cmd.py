@@ -128,7 +128,7 @@ def _resume_one(
                     folder
                 )
             else:
-                task = client.resume_task(entry.operation, entry.task_id)
+                task = client.resume_task(entry.operation, entry.task_id, path=entry.submit_path)
                 result = follow(task, timeout=timeout, quiet=quiet)
                 saved = result.save(folder) if result.assets else []
             journal.saved(entry.entry, saved)
@@ -149,7 +149,7 @@ def cancel(task_id: str) -> None:
     entry = _find(task_id)
     journal = Journal()
     with cli_client(base_url=entry.base_url, journal=journal) as client:
-        task = client.resume_task(entry.operation, entry.task_id or "")
+        task = client.resume_task(entry.operation, entry.task_id or "", path=entry.submit_path)
         task.cancel()
         note(f"{entry.task_id}: {task.status.value}")
 

@@ -6,12 +6,14 @@ and the request's model, prompt and seed where the answer names them."""
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 from PIL import Image
 
 from py302 import Client
 from py302.sandbox import Sandbox
+from py302.sandbox._images import VIDEO_PLACEHOLDER, render
 
 
 def pixels(data: bytes) -> tuple[str, tuple[int, int]]:
@@ -80,3 +82,25 @@ def test_the_request_s_model_prompt_and_seed_are_echoed(client: Client, sandbox:
     assert isinstance(unseeded.raw["seed"], int)
     assert unseeded.raw["seed"] != 77
     assert sandbox.state.bodies[0]["seed"] == 4242
+
+
+@pytest.mark.parametrize(
+    ("extension", "check"),
+    [
+        ("svg", lambda data: data.startswith(b"<svg") and b"a fox" in data),
+        ("gif", lambda data: pixels(data) == ("GIF", (64, 48))),
+        ("glb", lambda data: data[:4] == b"glTF"),
+        ("mp4", lambda data: data[4:8] == b"ftyp" and VIDEO_PLACEHOLDER in data),
+    ],
+)
+def test_result_files_of_every_kind_are_real_files(extension: str, check: Any) -> None:
+    data = render("a fox", extension, (64, 48))
+    assert check(data)
+    if extension == "mp4":  # every box's length adds up to the file: a parseable container
+        offset, kinds = 0, []
+        while offset < len(data):
+            length = int.from_bytes(data[offset : offset + 4], "big")
+            kinds.append(data[offset + 4 : offset + 8])
+            offset += length
+        assert offset == len(data)
+        assert kinds == [b"ftyp", b"moov", b"free"]

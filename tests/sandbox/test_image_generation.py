@@ -19,6 +19,7 @@ from py302 import (
     Client,
     ConfigurationError,
     InvalidWebhookError,
+    Journal,
     NotFoundError,
     PluginHost,
     RequestValidationError,
@@ -219,3 +220,30 @@ def test_gpt_image_streams_partial_images_then_the_final_one(
     assert result.assets[0].data == whole.assets[0].data
     assert result.usage == whole.usage
     assert result.usage is not None
+
+
+def test_a_journaled_relax_task_is_resumed_on_its_relax_urls(
+    sandbox: Sandbox, clock: ManualClock, host: PluginHost, tmp_path: Path
+) -> None:
+    journal = Journal(tmp_path / "tasks.sqlite3")
+    with Client(
+        api_key="sandbox",
+        base_url=sandbox.base_url,
+        plugins=host,
+        sleep=clock.sleep,
+        journal=journal,
+    ) as client:
+        submitted = client.midjourney.imagine(prompt="a kite", mode="mj-relax")
+    (entry,) = journal.entries()
+    assert entry.submit_path == {"mode": "mj-relax"}
+    sandbox.state.requests.clear()
+    with Client(
+        api_key="sandbox", base_url=sandbox.base_url, plugins=host, sleep=clock.sleep
+    ) as later:  # another process, days later: only the journal remembers the mode
+        resumed = later.resume_task(entry.operation, str(entry.task_id), path=entry.submit_path)
+        assert resumed.id == submitted.id
+        assert resumed.wait().assets
+    assert sandbox.state.requests
+    assert all(
+        line.startswith("GET /mj-relax/task/") for line in sandbox.state.requests if "task" in line
+    )
