@@ -186,7 +186,14 @@ class ResultDeclaration:
             elif isinstance(entry, Mapping) and "images_in_text" in entry:
                 assets.extend(_images_in_text(payload, str(entry["images_in_text"])))
             elif isinstance(entry, Mapping):
-                assets.extend(_paired(payload, str(entry["url"]), entry.get("mime_type")))
+                found = _paired(payload, str(entry["url"]), entry.get("mime_type"))
+                default = entry.get("default_mime_type")
+                assets.extend(
+                    attrs.evolve(asset, mime_type=default)
+                    if default and not asset.mime_type
+                    else asset
+                    for asset in found
+                )
             else:
                 assets.extend(Asset(url=url) for url in _urls(payload, str(entry)))
         return Normalized(

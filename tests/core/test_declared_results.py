@@ -212,3 +212,23 @@ def test_a_field_holding_urls_or_base64_gives_each_file_once() -> None:
     (image,) = inline.assets
     assert image.data == base64.b64decode("iVBORw0K")
     assert image.url is None
+
+
+def test_a_url_entry_gives_its_default_media_type_where_the_answer_names_none() -> None:
+    found = declared(
+        assets=[
+            {
+                "url": "images[].url",
+                "mime_type": "images[].type",
+                "default_mime_type": "image/svg+xml",
+            }
+        ]
+    ).normalize(
+        {
+            "images": [
+                {"url": "https://f.example/a"},
+                {"url": "https://f.example/b", "type": "image/png"},
+            ]
+        }
+    )
+    assert [asset.mime_type for asset in found.assets] == ["image/svg+xml", "image/png"]
