@@ -60,7 +60,8 @@ CREATE TABLE IF NOT EXISTS tasks (
     out_dir TEXT,
     collected_at REAL,
     claimed_by TEXT,
-    claimed_until REAL
+    claimed_until REAL,
+    submit_path TEXT
 );
 CREATE INDEX IF NOT EXISTS tasks_by_task_id ON tasks (task_id);
 """
@@ -195,7 +196,7 @@ class Journal:
             "UPDATE tasks SET task_id = ?, state = ?, provider_status = ?, updated_at = ?,"
             " submit_path = COALESCE(?, submit_path) WHERE entry = ?",
             (
-                task_id,
+                task_id or None,  # "" is a task that answered finished, with no id to poll
                 state,
                 provider_status,
                 time.time(),
@@ -322,7 +323,12 @@ def _add_missing_columns(connection: sqlite3.Connection) -> None:
     have = {row[1] for row in connection.execute("PRAGMA table_info(tasks)")}
     for name, kind in _ADDED_COLUMNS.items():
         if name not in have:
-            connection.execute(f"ALTER TABLE tasks ADD COLUMN {name} {kind}")
+            try:
+                connection.execute(f"ALTER TABLE tasks ADD COLUMN {name} {kind}")
+            except sqlite3.OperationalError as exc:
+                # Another process opening the same journal added it first.
+                if "duplicate column" not in str(exc):
+                    raise
 
 
 def _reason(error: BaseException) -> str:

@@ -12,6 +12,7 @@ from functools import partial
 from typing import Any
 
 import attrs
+import httpx
 
 from ._calls import Prepared, build_result, interpret, normalize, prepare_poll, request_flow
 from ._constants import DEFAULT_TASK_TIMEOUT
@@ -83,7 +84,9 @@ def submit_flow(ctx: Context, prepared: Prepared, result_model: Any) -> Flow[Tas
         try:
             task_id = pattern.task_id(payload, spec.task)
         except (LookupError, TypeError, ValueError) as exc:
-            raise ResponseShapeError(spec.qualified_name, [str(exc)], payload) from exc
+            if not _finished_at_once(pattern, payload, response):
+                raise ResponseShapeError(spec.qualified_name, [str(exc)], payload) from exc
+            task_id = ""  # answered finished, with no id: there is nothing to poll
         state = TaskState(
             id=task_id,
             spec=spec,
@@ -103,6 +106,15 @@ def submit_flow(ctx: Context, prepared: Prepared, result_model: Any) -> Flow[Tas
         tell(f"task {task_id}", spec.qualified_name, partial(observer.following, token, state))
     _changed(ctx, state)
     return state
+
+
+def _finished_at_once(pattern: TaskPattern, payload: Any, response: httpx.Response) -> bool:
+    """Whether a submit answer without a task id already reports success (a route that
+    answers at once when the job is quick, and with a task id when it is not)."""
+    try:
+        return pattern.snapshot(payload, response).status is TaskStatus.SUCCEEDED
+    except (KeyError, TypeError, ValueError):
+        return False
 
 
 def resumed_state(

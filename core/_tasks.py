@@ -22,7 +22,14 @@ from .payloads import dig
 if TYPE_CHECKING:
     from ._results import Normalized
 
-__all__ = ["PollParams", "TaskPattern", "TaskSnapshot", "TaskStatus", "id_parameter"]
+__all__ = [
+    "PollParams",
+    "TaskPattern",
+    "TaskSnapshot",
+    "TaskStatus",
+    "id_in_body",
+    "id_parameter",
+]
 
 
 class TaskStatus(str, enum.Enum):
@@ -94,7 +101,11 @@ class TaskPattern:
         return str(value)
 
     def poll_params(self, task_id: str, poll: OperationSpec, task: TaskSpec) -> PollParams:
-        """The values of the poll request for `task_id`."""
+        """The values of the poll request for `task_id`: in the path or query parameter
+        that takes it, or in the body field `id_param` names (a poll that is a POST of
+        `{task_id}`)."""
+        if id_in_body(poll, task.id_param):
+            return PollParams(body={str(task.id_param): task_id})
         param = id_parameter(poll, task.id_param)
         if param.location == "path":
             return PollParams(path={param.name: task_id})
@@ -121,6 +132,14 @@ class TaskPattern:
     def poll_delay(self, attempt: int, snapshot: TaskSnapshot) -> float:
         """Seconds to wait before poll number `attempt + 1` (0 = the first poll)."""
         return min(MAX_POLL_INTERVAL, DEFAULT_POLL_INTERVAL * 1.5 ** max(0, attempt - 2))
+
+
+def id_in_body(poll: OperationSpec, name: str | None) -> bool:
+    """Whether the poll takes the task id as the body field `name` (no path or query
+    parameter has that name, and the poll sends a body)."""
+    if name is None or poll.request_schema is None:
+        return False
+    return not any(p.name == name for p in poll.parameters if p.location in {"path", "query"})
 
 
 def id_parameter(spec: OperationSpec, name: str | None) -> Any:

@@ -36,11 +36,14 @@ def _configured_key() -> str | None:
 
 
 @contextmanager
-def cli_client(*, base_url: str | None = None, journal: Journal | None = None) -> Iterator[Client]:
+def cli_client(
+    *, base_url: str | None = None, journal: Journal | None = None, upload_files: bool = False
+) -> Iterator[Client]:
     """A client for a command: the real API with a key, else the built-in sandbox.
 
     `base_url` (a journal row's, say) or AI302_BASE_URL wins; a local base URL needs
     no key. Without key or base URL, a sandbox is started for the command's duration.
+    `upload_files`: see `Client(upload_files=...)`.
     """
     key = _configured_key()
     configured = os.environ.get(BASE_URL_ENV_VAR)
@@ -58,11 +61,13 @@ def cli_client(*, base_url: str | None = None, journal: Journal | None = None) -
                 f"{BASE_URL_ENV_VAR}; if that sandbox still runs, set {BASE_URL_ENV_VAR}={url}. "
                 "Tasks of the temporary sandbox `py302 run` starts without a key end with it"
             )
-        with Client(api_key=key or LOCAL_KEY, base_url=url, journal=journal) as client:
+        with Client(
+            api_key=key or LOCAL_KEY, base_url=url, journal=journal, upload_files=upload_files
+        ) as client:
             yield client
         return
     if key is not None:
-        with Client(api_key=key, journal=journal) as client:
+        with Client(api_key=key, journal=journal, upload_files=upload_files) as client:
             yield client
         return
     try:
@@ -74,5 +79,10 @@ def cli_client(*, base_url: str | None = None, journal: Journal | None = None) -
         ) from exc
     with Sandbox() as sandbox:
         note(f"No API key set (AI302_API_KEY): using the built-in sandbox at {sandbox.base_url}.")
-        with Client(api_key=LOCAL_KEY, base_url=sandbox.base_url, journal=journal) as client:
+        with Client(
+            api_key=LOCAL_KEY,
+            base_url=sandbox.base_url,
+            journal=journal,
+            upload_files=upload_files,
+        ) as client:
             yield client

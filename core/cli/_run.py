@@ -74,6 +74,16 @@ def _command(registry: ProviderRegistry, spec: OperationSpec) -> click.Command:
             help="Replace files of the same name in --out (by default a free name is taken).",
         ),
     ]
+    file_fields = spec.extensions.get("x-py302-file-fields") or {}
+    if "url" in file_fields.values():
+        common.append(
+            click.Option(
+                ["--upload-files"],
+                is_flag=True,
+                help="Upload local files given for fields that take only a URL to 302's file "
+                "host first (the files get public URLs; each upload is billed).",
+            )
+        )
     if "x-py302-stream" in spec.extensions:
         common.append(
             click.Option(
@@ -91,6 +101,7 @@ def _command(registry: ProviderRegistry, spec: OperationSpec) -> click.Command:
         as_json: bool,
         overwrite: bool,
         stream: bool = False,
+        upload_files: bool = False,
         **fields: Any,
     ) -> None:
         arguments = {name: value for name, value in fields.items() if value is not None}
@@ -103,6 +114,7 @@ def _command(registry: ProviderRegistry, spec: OperationSpec) -> click.Command:
             as_json=as_json,
             stream=stream,
             overwrite=overwrite,
+            upload_files=upload_files,
         )
 
     return click.Command(
@@ -124,10 +136,11 @@ def _run(
     as_json: bool,
     stream: bool = False,
     overwrite: bool = False,
+    upload_files: bool = False,
 ) -> None:
     check_out(out)  # before paying: a folder that cannot be written loses the result
     started = time.time()
-    with cli_client() as client:
+    with cli_client(upload_files=upload_files) as client:
         operation = getattr(client.provider(spec.provider), spec.operation_id)
         outcome: Any = None
         try:

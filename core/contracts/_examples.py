@@ -144,19 +144,20 @@ def example_cassette(
         poll = registry.get(spec.task.poll)
         params = TaskPattern().poll_params(str(task_id), poll, spec.task)
         poll_args = {**params.path, **params.query}
+
+        def poll_request() -> dict[str, Any]:
+            asked = _interaction(registry, poll, poll_args, wire=True)
+            if params.body is not None:  # a poll that names the task in its JSON body
+                asked["request"]["body"] = json.dumps(dict(params.body), ensure_ascii=False)
+                asked["request"]["headers"] = {"Content-Type": ["application/json"]}
+            return asked
+
         running = named_answer(registry, poll, "running")
         if running is not None:
-            interactions.append(
-                {
-                    **_interaction(registry, poll, poll_args, wire=True),
-                    "response": _response(running),
-                }
-            )
+            interactions.append({**poll_request(), "response": _response(running)})
             sources["poll answer (running)"] = running.source
         finished = final_answer(registry, poll)
-        interactions.append(
-            {**_interaction(registry, poll, poll_args, wire=True), "response": _response(finished)}
-        )
+        interactions.append({**poll_request(), "response": _response(finished)})
         sources["poll answer (succeeded)"] = finished.source
     return {
         "provenance": {

@@ -28,7 +28,7 @@ from starlette.types import Receive, Scope, Send
 
 from py302._errors import RequestValidationError
 from py302._registry import OperationSpec, ProviderRegistry, media_type
-from py302._tasks import id_parameter
+from py302._tasks import id_in_body, id_parameter
 from py302._validation import BINARY_PLACEHOLDER, coerce_text, validate_request
 from py302.contracts import (
     Body,
@@ -163,7 +163,7 @@ class SandboxApp:
                 return response
             if spec.operation_id in polled_by:
                 return self._poll(
-                    registry, spec, polled_by[spec.operation_id], request, base, accept
+                    registry, spec, polled_by[spec.operation_id], request, base, accept, body=body
                 )
             answer = answer_when(spec, body, streamed=False) or final_answer(registry, spec)
             if isinstance(answer.value, bytes) and _accepts_json(accept):
@@ -296,11 +296,17 @@ class SandboxApp:
         request: Request,
         base: str,
         accept: str,
+        *,
+        body: Any = None,
     ) -> Response:
         assert submit.task is not None
-        param = id_parameter(poll, submit.task.id_param)
-        values = request.path_params if param.location == "path" else request.query_params
-        task = self.tasks.get(str(values.get(param.name, "")))
+        if id_in_body(poll, submit.task.id_param):
+            asked = dig(body, str(submit.task.id_param))
+        else:
+            param = id_parameter(poll, submit.task.id_param)
+            values = request.path_params if param.location == "path" else request.query_params
+            asked = values.get(param.name, "")
+        task = self.tasks.get(str(asked))
         now = self.tasks.clock()
         if task is None or now < task.not_found_until:
             return _error(poll, 404, "task not found")

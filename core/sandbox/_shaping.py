@@ -131,7 +131,7 @@ def shape_assets(
     payload: Any, lists: list[str], body: Any, encoded_image: Callable[[], str]
 ) -> Any:
     """`payload` with each list of files as long as the request's count, and each
-    OpenAI-style item (`url` / `b64_json`) in the one form `response_format` asks for
+    item that holds its image as `url` or `b64_json` in the one form `response_format` asks for
     (`encoded_image` gives base64 for a new inline image)."""
     count = requested_count(body)
     base64_wanted = wants_base64(body)

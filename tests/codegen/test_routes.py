@@ -25,6 +25,7 @@ from py302 import (
     PluginHost,
     Provider,
     RequestValidationError,
+    TaskStatus,
     hookimpl,
 )
 from py302.codegen import generate
@@ -246,3 +247,40 @@ def test_files_for_url_fields_are_uploaded_when_allowed(
     assert body["image_urls"] == [first, "https://already.example/dog.png"]
     assert body["style_image"] == second
     assert "upload.py302.invalid" not in paint.content.decode()
+
+
+def translator(request: httpx.Request) -> httpx.Response:
+    """Quick jobs answer finished with no id; slow ones an id, polled by a POST whose
+    body names it (running once, then done)."""
+    body = json.loads(request.content)
+    if request.url.path == "/translate":
+        if body["prompt"] == "quick":
+            return httpx.Response(200, json={"image": "https://files.example/quick.png"})
+        return httpx.Response(200, json={"id": "T9", "status": -1})
+    polls = getattr(translator, "polls", 0) + 1
+    translator.polls = polls  # type: ignore[attr-defined]
+    if polls == 1:
+        return httpx.Response(200, json={"id": body["task_id"], "status": -1})
+    return httpx.Response(
+        200, json={"id": body["task_id"], "status": 1, "image": "https://files.example/t9.png"}
+    )
+
+
+def test_a_poll_that_takes_the_task_id_in_its_body(routes: types.ModuleType) -> None:
+    sent: list[httpx.Request] = []
+    with client_for(translator, sent) as client:
+        result = routes.RoutesOperations(client).translate(prompt="slow").wait()
+    assert result.asset.url == "https://files.example/t9.png"
+    polls = [request for request in sent if request.url.path == "/translate/query"]
+    assert [json.loads(request.content) for request in polls] == [{"task_id": "T9"}] * 2
+
+
+def test_a_submit_that_answers_finished_without_an_id_is_done_at_once(
+    routes: types.ModuleType,
+) -> None:
+    sent: list[httpx.Request] = []
+    with client_for(translator, sent) as client:
+        task = routes.RoutesOperations(client).translate(prompt="quick")
+        assert task.status is TaskStatus.SUCCEEDED
+        assert task.wait().asset.url == "https://files.example/quick.png"
+    assert [request.url.path for request in sent] == ["/translate"], "nothing to poll"

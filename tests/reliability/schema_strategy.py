@@ -52,14 +52,18 @@ def values_for(  # noqa: PLR0912 - one branch per schema keyword
         return st.floats(min_value=low, max_value=high, allow_nan=False, allow_infinity=False)
     if kind == "string":
         return st.text(
-            min_size=schema.get("minLength", 0), max_size=min(schema.get("maxLength", 20), 20)
+            min_size=schema.get("minLength", 0),
+            max_size=max(min(schema.get("maxLength", 20), 20), schema.get("minLength", 0)),
         )
     if kind == "array":
         items = (
             values_for(registry, schema.get("items", {}), depth + 1) if depth < 4 else st.just("x")
         )
         return st.lists(
-            items, min_size=schema.get("minItems", 0), max_size=min(schema.get("maxItems", 3), 3)
+            items,
+            min_size=schema.get("minItems", 0),
+            # Short lists, but never shorter than the schema's own minimum.
+            max_size=max(min(schema.get("maxItems", 3), 3), schema.get("minItems", 0)),
         )
     if kind == "object" or "properties" in schema:
         properties = schema.get("properties", {})

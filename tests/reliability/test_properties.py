@@ -129,7 +129,13 @@ def body_strategy(registry: ProviderRegistry, spec: OperationSpec) -> st.SearchS
 
 @pytest.mark.parametrize(
     ("provider", "op_id"),
-    [op for op in OPERATIONS if REGISTRIES[op[0]].get(op[1]).request_schema],
+    # Polls that take the task id in their body are left out: a made-up id names no task
+    # (they are driven with real tasks in tests/sandbox/test_sandbox.py).
+    [
+        op
+        for op in OPERATIONS
+        if REGISTRIES[op[0]].get(op[1]).request_schema and not REGISTRIES[op[0]].get(op[1]).is_poll
+    ],
     ids=lambda v: v,
 )
 @settings(

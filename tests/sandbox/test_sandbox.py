@@ -54,7 +54,7 @@ def test_every_operation_answers(provider: str, op_id: str, client: Client, tmp_
     submit = poll_target(provider, op_id)
     if submit is not None:  # a poll: give it a real task of the sandbox to report on
         task = getattr(namespace, submit)(**arguments_for(provider, submit))
-        result = getattr(namespace, op_id)(**{_id_argument(provider, op_id): task.id})
+        result = getattr(namespace, op_id)(**{_id_argument(provider, submit, op_id): task.id})
     else:
         outcome = getattr(namespace, op_id)(**arguments_for(provider, op_id))
         if isinstance(outcome, Stream):  # an operation that always streams
@@ -67,10 +67,17 @@ def test_every_operation_answers(provider: str, op_id: str, client: Client, tmp_
         assert path.stat().st_size > 0
 
 
-def _id_argument(provider: str, op_id: str) -> str:
+def _id_argument(provider: str, submit: str, op_id: str) -> str:
+    """The keyword of the poll that takes the task id: the one the task names (a body
+    field, for a poll that is a POST of `{task_id}`), else its required parameter."""
     registry = next(r for r in project_registries() if r.provider == provider)
     spec = registry.get(op_id)
-    return next(a.name for a in spec.arguments if a.required and a.location in {"path", "query"})
+    named = registry.get(submit).task.id_param  # type: ignore[union-attr]
+    return next(
+        a.name
+        for a in spec.arguments
+        if (a.wire == named) or (named is None and a.required and a.location in {"path", "query"})
+    )
 
 
 def test_task_goes_through_its_lifecycle_and_saves_a_real_image(
