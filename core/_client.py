@@ -44,11 +44,11 @@ from ._journal import Journal
 from ._plugins import PluginHost, default_host
 from ._secret import Secret
 from ._uploads import uploads_flow
-from ._webhooks import AsyncWebhooks, Webhooks
 from .binding import STREAM, TASK, Async, Call, Namespace, Sync
 
 if TYPE_CHECKING:
     from ._task_handles import AsyncTask, Task
+    from ._webhooks import AsyncWebhooks, Webhooks
 
 # Tasks, streams and the journal are imported where they are first used: a program
 # that makes plain calls does not pay for them when it imports the client.
@@ -268,6 +268,8 @@ class Client(SyncProviders, _BaseClient[httpx.Client, Callable[[float], None]]):
     def webhooks(self) -> Webhooks:
         """Read the callbacks 302 posts to your webhook URL, and confirm them by
         fetching the task with this client's key (callbacks are not signed)."""
+        from ._webhooks import Webhooks  # only webhook receivers pay for importing it
+
         return Webhooks(self._ctx, self.resume_task)
 
     def resume_task(
@@ -370,6 +372,8 @@ class AsyncClient(
     def webhooks(self) -> AsyncWebhooks:
         """Read the callbacks 302 posts to your webhook URL, and confirm them by
         fetching the task with this client's key (callbacks are not signed)."""
+        from ._webhooks import AsyncWebhooks  # only webhook receivers pay for importing it
+
         return AsyncWebhooks(self._ctx, self.resume_task)
 
     async def resume_task(
