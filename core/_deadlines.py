@@ -15,31 +15,16 @@ trickled-headers test says so.
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import ssl
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpcore
 import httpx
 
+from ._deadline_scope import DEADLINE, until
+
 __all__ = ["until", "with_deadlines"]
-
-_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
-    "py302_deadline", default=None
-)
-
-
-@contextlib.contextmanager
-def until(deadline: float) -> Iterator[None]:
-    """Socket operations in this block end by `deadline` (a `time.monotonic()` value)."""
-    token = _DEADLINE.set(deadline)
-    try:
-        yield
-    finally:
-        _DEADLINE.reset(token)
 
 
 def with_deadlines(transport: httpx.HTTPTransport) -> httpx.HTTPTransport:
@@ -53,7 +38,7 @@ def with_deadlines(transport: httpx.HTTPTransport) -> httpx.HTTPTransport:
 
 def _bounded(timeout: float | None, error: type[Exception]) -> float | None:
     """`timeout`, shortened to the time left before the current deadline."""
-    deadline = _DEADLINE.get()
+    deadline = DEADLINE.get()
     if deadline is None:
         return timeout
     left = deadline - time.monotonic()

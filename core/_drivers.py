@@ -24,7 +24,7 @@ import httpx
 
 from ._bodies import BodyLimits, BoundedBody, settled
 from ._constants import DEFAULT_MAX_CONNECTIONS
-from ._deadlines import until
+from ._deadline_scope import until
 from ._secret import Secret, shielded
 from ._steps import Close, Emit, Flow, Open, Read, Send, Sleep, Step
 
