@@ -48,20 +48,49 @@ def encode_file_fields(spec: OperationSpec, body: Any, *, uploads: bool = False)
     if not isinstance(fields, Mapping) or not isinstance(body, Mapping):
         return EncodedBody(body)
     result = EncodedBody(dict(body))
-    for wire, encoding in fields.items():
-        if wire not in result.body:
-            continue
-        value = result.body[wire]
+    for field, encoding in fields.items():
+        # A top-level wire name (which may itself hold a dot), else a nested path.
+        segments = [field] if field in body else field.split(".")
+        walk = _Walk(str(encoding), uploads, result)
+        result.body.update(walk.at(result.body, segments, ""))
+    return result
+
+
+@attrs.frozen
+class _Walk:
+    """Encodes the files found along one marked field's path, copying what it changes."""
+
+    encoding: str
+    uploads: bool
+    result: EncodedBody
+
+    def at(self, value: Any, segments: list[str], where: str) -> Any:
+        """`value` with the field at `segments` below it encoded (`where`: its place)."""
+        if not segments:
+            return self.field(value, where)
+        head, rest = segments[0], segments[1:]
+        key = head.removesuffix("[]")
+        if not isinstance(value, Mapping) or key not in value:
+            return value
+        here = f"{where}.{key}" if where else key
+        inner = value[key]
+        if head.endswith("[]") and isinstance(inner, list | tuple):
+            inner = [self.at(item, rest, f"{here}.{n}") for n, item in enumerate(inner)]
+        elif not head.endswith("[]"):
+            inner = self.at(inner, rest, here)
+        return {**value, key: inner}
+
+    def field(self, value: Any, where: str) -> Any:
+        """The marked field's value (one file, or a list of them) as it takes it."""
         items = value if isinstance(value, list | tuple) else [value]
         written = []
         for number, item in enumerate(items):
-            where = wire if not isinstance(value, list | tuple) else f"{wire}.{number}"
-            text, problem = _encoded(item, str(encoding), where, uploads, result.uploads)
+            place = f"{where}.{number}" if isinstance(value, list | tuple) else where
+            text, problem = _encoded(item, self.encoding, place, self.uploads, self.result.uploads)
             if problem is not None:
-                result.problems.append((where, problem))
+                self.result.problems.append((place, problem))
             written.append(text)
-        result.body[wire] = written if isinstance(value, list | tuple) else written[0]
-    return result
+        return written if isinstance(value, list | tuple) else written[0]
 
 
 def _encoded(

@@ -311,7 +311,6 @@ def media_type(content_type: str) -> str:
 
 
 @functools.cache
-@functools.cache
 def _path_regex(template: str, slashes: frozenset[str] = frozenset()) -> re.Pattern[str]:
     parts = re.split(r"(\{[^}]+\})", template)
     body = "".join(

@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from py302._registry import object_properties
+from py302._registry import resolve_ref
 
 from ._errors import CodegenError
 from ._extensions import event_model, merged_result, stream_block
@@ -465,16 +465,49 @@ FILE_ENCODINGS = ("base64", "data-uri", "url")
 
 
 def file_fields(op: Mapping[str, Any], document: Mapping[str, Any]) -> dict[str, str]:
-    """The text fields of the request body that also take a file, by wire name, with the
-    encoding the file is sent in (`x-py302-file` on the property, or on its items)."""
+    """The text fields of the request body that also take a file, with the encoding the
+    file is sent in (`x-py302-file` on the property, or on its items). A top-level
+    field is named by its wire name; a nested one by its path, `[]` where it goes
+    through a list (`contents[].parts[].inline_data.data`, `file.url`)."""
     found: dict[str, str] = {}
     for _media, name in request_media(op):
-        properties = object_properties(document, {"$ref": f"#/components/schemas/{name}"})
-        for wire, prop in properties.items():
-            marked = prop.get("x-py302-file") or (prop.get("items") or {}).get("x-py302-file")
-            if isinstance(marked, str):
-                found[wire] = marked
+        schema = {"$ref": f"#/components/schemas/{name}"}
+        _marked_fields(document, schema, "", found, frozenset())
     return found
+
+
+def _marked_fields(
+    document: Mapping[str, Any],
+    schema: Any,
+    prefix: str,
+    found: dict[str, str],
+    seen: frozenset[str],
+) -> None:
+    """Walk `schema`'s properties (through `$ref`s, `allOf`, `anyOf`/`oneOf` branches
+    and list items) and record every field marked `x-py302-file` under its path."""
+    ref = schema.get("$ref") if isinstance(schema, Mapping) else None
+    if isinstance(ref, str):
+        if ref in seen:
+            return  # a recursive schema: walked once already
+        seen = seen | {ref}
+    resolved = resolve_ref(document, schema)
+    properties = dict(resolved.get("properties") or {})
+    for part in resolved.get("allOf") or []:
+        properties.update(resolve_ref(document, part).get("properties") or {})
+    for wire, raw in properties.items():
+        path = f"{prefix}{wire}"
+        prop = resolve_ref(document, raw)
+        items = prop.get("items") or {}
+        marked = prop.get("x-py302-file") or resolve_ref(document, items).get("x-py302-file")
+        if isinstance(marked, str):
+            found[path] = marked
+            continue
+        for branch in [raw, *(prop.get("anyOf") or []), *(prop.get("oneOf") or [])]:
+            shape = resolve_ref(document, branch)
+            if shape.get("type") == "array" or "items" in shape:
+                _marked_fields(document, shape.get("items") or {}, f"{path}[].", found, seen)
+            elif shape.get("properties") or shape.get("allOf"):
+                _marked_fields(document, branch, f"{path}.", found, seen)
 
 
 def _encoded_file_annotation(annotation: str) -> str:

@@ -9,6 +9,7 @@ the requests sent.
 
 from __future__ import annotations
 
+import base64
 import importlib
 import json
 import sys
@@ -284,3 +285,25 @@ def test_a_submit_that_answers_finished_without_an_id_is_done_at_once(
         assert task.status is TaskStatus.SUCCEEDED
         assert task.wait().asset.url == "https://files.example/quick.png"
     assert [request.url.path for request in sent] == ["/translate"], "nothing to poll"
+
+
+def test_nested_file_fields_are_found_and_encoded(routes: types.ModuleType, tmp_path: Path) -> None:
+    registry = json.loads((Path(routes.__file__).with_suffix(".json")).read_text())
+    marked = registry["operations"]["scene"]["extensions"]["x-py302-file-fields"]
+    assert marked == {"reference.url": "url", "contents[].parts[].inline.data": "base64"}
+    picture = tmp_path / "cat.png"
+    picture.write_bytes(b"\x89PNG-cat")
+    parts = [{"text": "hi"}, {"inline": {"data": picture, "mime_type": "image/png"}}]
+    sent: list[httpx.Request] = []
+    with client_for(lambda _: httpx.Response(200, json={"id": "x"}), sent) as client:
+        routes.RoutesOperations(client).scene(contents=[{"parts": parts}])
+        with pytest.raises(RequestValidationError) as caught:
+            routes.RoutesOperations(client).scene(reference={"url": str(picture)})
+    body = json.loads(sent[0].content)
+    encoded = body["contents"][0]["parts"][1]["inline"]["data"]
+    assert base64.b64decode(encoded) == b"\x89PNG-cat"
+    assert body["contents"][0]["parts"][0] == {"text": "hi"}
+    assert parts[1]["inline"]["data"] == picture, "the caller's own structure is left as it was"
+    assert "reference.url" in str(caught.value)
+    assert "upload_files=True" in str(caught.value)
+    assert len(sent) == 1

@@ -247,3 +247,16 @@ def test_a_journaled_relax_task_is_resumed_on_its_relax_urls(
     assert all(
         line.startswith("GET /mj-relax/task/") for line in sandbox.state.requests if "task" in line
     )
+
+
+def test_a_local_file_deep_in_gemini_parts_is_sent_as_base64(
+    client: Client, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    picture = tmp_path / "cat.png"
+    picture.write_bytes(PNG)
+    part = {"inlineData": {"mimeType": "image/png", "data": picture}}
+    client.google.gemini_generate_content(
+        contents=[{"role": "user", "parts": [{"text": "make it blue"}, part]}]
+    )
+    sent = sandbox.state.bodies[0]["contents"][0]["parts"][1]["inlineData"]["data"]
+    assert base64.b64decode(sent) == PNG
