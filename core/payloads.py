@@ -12,6 +12,7 @@ write its own JSON walking:
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -118,8 +119,10 @@ def _child(value: Any, key: str) -> Any:
     return None
 
 
-def _segments(path: str) -> list[str]:
-    """`path` split at the dots outside filters (`[?url=a.b]` keeps its dot)."""
+@functools.lru_cache(maxsize=4096)
+def _segments(path: str) -> tuple[str, ...]:
+    """`path` split at the dots outside filters (`[?url=a.b]` keeps its dot). Cached:
+    the paths are the spec's, read again for every answer."""
     parts, depth, current = [], 0, ""
     for char in path:
         depth += {"[": 1, "]": -1}.get(char, 0)
@@ -128,7 +131,7 @@ def _segments(path: str) -> list[str]:
             current = ""
         else:
             current += char
-    return [*parts, current]
+    return (*parts, current)
 
 
 def _fan_out(part: str) -> tuple[str, Callable[[Any], bool] | None]:
