@@ -217,7 +217,7 @@ def finish(ctx: Context, state: TaskState) -> Result[Any]:
     if state.result is None:
         result = build_result(
             ctx,
-            state.poll_spec,
+            _result_reader(state),
             state.raw,
             state.result_model,
             response=state.response,
@@ -230,6 +230,19 @@ def finish(ctx: Context, state: TaskState) -> Result[Any]:
         )
         _notify(ctx, state, TaskStatus.SUCCEEDED.value)
     return state.result
+
+
+def _result_reader(state: TaskState) -> OperationSpec:
+    """The operation whose `x-py302-result` reads the finished answer: the poll, unless
+    the submit's task block gives a `result` of its own (one model of a family whose
+    shared poll reads files answers with text)."""
+    assert state.spec.task is not None
+    own = state.spec.task.options.get("result")
+    if not isinstance(own, Mapping):
+        return state.poll_spec
+    return attrs.evolve(
+        state.poll_spec, extensions={**state.poll_spec.extensions, "x-py302-result": own}
+    )
 
 
 def cancel_flow(ctx: Context, state: TaskState) -> Flow[TaskSnapshot]:

@@ -290,6 +290,8 @@ def _task_problems(task: Any, where: str, op_ids: set[Any]) -> list[str]:
         for key in ("poll", "cancel")
         if key in task and task[key] not in op_ids
     ]
+    if "result" in task:
+        problems.extend(result_problems(task["result"], f"{where}: x-py302-task.result"))
     missing = [key for key in _DECLARED_REQUIRED if key not in task]
     if task["pattern"] == DECLARED and missing:
         problems.append(f"{where}: x-py302-task with pattern {DECLARED} lacks {', '.join(missing)}")

@@ -262,9 +262,8 @@ def translator(request: httpx.Request) -> httpx.Response:
     translator.polls = polls  # type: ignore[attr-defined]
     if polls == 1:
         return httpx.Response(200, json={"id": body["task_id"], "status": -1})
-    return httpx.Response(
-        200, json={"id": body["task_id"], "status": 1, "image": "https://files.example/t9.png"}
-    )
+    done = {"id": body["task_id"], "status": 1, "image": "https://files.example/t9.png"}
+    return httpx.Response(200, json={**done, "note": "Bonjour"})
 
 
 def test_a_poll_that_takes_the_task_id_in_its_body(routes: types.ModuleType) -> None:
@@ -272,6 +271,7 @@ def test_a_poll_that_takes_the_task_id_in_its_body(routes: types.ModuleType) -> 
     with client_for(translator, sent) as client:
         result = routes.RoutesOperations(client).translate(prompt="slow").wait()
     assert result.asset.url == "https://files.example/t9.png"
+    assert result.text == "Bonjour", "read with the submit's own result block, not the poll's"
     polls = [request for request in sent if request.url.path == "/translate/query"]
     assert [json.loads(request.content) for request in polls] == [{"task_id": "T9"}] * 2
 
