@@ -869,8 +869,8 @@ def test_stream_only_operation_through_the_client(zoo: types.ModuleType) -> None
 
 
 def test_a_task_s_own_result_block_follows_the_result_rules() -> None:
-    block = {"pattern": "declared", "poll": "chat", "status_path": "s", "succeeded": ["ok"]}
-    block = {**block, "failed": ["no"], "result": {"text": "note", "colour": "x"}}
+    block: dict[str, Any] = {"pattern": "declared", "poll": "chat", "status_path": "s"}
+    block |= {"succeeded": ["ok"], "failed": ["no"], "result": {"text": "note", "colour": "x"}}
     (problem,) = _task_rule_problems(block)
     assert problem.startswith("specs/talk.yaml: chat: x-py302-task.result: x-py302-result")
     assert "unknown keys ['colour']" in problem

@@ -16,6 +16,7 @@ import sys
 import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -288,12 +289,15 @@ def test_a_submit_that_answers_finished_without_an_id_is_done_at_once(
 
 
 def test_nested_file_fields_are_found_and_encoded(routes: types.ModuleType, tmp_path: Path) -> None:
-    registry = json.loads((Path(routes.__file__).with_suffix(".json")).read_text())
+    registry = json.loads(Path(str(routes.__file__)).with_suffix(".json").read_text())
     marked = registry["operations"]["scene"]["extensions"]["x-py302-file-fields"]
     assert marked == {"reference.url": "url", "contents[].parts[].inline.data": "base64"}
     picture = tmp_path / "cat.png"
     picture.write_bytes(b"\x89PNG-cat")
-    parts = [{"text": "hi"}, {"inline": {"data": picture, "mime_type": "image/png"}}]
+    parts: list[dict[str, Any]] = [
+        {"text": "hi"},
+        {"inline": {"data": picture, "mime_type": "image/png"}},
+    ]
     sent: list[httpx.Request] = []
     with client_for(lambda _: httpx.Response(200, json={"id": "x"}), sent) as client:
         routes.RoutesOperations(client).scene(contents=[{"parts": parts}])
