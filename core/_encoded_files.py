@@ -86,68 +86,51 @@ class _Walk:
         written = []
         for number, item in enumerate(items):
             place = f"{where}.{number}" if isinstance(value, list | tuple) else where
-            text, problem = _encoded(item, self.encoding, place, self.uploads, self.result.uploads)
+            text, problem = self.encoded(item, place)
             if problem is not None:
                 self.result.problems.append((place, problem))
             written.append(text)
         return written if isinstance(value, list | tuple) else written[0]
 
-
-def _encoded(
-    value: Any, encoding: str, where: str, uploads: bool, pending: list[PendingUpload]
-) -> tuple[Any, str | None]:
-    """One value as the field takes it, or why it cannot be."""
-    field: dict[str, Any] = {
-        "encoding": encoding,
-        "where": where,
-        "uploads": uploads,
-        "pending": pending,
-    }
-    if isinstance(value, str):
-        if value.startswith(("http://", "https://", "data:")) or not _names_a_file(value):
+    def encoded(self, value: Any, where: str) -> tuple[Any, str | None]:
+        """One value as the field takes it, or why it cannot be."""
+        if isinstance(value, str):
+            if value.startswith(("http://", "https://", "data:")) or not _names_a_file(value):
+                return value, None
+            path = Path(value)
+        elif isinstance(value, os.PathLike):
+            path = Path(value)
+        elif isinstance(value, bytes | bytearray):
+            return self.given(bytes(value), None, where)
+        elif hasattr(value, "read"):
+            content = value.read()
+            content = content.encode() if isinstance(content, str) else bytes(content)
+            return self.given(content, getattr(value, "name", None), where)
+        else:
             return value, None
-        path = Path(value)
-    elif isinstance(value, os.PathLike):
-        path = Path(value)
-    elif isinstance(value, bytes | bytearray):
-        return _given(bytes(value), None, **field)
-    elif hasattr(value, "read"):
-        content = value.read()
-        content = content.encode() if isinstance(content, str) else bytes(content)
-        return _given(content, getattr(value, "name", None), **field)
-    else:
-        return value, None
-    if not path.is_file():
-        return value, (
-            f"no file at {str(path)!r}: pass the path of an existing file, its bytes, an "
-            "open file, or the image's URL"
-        )
-    return _given(path, path.name, **field)
+        if not path.is_file():
+            return value, (
+                f"no file at {str(path)!r}: pass the path of an existing file, its bytes, an "
+                "open file, or the image's URL"
+            )
+        return self.given(path, path.name, where)
 
-
-def _given(
-    file: bytes | Path,
-    name: Any,
-    *,
-    encoding: str,
-    where: str,
-    uploads: bool,
-    pending: list[PendingUpload],
-) -> tuple[Any, str | None]:
-    """A file as the field takes it: encoded text, or for a URL field the placeholder
-    of its upload (when uploads are allowed)."""
-    if encoding != "url":
-        content = file.read_bytes() if isinstance(file, Path) else file
-        return _text(content, name, encoding), None
-    if not uploads:
-        return None, (
-            "takes a public URL, not a file: pass the image's URL, or let py302 upload the "
-            "file to 302's file host with Client(upload_files=True) (the file gets a public "
-            "URL; each upload is billed)"
-        )
-    placeholder = f"https://upload.py302.invalid/{len(pending)}/{where}"
-    pending.append(PendingUpload(placeholder, file))
-    return placeholder, None
+    def given(self, file: bytes | Path, name: Any, where: str) -> tuple[Any, str | None]:
+        """A file as the field takes it: encoded text, or for a URL field the placeholder
+        of its upload (when uploads are allowed)."""
+        if self.encoding != "url":
+            content = file.read_bytes() if isinstance(file, Path) else file
+            return _text(content, name, self.encoding), None
+        if not self.uploads:
+            return None, (
+                "takes a public URL, not a file: pass the image's URL, or let py302 upload "
+                "the file to 302's file host with Client(upload_files=True) (the file gets a "
+                "public URL; each upload is billed)"
+            )
+        pending = self.result.uploads
+        placeholder = f"https://upload.py302.invalid/{len(pending)}/{where}"
+        pending.append(PendingUpload(placeholder, file))
+        return placeholder, None
 
 
 def _names_a_file(text: str) -> bool:

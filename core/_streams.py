@@ -17,7 +17,6 @@ with the accumulator the spec names. The rules users of other SDKs asked for:
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
@@ -45,7 +44,7 @@ from ._errors import (
 from ._registry import OperationSpec, media_type
 from ._sse import ServerSentEvent, SSEDecoder
 from ._steps import Close, Emit, Flow, Open, Read
-from .payloads import collect, dig, text_at
+from .payloads import assign, collect, dig, text_at
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -110,32 +109,8 @@ class _FinalEvent:
         for target, source in self.fields.items():
             value = dig(self.final, source)
             if value is not None:
-                _put(body, target, value)
+                assign(body, target, value)
         return body
-
-
-def _put(body: dict[str, Any], path: str, value: Any) -> None:
-    """Set `value` at a dotted path, making objects (or lists, for numeric parts)."""
-    parts = path.split(".")
-    here: Any = body
-    for part, following in itertools.pairwise(parts):
-        fresh: Any = [] if following.isdigit() else {}
-        if isinstance(here, list):
-            index = int(part)
-            while len(here) <= index:
-                here.append(None)
-            here[index] = here[index] if here[index] is not None else fresh
-            here = here[index]
-        else:
-            here = here.setdefault(part, fresh)
-    last = parts[-1]
-    if isinstance(here, list):
-        index = int(last)
-        while len(here) <= index:
-            here.append(None)
-        here[index] = value
-    else:
-        here[last] = value
 
 
 @attrs.frozen

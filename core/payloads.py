@@ -13,11 +13,13 @@ write its own JSON walking:
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 __all__ = [
+    "assign",
     "collect",
     "dig",
     "fraction",
@@ -217,3 +219,34 @@ def sniff_mime(data: bytes) -> str | None:
         if data[offset : offset + len(signature)] == signature:
             return mime
     return None
+
+
+def assign(target: Any, path: str, value: Any) -> None:
+    """Set `value` at a dotted path inside `target`, in place: a missing (or scalar)
+    step becomes an object, or a list where the next part is an index, and a list is
+    padded with None up to the index it is given."""
+    parts = path.split(".")
+    here: Any = target
+    for part, following in itertools.pairwise(parts):
+        inner = _step(here, part)
+        if not isinstance(inner, dict | list):
+            inner = [] if following.isdigit() else {}
+            _set(here, part, inner)
+        here = inner
+    _set(here, parts[-1], value)
+
+
+def _step(container: Any, part: str) -> Any:
+    if isinstance(container, list):
+        index = int(part)
+        return container[index] if index < len(container) else None
+    return container.get(part)
+
+
+def _set(container: Any, part: str, value: Any) -> None:
+    if isinstance(container, list):
+        index = int(part)
+        container.extend([None] * (index + 1 - len(container)))
+        container[index] = value
+    else:
+        container[part] = value

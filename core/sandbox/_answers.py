@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from py302.payloads import locate
+from py302.payloads import assign, locate
 
 from ._images import MEDIA_TYPES
 
@@ -16,18 +16,9 @@ __all__ = ["patch_progress", "put", "put_text", "replace_strings", "rewrite_urls
 
 
 def put(payload: Any, dotted: str, value: Any) -> Any:
-    """A copy of `payload` with `value` at the dotted path (missing mappings made)."""
+    """A copy of `payload` with `value` at the dotted path (missing steps made)."""
     result = copy.deepcopy(payload) if payload is not None else {}
-    current = result
-    parts = dotted.split(".")
-    for part in parts[:-1]:
-        if isinstance(current, list) and part.isdigit():
-            current = current[int(part)]
-            continue
-        if not isinstance(current.get(part), dict | list):
-            current[part] = {}
-        current = current[part]
-    current[parts[-1]] = value
+    assign(result, dotted, value)
     return result
 
 
