@@ -18,7 +18,7 @@ import httpx
 
 from ._errors import ResponseTooLargeError
 
-__all__ = ["BodyLimits", "BoundedBody", "WholeCallTimeout", "settled"]
+__all__ = ["BodyLimits", "BoundedBody", "WholeCallTimeout", "readable_at_once", "settled"]
 
 # Headers that describe the body as sent, not as kept: a settled body is decoded.
 _WIRE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
@@ -60,6 +60,11 @@ class BoundedBody:
         self._parts: list[bytes] = []
         self._size = 0
 
+    @property
+    def timed(self) -> bool:
+        """Whether the whole-call deadline applies to this body."""
+        return self._timed
+
     def add(self, chunk: bytes) -> Exception | None:
         """Keep `chunk`; the error to report instead when a limit is passed."""
         self._size += len(chunk)
@@ -83,6 +88,18 @@ class BoundedBody:
         return WholeCallTimeout(
             f"no complete answer after {self._deadline:g} s, the time allowed for the whole call"
         )
+
+
+def readable_at_once(response: httpx.Response, limits: BodyLimits) -> bool:
+    """Whether `response`'s body can be read in one go and kept as it comes: it says
+    its length, within the cap, and is not compressed (so the bytes read are the bytes
+    kept, and the HTTP parser refuses any byte past the stated length). Its time still
+    needs bounding by whoever reads it."""
+    headers = response.headers
+    length = headers.get("content-length", "")
+    return (
+        "content-encoding" not in headers and length.isdigit() and int(length) <= limits.max_bytes
+    )
 
 
 def settled(response: httpx.Response, content: bytes) -> httpx.Response:

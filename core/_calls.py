@@ -42,7 +42,14 @@ from ._registry import OperationSpec, ProviderRegistry, media_type
 from ._results import Asset, Normalized, Result
 from ._retry import retry_delay, should_retry
 from ._steps import Flow, Send, Sleep
-from ._transport import build_request, cookie_pairs, decode_payload, json_problem, simple_value
+from ._transport import (
+    build_request,
+    cookie_pairs,
+    decode_payload,
+    json_content,
+    json_problem,
+    simple_value,
+)
 from ._validation import validate_request
 from .binding import Call
 
@@ -111,6 +118,7 @@ def prepare(ctx: Context, registry: ProviderRegistry, call: Call[Any]) -> Prepar
     if encoded.problems:
         raise RequestValidationError(spec.qualified_name, encoded.problems)
     body = encoded.body
+    wire = json_content(spec.request_content_type, body)
     options = {key: unstructure(value) for key, value in call.options.items()}
     cookies = {key: unstructure(value) for key, value in call.cookies.items()}
     validate_request(
@@ -122,23 +130,23 @@ def prepare(ctx: Context, registry: ProviderRegistry, call: Call[Any]) -> Prepar
         options=options,
         headers=call.headers,
         cookies=cookies,
+        plain_json=wire is not None,
     )
-    defaults = {
-        name: schema["default"] for name, schema in spec.options.items() if "default" in schema
-    }
-    call = attrs.evolve(call, options={**defaults, **options})
+    if spec.option_defaults:
+        options = {**spec.option_defaults, **options}
     provider = ctx.provider(spec.provider)
     headers: dict[str, str] = {}
     if provider.request_headers is not None:
-        headers.update(provider.request_headers(spec, call) or {})
+        headers.update(provider.request_headers(spec, attrs.evolve(call, options=options)) or {})
     headers.update(auth_headers(ctx, spec))
-    declared = {p.name.lower(): p for p in spec.parameters if p.location == "header"}
-    headers.update(
-        {
-            name: simple_value(value, declared.get(name.lower()))
-            for name, value in call.headers.items()
-        }
-    )
+    if call.headers:
+        declared = {p.name.lower(): p for p in spec.parameters if p.location == "header"}
+        headers.update(
+            {
+                name: simple_value(value, declared.get(name.lower()))
+                for name, value in call.headers.items()
+            }
+        )
     if cookies:
         declared_cookies = {p.name: p for p in spec.parameters if p.location == "cookie"}
         given = {name.lower(): name for name in headers}.get("cookie")
@@ -149,9 +157,9 @@ def prepare(ctx: Context, registry: ProviderRegistry, call: Call[Any]) -> Prepar
     return Prepared(
         spec=spec,
         registry=registry,
-        request=build(body=body, headers=headers),
+        request=build(body=body, headers=headers, content=wire),
         model=call.model,
-        options=call.options,
+        options=options,
         path=path,
         body=body,
         uploads=tuple(encoded.uploads),

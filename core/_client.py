@@ -40,6 +40,7 @@ from ._context import Context
 from ._downloads import bounded_chunks, bounded_chunks_async, download_error
 from ._drivers import AsyncDriver, SyncDriver
 from ._errors import ConfigurationError
+from ._http_clients import ApiAsyncClient, ApiClient
 from ._journal import Journal
 from ._plugins import PluginHost, default_host
 from ._secret import Secret
@@ -245,19 +246,27 @@ class Client(SyncProviders, _BaseClient[httpx.Client, Callable[[float], None]]):
     """
 
     _driver: SyncDriver
+    _sockets_bounded = False
 
     def _new_http(self, timeout: httpx.Timeout) -> httpx.Client:
-        from ._deadlines import with_deadlines
+        from ._deadlines import bounds_sockets, with_deadlines
 
         transport = with_deadlines(httpx.HTTPTransport(limits=_LIMITS))
-        return httpx.Client(
+        self._sockets_bounded = bounds_sockets(transport)
+        return ApiClient(
             timeout=timeout, follow_redirects=True, limits=_LIMITS, transport=transport
         )
 
     def _new_driver(
         self, http: httpx.Client, sleep: Callable[[float], None] | None, limits: BodyLimits
     ) -> None:
-        self._driver = SyncDriver(http, sleep or time.sleep, limits, self._ctx.api_key)
+        self._driver = SyncDriver(
+            http,
+            sleep or time.sleep,
+            limits,
+            self._ctx.api_key,
+            sockets_bounded=self._owns_http and self._sockets_bounded,
+        )
 
     def provider(self, name: str) -> Namespace[Sync]:
         """The operations of any registered provider, by name (untyped access)."""
@@ -345,7 +354,7 @@ class AsyncClient(
     _driver: AsyncDriver
 
     def _new_http(self, timeout: httpx.Timeout) -> httpx.AsyncClient:
-        return httpx.AsyncClient(timeout=timeout, follow_redirects=True, limits=_LIMITS)
+        return ApiAsyncClient(timeout=timeout, follow_redirects=True, limits=_LIMITS)
 
     def _new_driver(
         self,

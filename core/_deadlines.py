@@ -24,7 +24,7 @@ import httpx
 
 from ._deadline_scope import DEADLINE, until
 
-__all__ = ["until", "with_deadlines"]
+__all__ = ["bounds_sockets", "until", "with_deadlines"]
 
 
 def with_deadlines(transport: httpx.HTTPTransport) -> httpx.HTTPTransport:
@@ -34,6 +34,12 @@ def with_deadlines(transport: httpx.HTTPTransport) -> httpx.HTTPTransport:
     if isinstance(backend, httpcore.NetworkBackend):
         pool._network_backend = DeadlineBackend(backend)  # type: ignore[union-attr]
     return transport
+
+
+def bounds_sockets(transport: httpx.HTTPTransport) -> bool:
+    """Whether `with_deadlines` could put its backend into `transport`."""
+    pool = getattr(transport, "_pool", None)
+    return isinstance(getattr(pool, "_network_backend", None), DeadlineBackend)
 
 
 def _bounded(timeout: float | None, error: type[Exception]) -> float | None:

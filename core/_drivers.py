@@ -15,6 +15,7 @@ shielded: the key is gone from its request and its body (`py302._secret`).
 
 from __future__ import annotations
 
+import sys
 import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -22,7 +23,7 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 
-from ._bodies import BodyLimits, BoundedBody, settled
+from ._bodies import BodyLimits, BoundedBody, readable_at_once, settled
 from ._constants import DEFAULT_MAX_CONNECTIONS
 from ._deadline_scope import until
 from ._secret import Secret, shielded
@@ -84,11 +85,15 @@ class SyncDriver:
         sleep: Callable[[float], None],
         limits: BodyLimits,
         secret: Secret | None = None,
+        *,
+        sockets_bounded: bool = False,
     ) -> None:
         self.http = http
         self.sleep = sleep
         self.limits = limits
         self.secret = secret
+        #: Whether `http`'s sockets honour the whole-call deadline (py302 made it).
+        self.sockets_bounded = sockets_bounded
         self._bodies: weakref.WeakKeyDictionary[httpx.Response, Iterator[bytes]]
         self._bodies = weakref.WeakKeyDictionary()
 
@@ -142,6 +147,11 @@ class SyncDriver:
     def _read_whole(
         self, response: httpx.Response, body: BoundedBody
     ) -> httpx.Response | Exception:
+        if self.sockets_bounded and readable_at_once(response, self.limits):
+            # Kept as it is, not copied into a settled one: its sockets end by the
+            # deadline (`py302._deadlines`), and its size is known to be within the cap.
+            response.read()
+            return shielded(response, self.secret)
         try:
             for chunk in response.iter_bytes():
                 if (refused := body.add(chunk)) is not None:
@@ -248,6 +258,13 @@ class AsyncDriver:
     async def _read_whole(
         self, response: httpx.Response, body: BoundedBody
     ) -> httpx.Response | Exception:
+        if body.timed and readable_at_once(response, self.limits):
+            try:
+                await _within(response.aread(), body.time_left())
+            except TimeoutError:
+                await response.aclose()
+                return body.timed_out()
+            return shielded(response, self.secret)
         try:
             async for chunk in response.aiter_bytes():
                 if (refused := body.add(chunk)) is not None:
@@ -274,6 +291,10 @@ async def _within(sending: Awaitable[T], seconds: float) -> T:
     builtin `TimeoutError` (asyncio's own before Python 3.11)."""
     import asyncio
 
+    if sys.version_info >= (3, 11):
+        # A timeout scope, not `wait_for`, which runs the send as a task of its own.
+        async with asyncio.timeout(max(seconds, 0.001)):
+            return await sending
     try:
         return await asyncio.wait_for(sending, max(seconds, 0.001))
     except asyncio.TimeoutError as exc:

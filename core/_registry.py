@@ -216,12 +216,37 @@ class OperationSpec:
         names = re.findall(r"\{([^}]+)\}", self.path)
         return dict(zip(names, found.groups(), strict=True))
 
-    @property
+    @functools.cached_property
     def qualified_name(self) -> str:
         """`provider.operation`, the name used by the CLI and in messages."""
         return f"{self.provider}.{self.operation_id}"
 
-    @property
+    @functools.cached_property
+    def parameter_at(self) -> Mapping[tuple[str, str], ParameterSpec]:
+        """The declared parameters by (location, name)."""
+        return {(param.location, param.name): param for param in self.parameters}
+
+    @functools.cached_property
+    def parameter_names(self) -> Mapping[str, frozenset[str]]:
+        """The declared parameters' names, by location (every location present)."""
+        return {
+            location: frozenset(p.name for p in self.parameters if p.location == location)
+            for location in ("path", "query", "header", "cookie")
+        }
+
+    @functools.cached_property
+    def option_defaults(self) -> Mapping[str, Any]:
+        """The declared options' default values."""
+        return {
+            name: schema["default"] for name, schema in self.options.items() if "default" in schema
+        }
+
+    @functools.cached_property
+    def binary_fields(self) -> frozenset[str]:
+        """`x-py302-binary-fields`: the multipart fields that take files."""
+        return frozenset(self.extensions.get("x-py302-binary-fields", ()))
+
+    @functools.cached_property
     def idempotent(self) -> bool:
         """Whether sending it twice is harmless (safe methods, or marked so in the spec)."""
         marked = self.extensions.get("x-py302-idempotent")
@@ -229,7 +254,7 @@ class OperationSpec:
             return marked
         return self.method in {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
 
-    @property
+    @functools.cached_property
     def options(self) -> Mapping[str, Mapping[str, Any]]:
         """`x-py302-options`: per-call choices that are not sent but read by plugins."""
         declared = self.extensions.get("x-py302-options")

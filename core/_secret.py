@@ -48,8 +48,11 @@ def shielded(response: httpx.Response, secret: Secret | None) -> httpx.Response:
     key = secret.reveal()
     request = response.request
     headers = [(name, value.replace(key, HIDDEN)) for name, value in request.headers.multi_items()]
+    url = str(request.url)
+    # The URL object is reused as it is (parsing a URL again is most of the cost of a
+    # new request) unless the key is in it, a query parameter some API asks for.
     response.request = httpx.Request(
-        request.method, str(request.url).replace(key, HIDDEN), headers=headers
+        request.method, url.replace(key, HIDDEN) if key in url else request.url, headers=headers
     )
     if not response.is_stream_consumed or not _may_echo(response):
         return response

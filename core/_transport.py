@@ -26,6 +26,7 @@ __all__ = [
     "decode_payload",
     "fill_path",
     "is_json_type",
+    "json_content",
     "json_problem",
     "simple_value",
 ]
@@ -47,19 +48,27 @@ def build_request(
     query: Mapping[str, Any],
     body: Mapping[str, Any] | None,
     headers: Mapping[str, str],
+    content: bytes | None = None,
 ) -> httpx.Request:
-    """The request for one call; its body is read into memory so retries can resend it."""
-    styles = {(p.location, p.name): p for p in spec.parameters}
+    """The request for one call; its body is read into memory so retries can resend it.
+
+    `content`: the body already serialised (`json_content`), when the caller has it.
+    """
+    styles = spec.parameter_at
     url = base_url.rstrip("/") + fill_path(spec.path, path, styles)
-    params = httpx.QueryParams(
-        [
-            pair
-            for name, value in query.items()
-            for pair in _query_pairs(name, value, styles.get(("query", name)))
-        ]
+    params = (
+        httpx.QueryParams(
+            [
+                pair
+                for name, value in query.items()
+                for pair in _query_pairs(name, value, styles.get(("query", name)))
+            ]
+        )
+        if query
+        else None
     )
-    all_headers = _merged_headers(_DEFAULT_HEADERS, headers)
     content_type = spec.request_content_type
+    all_headers = _merged_headers(_DEFAULT_HEADERS, headers)
     request: httpx.Request
     if content_type is None or body is None:
         request = httpx.Request(spec.method, url, params=params, headers=all_headers)
@@ -69,10 +78,11 @@ def build_request(
             url,
             params=params,
             headers=_merged_headers(all_headers, {"Content-Type": content_type}),
-            content=json.dumps(body, ensure_ascii=False).encode(),
+            content=content if content is not None else _json_bytes(body),
         )
+        return request  # its content is bytes: nothing to read
     elif content_type.startswith("multipart/"):
-        parts = _multipart_parts(body, _binary_fields(spec))
+        parts = _multipart_parts(body, spec.binary_fields)
         request = httpx.Request(spec.method, url, params=params, headers=all_headers, files=parts)
     elif content_type == "application/x-www-form-urlencoded":
         request = httpx.Request(
@@ -89,6 +99,22 @@ def build_request(
         )
     request.read()
     return request
+
+
+def json_content(content_type: str | None, body: Any) -> bytes | None:
+    """`body` as the bytes of a JSON request, when the operation sends JSON and the
+    body holds only JSON values; None otherwise (no body, another media type, or a
+    value JSON cannot carry: a file, NaN), which validation then names."""
+    if body is None or content_type is None or not is_json_type(content_type):
+        return None
+    try:
+        return json.dumps(body, ensure_ascii=False, allow_nan=False).encode()
+    except (TypeError, ValueError):
+        return None
+
+
+def _json_bytes(body: Any) -> bytes:
+    return json.dumps(body, ensure_ascii=False).encode()
 
 
 def _merged_headers(*layers: Mapping[str, str]) -> dict[str, str]:
@@ -219,10 +245,6 @@ def _query_pairs(
             return [(name, scalar_text(item)) for item in value]
         return [(name, _DELIMITERS.get(style, ",").join(scalar_text(item) for item in value))]
     return [(name, scalar_text(value))]
-
-
-def _binary_fields(spec: OperationSpec) -> frozenset[str]:
-    return frozenset(spec.extensions.get("x-py302-binary-fields", ()))
 
 
 def _multipart_parts(body: Mapping[str, Any], binary: frozenset[str]) -> list[tuple[str, _Part]]:

@@ -44,26 +44,34 @@ def validate_request(
     options: Mapping[str, Any] | None = None,
     headers: Mapping[str, Any] | None = None,
     cookies: Mapping[str, Any] | None = None,
+    plain_json: bool = False,
 ) -> None:
     """Raise `RequestValidationError` naming every field of the request that is wrong.
 
     `headers` are the caller's; only those the operation declares as header
-    parameters are checked (any other header may be sent as it is).
+    parameters are checked (any other header may be sent as it is). `plain_json` says
+    the body is known to hold only JSON values (it serialised as strict JSON): no file
+    and no NaN, so the walks that look for those are skipped.
     """
     options = options or {}
     given = {"path": path, "query": query, "cookie": cookies or {}}
     problems = _parameter_problems(registry, spec, {**given, "header": _declared(spec, headers)})
+    if plain_json:
+        loose = [*_non_finite(query), *_non_finite(path)]
+        files = _misplaced_files(spec, {**query, **path}, None)
+    else:
+        loose = [*_non_finite(query), *_non_finite(path), *_non_finite(body)]
+        files = _misplaced_files(spec, {**query, **path}, body)
+        files.extend(_missing_files(spec, body))
     problems.extend(
-        (field, "must be a finite number: JSON has no NaN or Infinity")
-        for field in [*_non_finite(query), *_non_finite(path), *_non_finite(body)]
+        (field, "must be a finite number: JSON has no NaN or Infinity") for field in loose
     )
-    problems.extend(_misplaced_files(spec, {**query, **path}, body))
-    problems.extend(_missing_files(spec, body))
+    problems.extend(files)
+    names = spec.parameter_names
     for location, values in given.items():
-        declared = {p.name for p in spec.parameters if p.location == location}
         for name in values:
-            if name not in declared:
-                allowed = ", ".join(sorted(declared)) or "none"
+            if name not in names[location]:
+                allowed = ", ".join(sorted(names[location])) or "none"
                 problems.append((name, f"is not a {location} parameter (allowed: {allowed})"))
     declared_options = spec.options
     for name, value in options.items():
@@ -78,9 +86,8 @@ def validate_request(
         if body is None and _is_object(registry, spec.request_schema):
             body = {}  # no fields given: the required ones are named below
         if body is not None:  # a body of one value that was left out is not sent
-            problems.extend(
-                schema_problems(registry, spec.request_schema, _with_placeholders(body))
-            )
+            shown = body if plain_json else _with_placeholders(body)
+            problems.extend(schema_problems(registry, spec.request_schema, shown))
     elif body:
         problems.append(("(body)", "this operation takes no request body"))
     if problems:
@@ -116,13 +123,35 @@ def _parameter_problems(
             if param.required:
                 problems.append((param.name, f"is required ({param.location} parameter)"))
             continue
-        problems.extend(
-            (param.name if sub == "(body)" else f"{param.name}.{sub}", rule)
-            for sub, rule in schema_problems(registry, param.schema, values[param.name])
-        )
+        if not _plainly_valid(param.schema, values[param.name]):
+            problems.extend(
+                (param.name if sub == "(body)" else f"{param.name}.{sub}", rule)
+                for sub, rule in schema_problems(registry, param.schema, values[param.name])
+            )
         if param.location == "path":
             problems.extend(_path_value_problems(param, str(values[param.name])))
     return problems
+
+
+#: Schema keywords that say nothing about which values are valid.
+_ANNOTATIONS = frozenset(
+    {"type", "title", "description", "example", "examples", "default", "deprecated"}
+)
+_PLAIN_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "integer": (int,)}
+
+
+def _plainly_valid(schema: Mapping[str, Any], value: Any) -> bool:
+    """Whether `value` is valid for a schema that only names a scalar type (a task id,
+    a page number): the common parameter, checked here without a validator call. False
+    means "ask the validator", not "invalid"."""
+    kind = schema.get("type")
+    kinds = _PLAIN_TYPES.get(kind) if isinstance(kind, str) else None
+    return (
+        kinds is not None
+        and isinstance(value, kinds)
+        and not isinstance(value, bool)
+        and schema.keys() <= _ANNOTATIONS
+    )
 
 
 def _path_value_problems(param: ParameterSpec, text: str) -> list[tuple[str, str]]:
@@ -298,7 +327,7 @@ def _misplaced_files(
 ) -> list[tuple[str, str]]:
     """Files (bytes, a file object, a path) given where the operation takes text: only
     the multipart fields its spec declares binary carry files."""
-    binary = set(spec.extensions.get("x-py302-binary-fields", ()))
+    binary = spec.binary_fields
     found = [*_files(parameters), *(_files(body) if body is not None else [])]
     return [
         (
@@ -314,7 +343,7 @@ def _misplaced_files(
 def _missing_files(spec: OperationSpec, body: Any) -> list[tuple[str, str]]:
     """Paths given for files (in the binary fields, or as a body that is one file)
     that name no file: refused here, before anything is sent."""
-    binary = set(spec.extensions.get("x-py302-binary-fields", ()))
+    binary = spec.binary_fields
     if "(body)" in binary:
         given = [("(body)", body)]
     elif isinstance(body, Mapping):

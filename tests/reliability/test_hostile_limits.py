@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from py302 import (
@@ -118,6 +119,61 @@ def test_a_trickling_answer_cannot_outlast_the_timeout_async() -> None:
         with pytest.raises(APITimeoutError, match="whole call"):
             asyncio.run(call(api.url))
         assert time.monotonic() - started < 2.0
+
+
+def _sized_trickle() -> Iterator[bytes]:
+    """An answer that states its length, its headers at once, its body a byte at a
+    time: the kind py302 reads in one go instead of chunk by chunk."""
+    body = json.dumps({"images": [{"url": "https://x.test/a.png"}]}).encode()
+    yield b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+    yield b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n"
+    yield from trickle(body, 0.1)
+
+
+def test_a_trickling_answer_of_stated_length_cannot_outlast_the_timeout() -> None:
+    def answer(seen: Seen) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        return RAW, {}, _sized_trickle()
+
+    with hostile(answer) as api, client(api.url, timeout=1.0, max_retries=0) as c:
+        started = time.monotonic()
+        with pytest.raises(APITimeoutError, match="whole call"):
+            c.flux.dev(prompt="x")
+        assert time.monotonic() - started < 2.0
+
+
+def test_a_trickling_answer_of_stated_length_cannot_outlast_the_timeout_async() -> None:
+    def answer(seen: Seen) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        return RAW, {}, _sized_trickle()
+
+    async def call(url: str) -> None:
+        plugins = PluginHost(entry_points=False)
+        options: dict[str, Any] = {"timeout": 1.0, "max_retries": 0, "plugins": plugins}
+        async with AsyncClient(api_key=KEY, base_url=url, **options) as c:
+            await c.flux.dev(prompt="x")
+
+    with hostile(answer) as api:
+        started = time.monotonic()
+        with pytest.raises(APITimeoutError, match="whole call"):
+            asyncio.run(call(api.url))
+        assert time.monotonic() - started < 2.0
+
+
+def test_a_trickling_answer_of_stated_length_is_bounded_with_an_own_http_client() -> None:
+    """An httpx client passed in has no deadline on its sockets: its answers are read
+    chunk by chunk, each chunk checked against the deadline."""
+
+    def answer(seen: Seen) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        return RAW, {}, _sized_trickle()
+
+    with (
+        hostile(answer) as api,
+        httpx.Client(timeout=1.0) as own,
+        client(api.url, timeout=1.0, max_retries=0, http_client=own) as c,
+    ):
+        started = time.monotonic()
+        with pytest.raises(APITimeoutError, match="whole call"):
+            c.flux.dev(prompt="x")
+        assert time.monotonic() - started < 2.5
 
 
 def test_a_trickling_poll_cannot_stretch_a_wait() -> None:
