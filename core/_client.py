@@ -354,7 +354,13 @@ class AsyncClient(
     _driver: AsyncDriver
 
     def _new_http(self, timeout: httpx.Timeout) -> httpx.AsyncClient:
-        return ApiAsyncClient(timeout=timeout, follow_redirects=True, limits=_LIMITS)
+        from ._async_pool import ShardedTransport
+
+        return ApiAsyncClient(
+            timeout=timeout,
+            follow_redirects=True,
+            transport=ShardedTransport(DEFAULT_MAX_CONNECTIONS),
+        )
 
     def _new_driver(
         self,

@@ -43,8 +43,21 @@ def sandbox() -> None:
     show_default=True,
     help="Side of the images it serves (large ones are noise, as big as photographs).",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Processes answering on the port, sharing their tasks (for load tests; without --fault).",
+)
 def serve(  # noqa: PLR0917 - click passes the options by keyword
-    host: str, port: int, task_seconds: float, faults: tuple[str, ...], hints: bool, image_px: int
+    host: str,
+    port: int,
+    task_seconds: float,
+    faults: tuple[str, ...],
+    hints: bool,
+    image_px: int,
+    workers: int,
 ) -> None:
     """Serve every operation in the specs until interrupted. Point clients at it with
     AI302_BASE_URL=http://HOST:PORT (no key needed)."""
@@ -54,20 +67,42 @@ def serve(  # noqa: PLR0917 - click passes the options by keyword
         raise click.ClickException(
             "the sandbox needs its extra: pip install 'py302[sandbox]'"
         ) from exc
+    if faults and workers > 1:
+        raise click.UsageError(
+            "--fault needs --workers 1: each worker process would count a fault's times on its own"
+        )
     try:
         parsed = [parse_fault(text) for text in faults]
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--fault") from exc
-    server = Sandbox(
-        host=host,
-        port=port,
-        task_seconds=task_seconds,
-        faults=parsed,
-        hints=hints,
-        image_px=image_px,
-    )
+
+    def ready(url: str) -> None:
+        shown = f" ({workers} worker processes)" if workers > 1 else ""
+        note(f"py302 sandbox on {url}{shown} (Ctrl-C to stop)")
+
     try:
-        server.serve_forever(ready=lambda url: note(f"py302 sandbox on {url} (Ctrl-C to stop)"))
+        if workers > 1:
+            from py302.sandbox._workers import serve_workers
+
+            serve_workers(
+                host=host,
+                port=port,
+                workers=workers,
+                task_seconds=task_seconds,
+                hints=hints,
+                image_px=image_px,
+                ready=ready,
+            )
+            return
+        server = Sandbox(
+            host=host,
+            port=port,
+            task_seconds=task_seconds,
+            faults=parsed,
+            hints=hints,
+            image_px=image_px,
+        )
+        server.serve_forever(ready=ready)
     except OSError as exc:
         raise click.ClickException(
             f"cannot listen on {host}:{port} ({exc.strerror or exc}); pick another --port "

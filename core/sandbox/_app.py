@@ -42,6 +42,7 @@ from py302.payloads import dig
 
 from ._answers import patch_progress, put, replace_strings, rewrite_urls
 from ._faults import STREAM_KINDS, Fault, FaultPlan
+from ._file_names import described, file_name
 from ._images import MEDIA_TYPES, render
 from ._shaping import (
     asset_lists,
@@ -87,8 +88,6 @@ class SandboxApp:
         self.tasks = tasks
         self.faults = faults
         self.task_seconds = task_seconds
-        # name -> (prompt, extension, the requested pixel size if any)
-        self.files: dict[str, tuple[str, str, tuple[int, int] | None]] = {}
         self._names = itertools.count(1)
         self.requests: list[str] = []  # "METHOD path" of every request, for tests
         self.bodies: list[Any] = []  # the checked body of every request, for tests
@@ -382,8 +381,7 @@ class SandboxApp:
         def local(extension: str) -> str:
             if wanted and extension != "glb":
                 extension = wanted
-            name = f"{next(self._names):06d}.{extension}"
-            self.files[name] = (prompt, extension, size)
+            name = file_name(next(self._names), prompt, extension, size)
             return f"{base}/sandbox/files/{name}"
 
         return rewrite_urls(value, local)
@@ -441,10 +439,10 @@ class SandboxApp:
                 if fault.kind in {"reset", "truncate"}
                 else _error_plain(fault.status)
             )
-        name = request.path_params["name"]
-        if name not in self.files:
+        found = described(request.path_params["name"])
+        if found is None:
             return JSONResponse({"error": {"message": "no such file"}}, status_code=404)
-        prompt, extension, size = self.files[name]
+        prompt, extension, size = found
         image = render(prompt, extension, size or self.image_px, noise=size is None)
         return Response(image, media_type=MEDIA_TYPES[extension])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -13,7 +14,7 @@ from ._app import SandboxApp
 from ._faults import Fault, FaultPlan
 from ._tasks import TaskStore
 
-__all__ = ["DEFAULT_TASK_SECONDS", "Sandbox"]
+__all__ = ["DEFAULT_TASK_SECONDS", "Sandbox", "listening_socket"]
 
 DEFAULT_TASK_SECONDS = 3.0
 
@@ -111,23 +112,28 @@ class Sandbox:
         The port is bound first, so `ready` is told the real address (port 0 picks a
         free one) and a port in use is an `OSError` before anything is announced.
         """
-        import socket
-
         import uvicorn
 
-        # IPPROTO_TCP named outright: asyncio turns Nagle off (TCP_NODELAY) only on
-        # sockets whose protocol says TCP, and accepted sockets inherit ours; with
-        # protocol 0 every keep-alive answer waited 40 ms for a delayed ACK.
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            listener.bind((self.host, self.port))
-            listener.listen(128)  # connections wait in the backlog until uvicorn accepts
-        except OSError:
-            listener.close()
-            raise
+        listener = listening_socket(self.host, self.port)
         self.port = int(listener.getsockname()[1])
         if ready is not None:
             ready(self.base_url)
         config = uvicorn.Config(self.state.app, log_level="warning", lifespan="off")
         uvicorn.Server(config).run(sockets=[listener])
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to `host:port` and listening (port 0 picks a free one); an
+    `OSError` if the port is taken."""
+    # IPPROTO_TCP named outright: asyncio turns Nagle off (TCP_NODELAY) only on
+    # sockets whose protocol says TCP, and accepted sockets inherit ours; with
+    # protocol 0 every keep-alive answer waited 40 ms for a delayed ACK.
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+        listener.listen(1024)  # connections wait in the backlog until uvicorn accepts
+    except OSError:
+        listener.close()
+        raise
+    return listener

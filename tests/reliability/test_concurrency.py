@@ -31,7 +31,7 @@ def test_a_thousand_concurrent_tasks_through_one_async_client(sandbox_url: str) 
     async def one(client: AsyncClient, index: int) -> int:
         task = await client.flux.generate(model="flux-dev", prompt=f"task {index}")
         result = await task.wait(timeout=120)
-        pools.append(len(client._http._transport._pool.connections))  # type: ignore[attr-defined]
+        pools.append(client._http._transport.connection_count())  # type: ignore[attr-defined]
         return len(result.assets)
 
     async def main() -> list[int]:
