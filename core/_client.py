@@ -41,13 +41,13 @@ from ._downloads import bounded_chunks, bounded_chunks_async, download_error
 from ._drivers import AsyncDriver, SyncDriver
 from ._errors import ConfigurationError
 from ._http_clients import ApiAsyncClient, ApiClient
-from ._journal import Journal
 from ._plugins import PluginHost, default_host
 from ._secret import Secret
 from ._uploads import uploads_flow
 from .binding import STREAM, TASK, Async, Call, Namespace, Sync
 
 if TYPE_CHECKING:
+    from ._journal import Journal
     from ._task_handles import AsyncTask, Task
     from ._webhooks import AsyncWebhooks, Webhooks
 
@@ -97,6 +97,8 @@ def _resolve_base_url(base_url: str | None) -> str:
 def _journal(journal: Journal | str | os.PathLike[str] | bool | None) -> Journal | None:
     if journal is None or journal is False:
         return None
+    from ._journal import Journal  # only a client that journals pays for importing it
+
     if journal is True:
         return Journal()
     if isinstance(journal, Journal):

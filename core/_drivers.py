@@ -130,6 +130,8 @@ class SyncDriver:
         except httpx.RequestError as exc:  # transport, decoding, redirects
             return exc
         if isinstance(step, Close):
+            # The body's iterator holds its answer: the weak map would keep both forever.
+            self._bodies.pop(step.response, None)
             return step.response.close()
         if isinstance(step, Sleep):
             return self.sleep(step.seconds)
@@ -250,6 +252,7 @@ class AsyncDriver:
         except httpx.RequestError as exc:  # transport, decoding, redirects
             return exc
         if isinstance(step, Close):
+            self._bodies.pop(step.response, None)  # (see SyncDriver.perform)
             return await step.response.aclose()
         if isinstance(step, Sleep):
             return await self.sleep(step.seconds)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._errors import RequestValidationError
+from ._exclusive_unions import BY_TYPE, DISPATCH, by_type, dispatch, with_exclusive_unions
 from ._registry import OperationSpec, ParameterSpec, ProviderRegistry
 
 if TYPE_CHECKING:
@@ -209,7 +210,9 @@ def validator_class(direction: Direction) -> Any:
             ]
         return check_required(validator, names, instance, schema)
 
-    return validators.extend(Draft202012Validator, {"required": required})
+    return validators.extend(
+        Draft202012Validator, {"required": required, DISPATCH: dispatch, BY_TYPE: by_type}
+    )
 
 
 @functools.lru_cache(maxsize=1024)
@@ -220,12 +223,21 @@ def _validator_cached(
     from referencing.jsonschema import DRAFT202012
 
     # Follow a top-level reference once here, not on every validation.
-    schema = registry.resolve(json.loads(schema_key))
-    resource = Resource.from_contents(dict(registry.document), default_specification=DRAFT202012)
+    schema = with_exclusive_unions(registry.resolve(json.loads(schema_key)), registry.document)
+    resource = Resource.from_contents(
+        _checked_document(registry), default_specification=DRAFT202012
+    )
     store = Registry().with_resource(registry.schema_uri, resource)
     rooted = {"$id": registry.schema_uri + "/request", **rebase_refs(schema, registry.schema_uri)}
     validator: Validator = validator_class(direction)(rooted, registry=store, format_checker=None)
     return validator
+
+
+@functools.lru_cache(maxsize=64)
+def _checked_document(registry: ProviderRegistry) -> dict[str, Any]:
+    """The registry's document as validators see it (see `py302._exclusive_unions`)."""
+    checked: dict[str, Any] = with_exclusive_unions(registry.document, registry.document)
+    return checked
 
 
 _BY_IDENTITY: dict[tuple[int, int, str], tuple[Mapping[str, Any], Validator]] = {}

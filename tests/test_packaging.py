@@ -73,6 +73,8 @@ def test_import_loads_no_provider_module() -> None:
         m for m in modules if m.split(".")[0] in {"jsonschema", "cattrs", "yaml", "referencing"}
     )
     assert heavy == [], f"heavy dependencies imported eagerly: {heavy}"
+    # The task journal (and SQLite) is for clients that keep one.
+    assert {"py302._journal", "sqlite3"} & modules == set()
 
 
 def test_provider_module_loads_on_first_use() -> None:

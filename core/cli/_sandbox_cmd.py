@@ -44,6 +44,12 @@ def sandbox() -> None:
     help="Side of the images it serves (large ones are noise, as big as photographs).",
 )
 @click.option(
+    "--reply-words",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Make every chat reply this many words long (a stream of as many text chunks).",
+)
+@click.option(
     "--workers",
     type=click.IntRange(min=1),
     default=1,
@@ -57,6 +63,7 @@ def serve(  # noqa: PLR0917 - click passes the options by keyword
     faults: tuple[str, ...],
     hints: bool,
     image_px: int,
+    reply_words: int | None,
     workers: int,
 ) -> None:
     """Serve every operation in the specs until interrupted. Point clients at it with
@@ -91,6 +98,7 @@ def serve(  # noqa: PLR0917 - click passes the options by keyword
                 task_seconds=task_seconds,
                 hints=hints,
                 image_px=image_px,
+                reply_words=reply_words,
                 ready=ready,
             )
             return
@@ -101,6 +109,7 @@ def serve(  # noqa: PLR0917 - click passes the options by keyword
             faults=parsed,
             hints=hints,
             image_px=image_px,
+            reply_words=reply_words,
         )
         server.serve_forever(ready=ready)
     except OSError as exc:

@@ -81,9 +81,11 @@ class SandboxApp:
         task_seconds: float,
         hints: bool = False,
         image_px: int = 256,
+        reply_words: int | None = None,
     ) -> None:
         self.hints = hints
         self.image_px = image_px
+        self.reply_words = reply_words
         self.registries = list(registries)
         self.tasks = tasks
         self.faults = faults
@@ -173,7 +175,7 @@ class SandboxApp:
                     or answer
                 )
             if not isinstance(answer.value, bytes):  # the reply written where text goes
-                text = reply_text(body, prompt)
+                text = reply_text(body, prompt, self.reply_words)
                 value = self._shaped(spec, whole_with_text(spec, answer.value, text), body)
                 answer = attrs.evolve(answer, value=value)
             return self._respond(spec, answer, prompt, base, accept, request=body)
@@ -242,7 +244,7 @@ class SandboxApp:
     ) -> Response:
         """A streamable operation's answer: the same reply, whole or as events."""
         prompt = _prompt_of(body)
-        text = reply_text(body, prompt)
+        text = reply_text(body, prompt, self.reply_words)
         if asks_for_stream(spec, body):
             stream_fault = fault if fault is not None and fault.kind in STREAM_KINDS else None
             example = answer_when(spec, body, streamed=True)

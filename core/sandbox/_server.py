@@ -25,7 +25,9 @@ class Sandbox:
     `sandbox.base_url` is what to point a client at; `sandbox.faults` takes new faults
     while it runs; `clock` (seconds, monotonic) decides when tasks finish, so a test
     can drive time by hand. `port=0` picks a free port. `hints` makes running tasks
-    answer with `Retry-After` set to the time they have left.
+    answer with `Retry-After` set to the time they have left. `reply_words` sets the
+    length of chat replies (by default the prompt's first words, after a preamble), so
+    that a stream has that many text chunks.
     """
 
     def __init__(
@@ -39,6 +41,7 @@ class Sandbox:
         faults: Iterable[Fault] = (),
         hints: bool = False,
         image_px: int = 256,
+        reply_words: int | None = None,
     ) -> None:
         if registries is None:
             from py302.contracts import default_registries
@@ -53,6 +56,7 @@ class Sandbox:
             task_seconds=task_seconds,
             hints=hints,
             image_px=image_px,
+            reply_words=reply_words,
         )
         self.host = host
         self.port = port

@@ -56,11 +56,14 @@ def asks_for_stream(spec: OperationSpec, body: Any) -> bool:
     return flag is None or (isinstance(body, Mapping) and body.get(flag) is True)
 
 
-def reply_text(body: Any, prompt: str) -> str:
-    """A deterministic reply to the request: its prompt, or its last message's text."""
-    said = prompt or _last_message_text(body) or "nothing"
-    words = said.split()[:_REPLY_WORDS]
-    return "Sandbox reply to: " + " ".join(words)
+def reply_text(body: Any, prompt: str, words: int | None = None) -> str:
+    """A deterministic reply to the request: its prompt, or its last message's text;
+    `words` makes it that many words long (the request's words over and over), for a
+    stream of that many chunks."""
+    said = (prompt or _last_message_text(body) or "nothing").split() or ["nothing"]
+    if words is None:
+        return "Sandbox reply to: " + " ".join(said[:_REPLY_WORDS])
+    return " ".join(said[n % len(said)] for n in range(max(1, words)))
 
 
 def _last_message_text(body: Any) -> str:

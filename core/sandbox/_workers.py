@@ -41,6 +41,7 @@ class WorkerSettings:
     task_seconds: float
     hints: bool
     image_px: int
+    reply_words: int | None
 
 
 def worker_app() -> Any:
@@ -55,6 +56,7 @@ def worker_app() -> Any:
         task_seconds=settings.task_seconds,
         hints=settings.hints,
         image_px=settings.image_px,
+        reply_words=settings.reply_words,
     )
     return _named(state.app, str(os.getpid()).encode())
 
@@ -84,6 +86,7 @@ def serve_workers(
     task_seconds: float,
     hints: bool,
     image_px: int,
+    reply_words: int | None = None,
     ready: Callable[[str], None] | None = None,
 ) -> None:
     """Serve with `workers` processes until interrupted; `ready` is told the address
@@ -98,6 +101,7 @@ def serve_workers(
             task_seconds=task_seconds,
             hints=hints,
             image_px=image_px,
+            reply_words=reply_words,
         )
         SharedTaskStore(Path(settings.tasks_db), time.monotonic)  # the schema, made once
         os.environ[_SETTINGS_VARIABLE] = json.dumps(attrs.asdict(settings))

@@ -33,6 +33,19 @@ def test_a_stream_adds_up_to_the_whole_answer(client: Client) -> None:
     assert whole.usage.total_tokens
 
 
+def test_a_reply_of_a_set_length_streams_as_that_many_chunks() -> None:
+    with (
+        Sandbox(reply_words=500) as sandbox,
+        Client(api_key="sandbox", base_url=sandbox.base_url) as client,
+    ):
+        whole = client.chat.completions(model="gpt-4o", messages=MESSAGES)
+        with client.chat.completions.stream(model="gpt-4o", messages=MESSAGES) as stream:
+            texts = list(stream.text_stream)
+    assert len(texts) == 500
+    assert "".join(texts) == whole.text
+    assert whole.text.split(" ")[:5] == ["tell", "me", "about", "lighthouses", "tell"]
+
+
 def test_the_async_stream_adds_up_to_the_async_whole_answer(async_client: AsyncClient) -> None:
     async def main() -> tuple[Any, Any, list[Any]]:
         async with async_client as client:
