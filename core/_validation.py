@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ._errors import RequestValidationError
 from ._exclusive_unions import BY_TYPE, DISPATCH, by_type, dispatch, with_exclusive_unions
+from ._quick_check import Check, quick_check
 from ._registry import OperationSpec, ParameterSpec, ProviderRegistry
 
 if TYPE_CHECKING:
@@ -186,9 +187,30 @@ def schema_problems(
     required properties marked `readOnly` (the server assigns them), nor an answer
     the `writeOnly` ones (the server never returns them), as OpenAPI says.
     """
+    quick = _quick_for(registry, schema)
+    if quick is not None and quick(instance):
+        return []
     validator = validator_for(registry, schema, direction)
     found = [_describe(error, direction) for error in validator.iter_errors(instance)]
     return sorted(set(found))
+
+
+_QUICK: dict[tuple[int, int], tuple[Mapping[str, Any], Check | None]] = {}
+
+
+def _quick_for(registry: ProviderRegistry, schema: Mapping[str, Any]) -> Check | None:
+    """The quick check of `schema` (see `py302._quick_check`), made once; by identity,
+    as `validator_for` keeps its validators."""
+    key = (id(registry), id(schema))
+    found = _QUICK.get(key)
+    if found is not None and found[0] is schema:
+        return found[1]
+    keywords = validator_class("request").VALIDATORS
+    checked = with_exclusive_unions(registry.resolve(schema), registry.document)
+    check = quick_check(checked, _checked_document(registry), keywords)
+    if len(_QUICK) < 4096:
+        _QUICK[key] = (schema, check)
+    return check
 
 
 @functools.lru_cache(maxsize=2)

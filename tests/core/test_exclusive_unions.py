@@ -17,7 +17,7 @@ from py302 import RequestValidationError
 from py302._exclusive_unions import with_exclusive_unions
 from py302._registry import OperationSpec, ProviderRegistry, load_registry
 from py302._validation import rebase_refs, validate_request, validator_class, validator_for
-from tests.reliability.schema_strategy import values_for
+from tests.reliability.schema_strategy import mutated, values_for
 from tests.support import project_registries
 
 CHAT = load_registry("py302.generated.chat")
@@ -109,23 +109,6 @@ def test_the_chat_formats_are_among_the_rewritten() -> None:
     assert {"chat.completions", "claude.messages"} <= names
 
 
-def _mutated(value: Any, data: st.DataObject) -> Any:
-    """`value` with one change somewhere: a key dropped, a value of another type, or a
-    string swapped for another (a role, a part's type)."""
-    if isinstance(value, dict) and value:
-        key = data.draw(st.sampled_from(sorted(value)))
-        how = data.draw(st.sampled_from(["drop", "inside", "replace"]))
-        if how == "drop":
-            return {k: v for k, v in value.items() if k != key}
-        if how == "inside":
-            return {**value, key: _mutated(value[key], data)}
-        return {**value, key: data.draw(st.sampled_from(["user", "text", 7, None, [], {}, "x"]))}
-    if isinstance(value, list) and value:
-        index = data.draw(st.integers(0, len(value) - 1))
-        return [*value[:index], _mutated(value[index], data), *value[index + 1 :]]
-    return data.draw(st.sampled_from(["user", "tool", 3, None, [1], {"type": "text"}]))
-
-
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 @pytest.mark.parametrize(("registry", "spec"), CASES, ids=[s.qualified_name for _, s in CASES])
@@ -135,7 +118,7 @@ def test_the_rewrite_accepts_and_refuses_what_the_spec_does(
     assert spec.request_schema is not None
     value = data.draw(values_for(registry, spec.request_schema))
     if data.draw(st.booleans()):
-        value = _mutated(value, data)
+        value = mutated(value, data)
     plain = _plain_validator(registry, spec.request_schema)
     ours = validator_for(registry, spec.request_schema)
     assert ours.is_valid(value) == plain.is_valid(value), value

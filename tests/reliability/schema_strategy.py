@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from py302._registry import ProviderRegistry
 
-__all__ = ["values_for"]
+__all__ = ["mutated", "values_for"]
 
 
 def values_for(  # noqa: PLR0912 - one branch per schema keyword
@@ -76,3 +76,28 @@ def values_for(  # noqa: PLR0912 - one branch per schema keyword
             optional={name: values_for(registry, properties[name], depth + 1) for name in optional},
         )
     return st.one_of(st.integers(), st.text(max_size=10), st.booleans())
+
+
+#: What a mutation puts in a value's place: other roles and types, bounds' edges, a
+#: bool where a number goes, empty and long text.
+_REPLACEMENTS: list[Any] = [
+    "user", "tool", "text", "x", "", "a" * 300, 7, 3, -1, 0, 2.5, 10**12, True, None,
+    [], [1], {}, {"type": "text"},
+]  # fmt: skip
+
+
+def mutated(value: Any, data: st.DataObject) -> Any:
+    """`value` with one change somewhere: a key dropped, a value of another type, or a
+    string swapped for another (a role, a part's type)."""
+    if isinstance(value, dict) and value:
+        key = data.draw(st.sampled_from(sorted(value)))
+        how = data.draw(st.sampled_from(["drop", "inside", "replace"]))
+        if how == "drop":
+            return {k: v for k, v in value.items() if k != key}
+        if how == "inside":
+            return {**value, key: mutated(value[key], data)}
+        return {**value, key: data.draw(st.sampled_from(_REPLACEMENTS))}
+    if isinstance(value, list) and value:
+        index = data.draw(st.integers(0, len(value) - 1))
+        return [*value[:index], mutated(value[index], data), *value[index + 1 :]]
+    return data.draw(st.sampled_from(_REPLACEMENTS))
