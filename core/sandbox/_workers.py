@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -48,6 +49,7 @@ def worker_app() -> Any:
     """The ASGI app of one worker (uvicorn calls this in each process it starts)."""
     from py302.contracts import default_registries
 
+    _end_with_parent()
     settings = WorkerSettings(**json.loads(os.environ[_SETTINGS_VARIABLE]))
     state = SandboxApp(
         default_registries(),
@@ -59,6 +61,22 @@ def worker_app() -> Any:
         reply_words=settings.reply_words,
     )
     return _named(state.app, str(os.getpid()).encode())
+
+
+def _end_with_parent() -> None:
+    """Have the kernel stop this worker when the process that started it dies, however
+    it dies (its supervisor stops the workers on SIGINT and SIGTERM, but a SIGKILL
+    leaves them running, holding the port). Linux only; elsewhere a no-op."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    set_parent_death_signal = 1  # PR_SET_PDEATHSIG, from <linux/prctl.h>
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(set_parent_death_signal, signal.SIGTERM)
+    if os.getppid() == 1:  # the parent died before the request was made
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _named(app: Any, worker: bytes) -> Any:
