@@ -36,8 +36,9 @@ _DISJOINT_TYPES = frozenset({"string", "array", "object", "boolean", "null", "nu
 
 
 def with_exclusive_unions(schema: Any, document: Mapping[str, Any]) -> Any:
-    """A copy of `schema` (which may be `document` itself) with its exclusive `oneOf`s
-    made `anyOf`s; `$ref`s are followed into `document` to judge a branch."""
+    """A copy of `schema` (which may be `document` itself) with each exclusive `oneOf`
+    replaced by `DISPATCH` or `BY_TYPE`; `$ref`s are followed into `document` to judge
+    a branch."""
     if isinstance(schema, Mapping):
         copied = {key: with_exclusive_unions(value, document) for key, value in schema.items()}
         branches = copied.get("oneOf")
