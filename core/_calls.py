@@ -140,7 +140,7 @@ def prepare(ctx: Context, registry: ProviderRegistry, call: Call[Any]) -> Prepar
         headers.update(provider.request_headers(spec, attrs.evolve(call, options=options)) or {})
     headers.update(auth_headers(ctx, spec))
     if call.headers:
-        declared = {p.name.lower(): p for p in spec.parameters if p.location == "header"}
+        declared = spec.header_parameters
         headers.update(
             {
                 name: simple_value(value, declared.get(name.lower()))
@@ -148,7 +148,9 @@ def prepare(ctx: Context, registry: ProviderRegistry, call: Call[Any]) -> Prepar
             }
         )
     if cookies:
-        declared_cookies = {p.name: p for p in spec.parameters if p.location == "cookie"}
+        declared_cookies = {
+            name: param for (where, name), param in spec.parameter_at.items() if where == "cookie"
+        }
         given = {name.lower(): name for name in headers}.get("cookie")
         own = cookie_pairs(cookies, declared_cookies)
         # A Cookie header the caller passed keeps its pairs; the declared ones join it.

@@ -26,7 +26,7 @@ from typing import Any
 
 from ._registry import resolve_ref
 
-__all__ = ["BY_TYPE", "DISPATCH", "by_type", "dispatch", "with_exclusive_unions"]
+__all__ = ["BY_TYPE", "DISPATCH", "by_type", "dispatch", "dispatch_key", "with_exclusive_unions"]
 
 DISPATCH = "x-py302-dispatch"
 BY_TYPE = "x-py302-by-type"
@@ -55,7 +55,8 @@ def with_exclusive_unions(schema: Any, document: Mapping[str, Any]) -> Any:
             copied[DISPATCH] = {
                 "property": name,
                 "branches": {
-                    _key(value): branch for value, branch in zip(values, branches, strict=True)
+                    dispatch_key(value): branch
+                    for value, branch in zip(values, branches, strict=True)
                 },
             }
         elif _by_type(resolved):
@@ -75,7 +76,7 @@ def dispatch(validator: Any, rule: Mapping[str, Any], instance: Any, schema: Any
     object without it, or naming no branch, is refused by the `enum` beside it)."""
     if not isinstance(instance, Mapping) or rule["property"] not in instance:
         return
-    branch = rule["branches"].get(_key(instance[rule["property"]]))
+    branch = rule["branches"].get(dispatch_key(instance[rule["property"]]))
     if branch is not None:
         yield from validator.descend(instance, branch)
 
@@ -94,7 +95,8 @@ def by_type(
     yield ValidationError(f"must be of type {' or '.join(branches)}, got {shown}")
 
 
-def _key(value: Any) -> str:
+def dispatch_key(value: Any) -> str:
+    """How `DISPATCH` names the branch of a discriminating value."""
     return json.dumps(value, sort_keys=True)
 
 

@@ -12,14 +12,13 @@ every edge of the standard stay jsonschema's.
 
 from __future__ import annotations
 
-import json
 import math
 import operator
 import re
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from ._exclusive_unions import BY_TYPE, DISPATCH
+from ._exclusive_unions import BY_TYPE, DISPATCH, dispatch_key
 
 __all__ = ["Check", "quick_check"]
 
@@ -191,7 +190,7 @@ class _Compiler:
             def check_dispatch(v: Any) -> bool:
                 if not isinstance(v, dict) or name not in v:
                     return not isinstance(v, dict)  # a missing discriminator: jsonschema's
-                branch = branches.get(json.dumps(v[name], sort_keys=True))
+                branch = branches.get(dispatch_key(v[name]))
                 return branch is not None and branch(v)
 
             checks.append(check_dispatch)

@@ -235,6 +235,11 @@ class OperationSpec:
         }
 
     @functools.cached_property
+    def header_parameters(self) -> Mapping[str, ParameterSpec]:
+        """The declared header parameters, by lower-case name (headers have no case)."""
+        return {p.name.lower(): p for p in self.parameters if p.location == "header"}
+
+    @functools.cached_property
     def option_defaults(self) -> Mapping[str, Any]:
         """The declared options' default values."""
         return {

@@ -105,11 +105,11 @@ def _is_object(registry: ProviderRegistry, schema: Mapping[str, Any]) -> bool:
 
 def _declared(spec: OperationSpec, headers: Mapping[str, Any] | None) -> dict[str, Any]:
     """The caller's values of the header parameters `spec` declares, by declared name."""
-    by_lower = {name.lower(): value for name, value in (headers or {}).items()}
+    declared = spec.header_parameters
     return {
-        param.name: by_lower[param.name.lower()]
-        for param in spec.parameters
-        if param.location == "header" and param.name.lower() in by_lower
+        declared[name.lower()].name: value
+        for name, value in (headers or {}).items()
+        if name.lower() in declared
     }
 
 
@@ -125,35 +125,13 @@ def _parameter_problems(
             if param.required:
                 problems.append((param.name, f"is required ({param.location} parameter)"))
             continue
-        if not _plainly_valid(param.schema, values[param.name]):
-            problems.extend(
-                (param.name if sub == "(body)" else f"{param.name}.{sub}", rule)
-                for sub, rule in schema_problems(registry, param.schema, values[param.name])
-            )
+        problems.extend(
+            (param.name if sub == "(body)" else f"{param.name}.{sub}", rule)
+            for sub, rule in schema_problems(registry, param.schema, values[param.name])
+        )
         if param.location == "path":
             problems.extend(_path_value_problems(param, str(values[param.name])))
     return problems
-
-
-#: Schema keywords that say nothing about which values are valid.
-_ANNOTATIONS = frozenset(
-    {"type", "title", "description", "example", "examples", "default", "deprecated"}
-)
-_PLAIN_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "integer": (int,)}
-
-
-def _plainly_valid(schema: Mapping[str, Any], value: Any) -> bool:
-    """Whether `value` is valid for a schema that only names a scalar type (a task id,
-    a page number): the common parameter, checked here without a validator call. False
-    means "ask the validator", not "invalid"."""
-    kind = schema.get("type")
-    kinds = _PLAIN_TYPES.get(kind) if isinstance(kind, str) else None
-    return (
-        kinds is not None
-        and isinstance(value, kinds)
-        and not isinstance(value, bool)
-        and schema.keys() <= _ANNOTATIONS
-    )
 
 
 def _path_value_problems(param: ParameterSpec, text: str) -> list[tuple[str, str]]:
@@ -206,8 +184,7 @@ def _quick_for(registry: ProviderRegistry, schema: Mapping[str, Any]) -> Check |
     if found is not None and found[0] is schema:
         return found[1]
     keywords = validator_class("request").VALIDATORS
-    checked = with_exclusive_unions(registry.resolve(schema), registry.document)
-    check = quick_check(checked, _checked_document(registry), keywords)
+    check = quick_check(_checked_schema(registry, schema), _checked_document(registry), keywords)
     if len(_QUICK) < 4096:
         _QUICK[key] = (schema, check)
     return check
@@ -245,7 +222,7 @@ def _validator_cached(
     from referencing.jsonschema import DRAFT202012
 
     # Follow a top-level reference once here, not on every validation.
-    schema = with_exclusive_unions(registry.resolve(json.loads(schema_key)), registry.document)
+    schema = _checked_schema(registry, json.loads(schema_key))
     resource = Resource.from_contents(
         _checked_document(registry), default_specification=DRAFT202012
     )
@@ -253,6 +230,12 @@ def _validator_cached(
     rooted = {"$id": registry.schema_uri + "/request", **rebase_refs(schema, registry.schema_uri)}
     validator: Validator = validator_class(direction)(rooted, registry=store, format_checker=None)
     return validator
+
+
+def _checked_schema(registry: ProviderRegistry, schema: Mapping[str, Any]) -> Any:
+    """`schema` as validators see it: a top-level reference followed once, its
+    exclusive unions rewritten (see `py302._exclusive_unions`)."""
+    return with_exclusive_unions(registry.resolve(schema), registry.document)
 
 
 @functools.lru_cache(maxsize=64)

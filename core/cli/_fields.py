@@ -37,7 +37,7 @@ def field_options(registry: ProviderRegistry, spec: OperationSpec) -> list[click
     """One option per keyword argument of the binding, typed and described by the spec."""
     body = registry.body_properties(spec)
     params = {p.name: registry.resolve(p.schema) for p in spec.parameters}
-    binary = set(spec.extensions.get("x-py302-binary-fields", ()))
+    binary = spec.binary_fields
     encoded = set(spec.extensions.get("x-py302-file-fields", {}))
     options = []
     for argument in spec.arguments:

@@ -200,7 +200,7 @@ def request_arguments(
             example = synthesize(registry, param.schema)
         if example is not None:
             values[(param.location, param.name)] = example
-    binary = set(spec.extensions.get("x-py302-binary-fields", ()))
+    binary = spec.binary_fields
     arguments: dict[str, Any] = {}
     for argument in spec.arguments:
         key = (argument.location, argument.wire)

@@ -81,7 +81,22 @@ def _format_bench(url: str, repeats: int, make: Callable[[str], Any]) -> dict[st
     return out
 
 
-class OpenAIFormat:
+class _Clients:
+    """py302's client, a raw httpx one and the official one (None when it is not
+    installed), closed together."""
+
+    client: Any
+    raw: httpx.Client
+    theirs: Any
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.close()
+        self.raw.close()
+        if self.theirs is not None:
+            self.theirs.close()
+
+
+class OpenAIFormat(_Clients):
     """py302, httpx and (when installed) openai, against OpenAI-format chat."""
 
     def __init__(self, url: str) -> None:
@@ -132,14 +147,8 @@ class OpenAIFormat:
             streams["openai"] = openai_chunks
         return whole, streams
 
-    def __exit__(self, *exc: object) -> None:
-        self.client.close()
-        self.raw.close()
-        if self.theirs is not None:
-            self.theirs.close()
 
-
-class ClaudeFormat:
+class ClaudeFormat(_Clients):
     """py302, httpx and (when installed) anthropic, against Claude-format messages."""
 
     def __init__(self, url: str) -> None:
@@ -193,12 +202,6 @@ class ClaudeFormat:
 
             streams["anthropic"] = anthropic_chunks
         return whole, streams
-
-    def __exit__(self, *exc: object) -> None:
-        self.client.close()
-        self.raw.close()
-        if self.theirs is not None:
-            self.theirs.close()
 
 
 def _sse_json(raw: httpx.Client, path: str, body: Any) -> Iterator[Any]:

@@ -138,23 +138,15 @@ def test_faults_are_refused_with_several_workers() -> None:
     assert "--fault needs --workers 1" in done.stderr
 
 
-def test_the_workers_stop_with_the_server(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", ["interrupt", "kill"])
+def test_the_workers_stop_with_the_server(stop: str) -> None:
+    """Stopped (Ctrl-C) or killed outright, the server takes its workers with it."""
     server, url = start_sandbox_process("--workers", "2")
     pids = {httpx.get(url + "/sandbox/files/none.png").headers[WORKER_HEADER] for _ in range(20)}
-    server.send_signal(signal.SIGINT)
-    server.wait(timeout=15)
-    deadline = time.monotonic() + 10
-    alive = pids
-    while alive and time.monotonic() < deadline:
-        alive = {pid for pid in pids if Path(f"/proc/{pid}").exists()}
-        time.sleep(0.1)
-    assert not alive, f"worker processes left behind: {alive}"
-
-
-def test_the_workers_stop_when_the_server_is_killed() -> None:
-    server, url = start_sandbox_process("--workers", "2")
-    pids = {httpx.get(url + "/sandbox/files/none.png").headers[WORKER_HEADER] for _ in range(20)}
-    server.kill()
+    if stop == "interrupt":
+        server.send_signal(signal.SIGINT)
+    else:
+        server.kill()
     server.wait(timeout=15)
     deadline = time.monotonic() + 10
     alive = pids
