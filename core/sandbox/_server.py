@@ -14,9 +14,13 @@ from ._app import SandboxApp
 from ._faults import Fault, FaultPlan
 from ._tasks import TaskStore
 
-__all__ = ["DEFAULT_TASK_SECONDS", "Sandbox", "listening_socket"]
+__all__ = ["DEFAULT_TASK_SECONDS", "KEEP_ALIVE_SECONDS", "Sandbox", "listening_socket"]
 
 DEFAULT_TASK_SECONDS = 3.0
+#: How long an idle connection stays open: longer than clients keep one (httpx: 5 s),
+#: so a client never sends on a connection the sandbox is closing at that moment (a
+#: POST that meets a closing connection is not resent: it may have been received).
+KEEP_ALIVE_SECONDS = 30
 
 
 class Sandbox:
@@ -78,6 +82,7 @@ class Sandbox:
             port=self.port,
             log_level="critical",
             lifespan="off",
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
             access_log=False,
         )
         server = uvicorn.Server(config)
@@ -122,7 +127,12 @@ class Sandbox:
         self.port = int(listener.getsockname()[1])
         if ready is not None:
             ready(self.base_url)
-        config = uvicorn.Config(self.state.app, log_level="warning", lifespan="off")
+        config = uvicorn.Config(
+            self.state.app,
+            log_level="warning",
+            lifespan="off",
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        )
         uvicorn.Server(config).run(sockets=[listener])
 
 

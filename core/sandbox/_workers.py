@@ -23,7 +23,7 @@ import attrs
 
 from ._app import SandboxApp
 from ._faults import FaultPlan
-from ._server import listening_socket
+from ._server import KEEP_ALIVE_SECONDS, listening_socket
 from ._tasks import SharedTaskStore
 
 __all__ = ["WORKER_HEADER", "WorkerSettings", "serve_workers", "worker_app"]
@@ -131,6 +131,7 @@ def serve_workers(
             workers=workers,
             log_level="warning",
             lifespan="off",
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
             access_log=False,
         )
         Multiprocess(config, sockets=[listener]).run()
