@@ -387,11 +387,13 @@ class TaskTimeoutError(TaskError, TimeoutError):
 
 def request_id_of(response: httpx.Response) -> str | None:
     """The server's request id, from the first header that carries one."""
-    for name in _REQUEST_ID_HEADERS:
-        value = response.headers.get(name)
-        if value:
-            return str(value)
-    return None
+    # One pass over the headers: asking for each name in turn scanned them all four times.
+    found = {
+        name: value
+        for name, value in response.headers.multi_items()
+        if name in _REQUEST_ID_HEADERS and value
+    }
+    return next((found[name] for name in _REQUEST_ID_HEADERS if name in found), None)
 
 
 def _decode_body(response: httpx.Response) -> Any:

@@ -3,6 +3,8 @@ answer is cleared of it before anyone can look at the answer."""
 
 from __future__ import annotations
 
+import copy
+
 import httpx
 
 from ._bodies import settled
@@ -47,13 +49,16 @@ def shielded(response: httpx.Response, secret: Secret | None) -> httpx.Response:
         return response
     key = secret.reveal()
     request = response.request
-    headers = [(name, value.replace(key, HIDDEN)) for name, value in request.headers.multi_items()]
-    url = str(request.url)
-    # The URL object is reused as it is (parsing a URL again is most of the cost of a
-    # new request) unless the key is in it, a query parameter some API asks for.
-    response.request = httpx.Request(
-        request.method, url.replace(key, HIDDEN) if key in url else request.url, headers=headers
+    hidden = HIDDEN.encode()
+    # A shallow copy keeps the parsed URL and the body as they are (building a new
+    # request would parse both again, a tenth of a small call's cost in py302).
+    cleared = copy.copy(request)
+    cleared.headers = httpx.Headers(
+        [(name, value.replace(key.encode(), hidden)) for name, value in request.headers.raw]
     )
+    if key in str(request.url):  # a query parameter some API asks for
+        cleared.url = httpx.URL(str(request.url).replace(key, HIDDEN))
+    response.request = cleared
     if not response.is_stream_consumed or not _may_echo(response):
         return response
     if key.encode() in response.content:

@@ -43,8 +43,12 @@ _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
 
 def dig(payload: Any, dotted: str) -> Any:
     """The value at `a.b.0.c` inside nested mappings and lists, or None."""
+    return _dig(payload, _dotted_parts(dotted))
+
+
+def _dig(payload: Any, parts: tuple[str, ...]) -> Any:
     current = payload
-    for part in dotted.split("."):
+    for part in parts:
         if isinstance(current, Mapping):
             current = current.get(part)
         elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
@@ -52,6 +56,11 @@ def dig(payload: Any, dotted: str) -> Any:
         else:
             return None
     return current
+
+
+@functools.lru_cache(maxsize=4096)
+def _dotted_parts(dotted: str) -> tuple[str, ...]:
+    return tuple(dotted.split("."))
 
 
 def collect(payload: Any, path: str) -> list[Any]:
@@ -66,15 +75,14 @@ def collect(payload: Any, path: str) -> list[Any]:
     is itself a list at the end of the path is returned item by item.
     """
     values = [payload]
-    for part in _segments(path):
-        key, keep = _fan_out(part)
+    for keys, keep, whole_list in _steps(path):
         found: list[Any] = []
         for value in values:
-            inner = dig(value, key) if key else value
+            inner = _dig(value, keys) if keys else value
             if keep is not None:
                 if isinstance(inner, list):
                     found.extend(item for item in inner if keep(item))
-                elif isinstance(inner, Mapping) and not part.endswith("[]") and keep(inner):
+                elif isinstance(inner, Mapping) and not whole_list and keep(inner):
                     found.append(inner)  # a filter on one object: kept if it qualifies
             elif inner is not None:
                 found.append(inner)
@@ -119,6 +127,21 @@ def _child(value: Any, key: str) -> Any:
     if isinstance(value, list) and key.isdigit() and int(key) < len(value):
         return value[int(key)]
     return None
+
+
+#: One step of a compiled path: the dotted keys to dig, which list items it keeps if it
+#: fans out, and whether it is a plain `[]` (which never filters a lone object).
+_Step = tuple[tuple[str, ...], Callable[[Any], bool] | None, bool]
+
+
+@functools.lru_cache(maxsize=4096)
+def _steps(path: str) -> tuple[_Step, ...]:
+    """`path` compiled once: the paths are the spec's, read again for every answer."""
+    compiled: list[_Step] = []
+    for part in _segments(path):
+        key, keep = _fan_out(part)
+        compiled.append((_dotted_parts(key) if key else (), keep, part.endswith("[]")))
+    return tuple(compiled)
 
 
 @functools.lru_cache(maxsize=4096)
