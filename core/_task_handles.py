@@ -6,7 +6,7 @@ method only hands a flow to its client's driver.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ._constants import DEFAULT_TASK_TIMEOUT
@@ -56,6 +56,12 @@ class _TaskView:
     def raw(self) -> Any:
         """The provider's last answer about this task, as received."""
         return self._state.raw
+
+    @property
+    def submit_path(self) -> Mapping[str, Any]:
+        """The submit URL's path values (a mode, a model): pass them to `resume_task`
+        with the id to follow this task from another process."""
+        return dict(self._state.path)
 
     @property
     def journal_entry(self) -> int | None:

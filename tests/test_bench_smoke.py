@@ -40,6 +40,10 @@ def test_benchmarks_run_once_with_tiny_sizes(tmp_path: Path) -> None:
     assert results["polling"]["flux.bfl+hints"]["polls"] == 1
     assert results["concurrency"]["5"]["peak_rss_mib"] > 0
     assert results["codegen"]["py302_noop_s"] < results["codegen"]["py302_full_s"]
+    # Both queues are measured (CI installs PostgreSQL), beside the bare loop.
+    batch = results["batch"]["10"]
+    for figure in ("bare_items_per_s", "sqlite_items_per_s", "postgres_items_per_s"):
+        assert batch[figure] > 0
     # Every target is reported and measured (no comparison tool is missing where CI
     # runs), but for the 1,000-task ones, which tiny sizes do not run.
     unmeasured = {row["figure"] for row in results["targets"] if row["met"] is None}

@@ -36,7 +36,14 @@ def test_runtime_and_tooling_are_separate_packages() -> None:
     subpackages of its own, so the tree shows which is which."""
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     runtime = {"py302", "py302.generated", "py302.plugins"}
-    tooling = {"py302.cli", "py302.codegen", "py302.contracts", "py302.sandbox", "py302.testing"}
+    tooling = {
+        "py302.batch",
+        "py302.cli",
+        "py302.codegen",
+        "py302.contracts",
+        "py302.sandbox",
+        "py302.testing",
+    }
     assert set(config["packages"]) == runtime | tooling
 
 

@@ -9,6 +9,7 @@ import pytest
 import py302
 
 SUBMODULES = {
+    "batch",
     "hookspecs",
     "binding",
     "cli",

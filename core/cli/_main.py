@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import click
 
+from ._batch_cmd import batch_group
 from ._chat import chat
 from ._output import fail
 from ._record import record
@@ -34,7 +35,19 @@ def cli(debug: bool) -> None:
         os.environ[_DEBUG_ENV] = "1"
 
 
-for command in (run, chat, tasks, sandbox, ops, specs, cassette, record, codegen, plugins):
+for command in (
+    run,
+    chat,
+    batch_group,
+    tasks,
+    sandbox,
+    ops,
+    specs,
+    cassette,
+    record,
+    codegen,
+    plugins,
+):
     cli.add_command(command)
 
 

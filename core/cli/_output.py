@@ -38,6 +38,9 @@ def error_line(error: BaseException) -> str:
     if isinstance(error, RequestValidationError):
         problems = "; ".join(f"{field}: {rule}" for field, rule in error.problems)
         return f"{error.operation}: {problems} (nothing was sent; see --help for the fields)"
+    jobs = sys.modules.get("py302.batch._jobs")  # not loaded: not a job file's error
+    if jobs is not None and isinstance(error, jobs.JobFileError):
+        return str(error)  # one line per problem: a job file can have hundreds
     text = " ".join(str(error).split())
     remedy = _remedy(error)
     return f"{text} ({remedy})" if remedy else text

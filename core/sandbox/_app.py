@@ -107,6 +107,7 @@ class SandboxApp:
         routes = [
             Route("/sandbox/files/{name}", self._file, methods=["GET"]),
             Route("/sandbox/blob/{mib:int}", self._blob, methods=["GET"]),
+            Route("/sandbox/tasks", self._task_list, methods=["GET"]),
         ]
         entries = [
             (registry, spec)
@@ -447,6 +448,21 @@ class SandboxApp:
         prompt, extension, size = found
         image = render(prompt, extension, size or self.image_px, noise=size is None)
         return Response(image, media_type=MEDIA_TYPES[extension])
+
+    async def _task_list(self, request: Request) -> Response:
+        """`/sandbox/tasks`: every task submitted so far, by any worker, oldest first
+        (what a test counts submits by: the server's own record, not the client's)."""
+        return JSONResponse(
+            [
+                {
+                    "id": task.id,
+                    "operation": task.operation,
+                    "prompt": task.prompt,
+                    "submitted_at": task.submitted_at,
+                }
+                for task in self.tasks.all()
+            ]
+        )
 
     async def _blob(self, request: Request) -> Response:
         """`/sandbox/blob/{mib}`: that many MiB of bytes, streamed (download benchmarks)."""

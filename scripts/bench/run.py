@@ -7,8 +7,9 @@ measured in the same run, so the numbers hold on a noisy machine.
 Sections: import time and a first call; per-call overhead against raw httpx (a small
 JSON call, a binary answer, a multipart upload; sync and async); chat whole and
 streamed against httpx and the official openai and anthropic clients, and a long
-stream's throughput; polls per task; concurrent tasks with peak memory; saving a
-large file; code generation beside datamodel-code-generator and openapi-python-client.
+stream's throughput; polls per task; concurrent tasks with peak memory; batch jobs
+through the SQLite and PostgreSQL queues beside a bare loop; saving a large file;
+code generation beside datamodel-code-generator and openapi-python-client.
 The end is a table of each target, the figure and whether it was met.
 """
 
@@ -23,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench_batch import bench_batch
 from bench_calls import bench_calls, bench_import
 from bench_chat import bench_chat, bench_stream_throughput
 from bench_common import sandbox_process
@@ -145,6 +147,9 @@ def main() -> None:
     workers = ("--workers", "1" if quick else "2")
     with sandbox_process("--task-seconds", "2", "--image-px", "64", *workers) as url:
         results["concurrency"] = bench_concurrency(url, [5] if quick else [100, 1000], 2.0)
+    with sandbox_process("--task-seconds", "0.2", "--image-px", "64", *workers) as url:
+        sizes = (40, (10,)) if quick else (10_000, (50, 200))
+        results["batch"] = bench_batch(url, *sizes)
     results["polling"] = bench_polling(7.3)
     results["codegen"] = bench_codegen()
     results["targets"] = target_rows(results)
