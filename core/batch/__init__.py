@@ -28,6 +28,7 @@ from typing import Any
 
 from py302._client import AsyncClient, Client
 
+from ._files import BatchOutputError
 from ._jobs import JobFileError, JobItem, load_job, load_template
 from ._queue import FINAL_STATES, ItemRow, Queue, QueueError, SQLiteQueue
 from ._runner import BatchProgress, BatchRunner, BatchSummary
@@ -35,6 +36,7 @@ from ._runner import BatchProgress, BatchRunner, BatchSummary
 __all__ = [
     "FINAL_STATES",
     "QUEUE_FILE",
+    "BatchOutputError",
     "BatchProgress",
     "BatchRunner",
     "BatchSummary",

@@ -18,10 +18,39 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MANIFEST", "append_manifest", "place_files", "staging_folder", "write_manifest"]
+from py302._errors import Py302Error
+
+__all__ = [
+    "MANIFEST",
+    "BatchOutputError",
+    "append_manifest",
+    "place_files",
+    "prepared_out",
+    "staging_folder",
+    "write_manifest",
+]
 
 MANIFEST = "manifest.jsonl"
 _STAGING = ".py302-staging"
+
+
+class BatchOutputError(Py302Error):
+    """The output folder (or its manifest) could not be written: names it and why."""
+
+    def __init__(self, path: Path, error: OSError) -> None:
+        self.path = path
+        super().__init__(
+            f"{path}: cannot write there ({error.strerror or error}); choose another --out"
+        )
+
+
+def prepared_out(out: Path) -> Path:
+    """`out`, created if needed; `BatchOutputError` when it cannot be."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BatchOutputError(out, exc) from exc
+    return out
 
 
 def staging_folder(out: Path, key: str) -> Path:
@@ -67,7 +96,14 @@ def append_manifest(out: Path, row: dict[str, Any]) -> None:
 def write_manifest(out: Path, rows: Iterable[dict[str, Any]]) -> Path:
     """The whole manifest, replacing the appended one only once it is complete."""
     target = out / MANIFEST
-    handle, temporary = tempfile.mkstemp(dir=out, prefix=".manifest-", suffix=".tmp")
+    try:
+        return _replaced(target, rows)
+    except OSError as exc:
+        raise BatchOutputError(target, exc) from exc
+
+
+def _replaced(target: Path, rows: Iterable[dict[str, Any]]) -> Path:
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".manifest-", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             for row in rows:

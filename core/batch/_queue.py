@@ -193,8 +193,14 @@ class Queue(abc.ABC):
     # -- how a subclass runs SQL -----------------------------------------------------------
 
     @abc.abstractmethod
-    async def _run(self, sql: str, params: Sequence[Any] = ()) -> tuple[int, list[Any]]:
-        """Run one statement in a transaction of its own: (rows changed, rows returned)."""
+    async def _run(
+        self, sql: str, params: Sequence[Any] = (), *, durable: bool = True
+    ) -> tuple[int, list[Any]]:
+        """Run one statement in a transaction of its own: (rows changed, rows returned).
+
+        `durable=False`: the commit need not wait for the disk, for a write whose loss
+        in a crash of the database itself only sends the item back a step to be
+        polled or collected again (never to be submitted again)."""
 
     @abc.abstractmethod
     async def _run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
@@ -244,6 +250,7 @@ class Queue(abc.ABC):
             "UPDATE py302_batch_items SET state = 'pending', owner = NULL, lease_until = NULL,"
             " error = NULL WHERE job = ? AND state = 'failed'",
             (job,),
+            durable=False,
         )
         return changed
 
@@ -256,6 +263,7 @@ class Queue(abc.ABC):
             " (check your 302.AI task history); it is not sent again'"
             " WHERE job = ? AND state = 'submitting' AND lease_until < NOW",
             (job,),
+            durable=False,
         )
         return changed
 
@@ -265,6 +273,7 @@ class Queue(abc.ABC):
             "SELECT DISTINCT owner FROM py302_batch_items WHERE job = ? AND owner IS NOT NULL"
             " AND state IN ('pending', 'submitting', 'running')",
             (job,),
+            durable=False,
         )
         return [owner for (owner,) in rows]
 
@@ -274,6 +283,7 @@ class Queue(abc.ABC):
         await self._run(
             "UPDATE py302_batch_items SET lease_until = NOW - 1 WHERE job = ? AND owner = ?",
             (job, owner),
+            durable=False,
         )
 
     async def claim(self, job: str, owner: str, limit: int, lease: float) -> list[Claimed]:
@@ -286,6 +296,7 @@ class Queue(abc.ABC):
             f" CASE state WHEN 'running' THEN 0 ELSE 1 END, line LIMIT ?{self._skip_locked})"
             " RETURNING key, line, name, operation, arguments, state, task_id, submit_path",
             (owner, lease, job, job, limit),
+            durable=False,
         )
         claimed = [
             Claimed(
@@ -352,6 +363,7 @@ class Queue(abc.ABC):
                 job,
                 key,
             ),
+            durable=False,
         )
         return changed == 1
 
@@ -362,6 +374,7 @@ class Queue(abc.ABC):
             "UPDATE py302_batch_items SET owner = NULL, lease_until = NULL WHERE job = ? AND"
             " key = ? AND owner = ? AND state IN ('pending', 'running')",
             (job, key, owner),
+            durable=False,
         )
 
     async def heartbeat(self, job: str, owner: str, lease: float) -> None:
@@ -370,12 +383,15 @@ class Queue(abc.ABC):
             "UPDATE py302_batch_items SET lease_until = NOW + ? WHERE job = ? AND owner = ?"
             " AND state IN ('pending', 'submitting', 'running')",
             (lease, job, owner),
+            durable=False,
         )
 
     async def counts(self, job: str) -> dict[str, int]:
         """How many items are in each state."""
         _, rows = await self._run(
-            "SELECT state, COUNT(*) FROM py302_batch_items WHERE job = ? GROUP BY state", (job,)
+            "SELECT state, COUNT(*) FROM py302_batch_items WHERE job = ? GROUP BY state",
+            (job,),
+            durable=False,
         )
         return {state: int(count) for state, count in rows}
 
@@ -386,12 +402,15 @@ class Queue(abc.ABC):
             " usage, added_at, started_at, submitted_at, finished_at FROM py302_batch_items"
             " WHERE job = ? ORDER BY line, key",
             (job,),
+            durable=False,
         )
         return [_item_row(row) for row in rows]
 
     async def jobs(self) -> list[str]:
         """The names of the jobs in the queue."""
-        _, rows = await self._run("SELECT DISTINCT job FROM py302_batch_items ORDER BY job")
+        _, rows = await self._run(
+            "SELECT DISTINCT job FROM py302_batch_items ORDER BY job", durable=False
+        )
         return [job for (job,) in rows]
 
 
@@ -492,7 +511,10 @@ class SQLiteQueue(Queue):
         except (sqlite3.Error, OSError) as exc:
             raise QueueError(self.where, str(exc) or type(exc).__name__) from exc
 
-    async def _run(self, sql: str, params: Sequence[Any] = ()) -> tuple[int, list[Any]]:
+    async def _run(
+        self, sql: str, params: Sequence[Any] = (), *, durable: bool = True
+    ) -> tuple[int, list[Any]]:
+        # Every commit here waits for the operating system, not the disk (see above).
         def work() -> tuple[int, list[Any]]:
             connection = self._connection()
             connection.execute("BEGIN IMMEDIATE")

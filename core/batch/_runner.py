@@ -26,7 +26,7 @@ from py302._observers import submit_outcome
 from py302._results import Result
 from py302._task_handles import AsyncTask
 
-from ._files import append_manifest, place_files, staging_folder, write_manifest
+from ._files import append_manifest, place_files, prepared_out, staging_folder, write_manifest
 from ._jobs import JobItem
 from ._queue import FINAL_STATES, UNFINISHED_STATES, Claimed, Queue
 
@@ -162,7 +162,7 @@ class BatchRunner:
     async def run(self) -> BatchSummary:
         """Work until every item of the job has ended (or `max_failures` stops it)."""
         started = time.monotonic()
-        self.out.mkdir(parents=True, exist_ok=True)
+        prepared_out(self.out)
         await self.queue.add(self.job, self.items)
         if self.retry_failed:
             await self.queue.retry_failed(self.job)
@@ -311,8 +311,7 @@ class BatchRunner:
             self.job, item.key, "succeeded", files=files, urls=urls, usage=usage, error=error
         ):
             self._progress.succeeded += 1
-            append_manifest(
-                self.out,
+            self._append(
                 {
                     "line": item.line,
                     "key": item.key,
@@ -346,8 +345,7 @@ class BatchRunner:
             self._progress.failed += 1
         else:
             self._progress.uncertain += 1
-        append_manifest(
-            self.out,
+        self._append(
             {
                 "line": item.line,
                 "key": item.key,
@@ -360,6 +358,12 @@ class BatchRunner:
         failures = self._progress.failed + self._progress.uncertain
         if self.max_failures is not None and failures >= self.max_failures:
             self._stopping = True
+
+    def _append(self, row: dict[str, Any]) -> None:
+        try:
+            append_manifest(self.out, row)
+        except OSError as exc:  # the queue has it; the manifest is rewritten at the end
+            logger.warning("batch %s: could not append to the manifest (%s)", self.job, exc)
 
     def _tell(self) -> None:
         if self.on_progress is not None:
