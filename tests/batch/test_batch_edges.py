@@ -7,8 +7,10 @@ import asyncio
 import json
 from pathlib import Path
 
+import pytest
+
 from py302 import batch
-from py302.batch import JobItem, SQLiteQueue
+from py302.batch import BatchOutputError, JobItem, SQLiteQueue
 from py302.sandbox import Fault, Sandbox
 
 
@@ -84,3 +86,21 @@ def test_it_stops_submitting_after_the_failures_it_was_given(tmp_path: Path) -> 
         )
     assert summary.stopped_early
     assert summary.counts == {"failed": 3, "pending": 27}
+
+
+def test_an_output_folder_that_cannot_be_made_is_named_before_any_submit(
+    tmp_path: Path,
+) -> None:
+    job = _job(tmp_path / "nowhere.jsonl", ["nowhere"])
+    blocker = tmp_path / "taken"
+    blocker.write_text("a file, not a folder")
+    with Sandbox(task_seconds=0.1) as sandbox:
+        with pytest.raises(BatchOutputError, match="taken"):
+            batch.run(
+                job,
+                out=blocker / "out",
+                queue=str(tmp_path / "queue.sqlite3"),
+                base_url=sandbox.base_url,
+                api_key="sandbox-local-key",
+            )
+        assert sandbox.tasks.all() == []
