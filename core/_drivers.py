@@ -27,7 +27,19 @@ from ._bodies import BodyLimits, BoundedBody, readable_at_once, settled
 from ._constants import DEFAULT_MAX_CONNECTIONS
 from ._deadline_scope import until
 from ._secret import Secret, shielded
-from ._steps import Close, Emit, Flow, Open, Read, Send, Sleep, Step
+from ._steps import (
+    DRAIN_BYTES,
+    DRAIN_SECONDS,
+    Close,
+    Drain,
+    Emit,
+    Flow,
+    Open,
+    Read,
+    Send,
+    Sleep,
+    Step,
+)
 
 __all__ = ["AsyncDriver", "Stepper", "SyncDriver"]
 
@@ -127,6 +139,8 @@ class SyncDriver:
             if isinstance(step, Read):
                 chunks = _body(self._bodies, step.response, step.response.iter_bytes)
                 return next(chunks, b"")
+            if isinstance(step, Drain):
+                return self._drain(step.response)
         except httpx.RequestError as exc:  # transport, decoding, redirects
             return exc
         if isinstance(step, Close):
@@ -136,6 +150,17 @@ class SyncDriver:
         if isinstance(step, Sleep):
             return self.sleep(step.seconds)
         raise TypeError(f"a flow emitted outside a stream: {step!r}")
+
+    def _drain(self, response: httpx.Response) -> None:
+        if not self.sockets_bounded:
+            return  # a caller's own client: a read could not be cut short
+        chunks = _body(self._bodies, response, response.iter_bytes)
+        left = DRAIN_BYTES
+        with until(time.monotonic() + DRAIN_SECONDS):
+            for chunk in chunks:
+                left -= len(chunk)
+                if left < 0:
+                    break
 
     def _send(self, step: Send) -> httpx.Response | Exception:
         body = BoundedBody(self.limits, deadline=step.deadline)
@@ -249,6 +274,11 @@ class AsyncDriver:
             if isinstance(step, Read):
                 chunks = _body(self._bodies, step.response, step.response.aiter_bytes)
                 return await anext(chunks, b"")
+            if isinstance(step, Drain):
+                try:
+                    return await _within(self._drain(step.response), DRAIN_SECONDS)
+                except TimeoutError:
+                    return None
         except httpx.RequestError as exc:  # transport, decoding, redirects
             return exc
         if isinstance(step, Close):
@@ -257,6 +287,14 @@ class AsyncDriver:
         if isinstance(step, Sleep):
             return await self.sleep(step.seconds)
         raise TypeError(f"a flow emitted outside a stream: {step!r}")
+
+    async def _drain(self, response: httpx.Response) -> None:
+        chunks = _body(self._bodies, response, response.aiter_bytes)
+        left = DRAIN_BYTES
+        async for chunk in chunks:
+            left -= len(chunk)
+            if left < 0:
+                break
 
     async def _read_whole(
         self, response: httpx.Response, body: BoundedBody

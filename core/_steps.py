@@ -12,6 +12,7 @@ caller.
     Open(request, t)   send it, read only the headers  the response, or the transport error
     Read(response)     read the next chunk of the body the bytes (b"" at the end), or the error
     Read(r, whole=True) read the rest of the body     the response, or the error
+    Drain(response)    read what is left, briefly      None (the answer can then be reused)
     Close(response)    release the connection          None
     Sleep(seconds)     wait                            None
 """
@@ -24,7 +25,12 @@ from typing import Any, TypeVar
 import attrs
 import httpx
 
-__all__ = ["Close", "Emit", "Flow", "Open", "Read", "Send", "Sleep", "Step"]
+__all__ = ["Close", "Drain", "Emit", "Flow", "Open", "Read", "Send", "Sleep", "Step"]
+
+#: What `Drain` reads at most, in bytes and in seconds, before it gives up (and the
+#: connection is closed instead of reused).
+DRAIN_BYTES = 64 * 1024
+DRAIN_SECONDS = 0.05
 
 T = TypeVar("T")
 
@@ -55,6 +61,17 @@ class Read:
 
 
 @attrs.frozen(eq=False)
+class Drain:
+    """Read and drop what is left of an opened answer whose events have ended (the
+    bytes after an end marker, the chunked body's terminator), so that closing it
+    gives its connection back to the pool instead of closing it. Bounded by
+    `DRAIN_BYTES` and `DRAIN_SECONDS`: a server that keeps talking after its end
+    marker costs a new connection, never a wait."""
+
+    response: httpx.Response
+
+
+@attrs.frozen(eq=False)
 class Close:
     """Close an opened answer, giving its connection back to the pool."""
 
@@ -75,6 +92,6 @@ class Emit:
     value: Any
 
 
-Step = Send | Open | Read | Close | Sleep
+Step = Send | Open | Read | Drain | Close | Sleep
 #: A flow: yields steps (and, for streams, `Emit`s), receives outcomes, returns `T`.
 Flow = Generator[Step | Emit, Any, T]

@@ -44,7 +44,7 @@ from ._errors import (
 )
 from ._registry import OperationSpec, media_type
 from ._sse import ServerSentEvent, SSEDecoder
-from ._steps import Close, Emit, Flow, Open, Read
+from ._steps import Close, Drain, Emit, Flow, Open, Read
 from .payloads import assign, collect, dig, text_at
 
 if TYPE_CHECKING:
@@ -176,6 +176,7 @@ def stream_flow(ctx: Context, prepared: Prepared, event_model: Any) -> Flow[Resu
         events = decoder.feed(chunk) if chunk else decoder.close()
         for event in events:
             if declared.done is not None and event.data == declared.done:
+                yield Drain(response)  # the connection can then serve the next request
                 return (yield from _finish_events(ctx, prepared, accumulator, response))
             data = _data(spec.qualified_name, event, response, errors)
             accumulator.add(data)

@@ -326,3 +326,42 @@ def test_a_download_bomb_read_into_memory_stops_at_the_cap(bomb: bytes) -> None:
         url.append(api.url)
         done = run_limited(api.url, "read")
     assert done.stdout.strip() == "DownloadTooLargeError", done.stderr[-2000:]
+
+
+def _talks_after_its_end_marker(seen: Seen) -> tuple[int, dict[str, str], Iterator[bytes]]:
+    def events() -> Iterator[bytes]:
+        delta = {"choices": [{"index": 0, "delta": {"content": "hi"}}]}
+        yield f"data: {json.dumps(delta)}\n\n".encode()
+        yield b"data: [DONE]\n\n"
+        for _ in range(50):  # then 5 s more of something, which must not be waited for
+            time.sleep(0.1)
+            yield b": still here\n\n"
+
+    return 200, {"content-type": "text/event-stream"}, events()
+
+
+def test_a_server_that_talks_after_its_end_marker_costs_no_wait() -> None:
+    with hostile(_talks_after_its_end_marker) as api, client(api.url, max_retries=0) as c:
+        started = time.monotonic()
+        with c.chat.completions.stream(
+            model="gpt-4o", messages=[{"role": "user", "content": "x"}]
+        ) as stream:
+            assert list(stream.text_stream) == ["hi"]
+        assert time.monotonic() - started < 2.0
+
+
+def test_a_server_that_talks_after_its_end_marker_costs_no_async_wait() -> None:
+    async def read(url: str) -> list[str]:
+        async with AsyncClient(
+            api_key=KEY, base_url=url, plugins=PluginHost(entry_points=False), max_retries=0
+        ) as c:
+            stream = await c.chat.completions.stream(
+                model="gpt-4o", messages=[{"role": "user", "content": "x"}]
+            )
+            async with stream:
+                return [text async for text in stream.text_stream]
+
+    with hostile(_talks_after_its_end_marker) as api:
+        started = time.monotonic()
+        assert asyncio.run(read(api.url)) == ["hi"]
+        assert time.monotonic() - started < 2.0

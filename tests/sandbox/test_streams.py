@@ -175,3 +175,25 @@ def test_each_format_streams_tool_calls_to_the_calls_it_answers_whole(client: Cl
         assert whole.tool_calls, name
         assert streamed.tool_calls == whole.tool_calls, name
         assert streamed.usage == whole.usage, name
+
+
+def test_streams_read_to_their_end_marker_give_their_connection_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After `[DONE]` the rest of the body (the chunked terminator) is read, so the
+    next call reuses the connection instead of opening another one."""
+    from py302._deadlines import DeadlineBackend
+
+    connects: list[str] = []
+    connect = DeadlineBackend.connect_tcp
+
+    def counted(self: DeadlineBackend, host: str, port: int, *args: Any, **kwargs: Any) -> Any:
+        connects.append(host)
+        return connect(self, host, port, *args, **kwargs)
+
+    monkeypatch.setattr(DeadlineBackend, "connect_tcp", counted)
+    with Sandbox() as sandbox, Client(api_key="sandbox", base_url=sandbox.base_url) as client:
+        for _ in range(3):
+            with client.chat.completions.stream(model="gpt-4o", messages=MESSAGES) as stream:
+                assert "".join(stream.text_stream) == REPLY
+    assert len(connects) == 1
