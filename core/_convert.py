@@ -220,14 +220,29 @@ def _json_union_hook(kind: Any, converter: cattrs.Converter) -> Callable[[Any, A
     members = typing.get_args(kind)
     if Any in members:
         return lambda value, _: value  # one branch takes anything: keep it as it came
+    # Which JSON kind each member reads, worked out once: this runs for every value.
+    plan = [(member, typing.get_origin(member) or member, _taker(member)) for member in members]
+    optional = [(member, takes) for member, _, takes in plan if member is not type(None)]
+    if len(optional) == 1 and len(plan) == 2:
+        # `X | None`, most optional fields: no choosing between members to do.
+        (only, only_takes) = optional[0]
+
+        def structure_optional(value: Any, _: Any) -> Any:
+            if value is None:
+                return None
+            if not only_takes(value):
+                raise ValueError(f"{_json_kind(value)} fits none of {kind}")
+            return converter.structure(value, only)
+
+        return structure_optional
 
     def structure_member(value: Any, _: Any) -> Any:
         if value is None and type(None) in members:
             return None
         errors = []
-        fitting = [m for m in members if _takes(m, value)]
-        exact = [m for m in fitting if (typing.get_origin(m) or m) is type(value)]
-        for member in [*exact, *(m for m in fitting if m not in exact)]:
+        fitting = [(member, origin) for member, origin, takes in plan if takes(value)]
+        exact = [member for member, origin in fitting if origin is type(value)]
+        for member in [*exact, *(m for m, _ in fitting if m not in exact)]:
             try:
                 return converter.structure(value, member)
             except Exception as exc:
@@ -238,26 +253,28 @@ def _json_union_hook(kind: Any, converter: cattrs.Converter) -> Callable[[Any, A
     return structure_member
 
 
-def _takes(member: Any, value: Any) -> bool:
-    """Whether `member` reads values of the JSON kind of `value`."""
+def _taker(member: Any) -> Callable[[Any], bool]:
+    """Whether `member` reads values of a value's JSON kind, as a test of the value."""
     origin = typing.get_origin(member) or member
     if origin in (dict, typing.Mapping) or attrs.has(origin):
-        return isinstance(value, dict)
+        return lambda value: isinstance(value, dict)
     if origin in (list, tuple, typing.Sequence):
-        return isinstance(value, list)
+        return lambda value: isinstance(value, list)
     if origin is typing.Literal:
-        return value in typing.get_args(member)
+        allowed = typing.get_args(member)
+        return lambda value: value in allowed
     if _is_enum(origin):
-        return isinstance(value, str | int) and not isinstance(value, bool)
+        return lambda value: isinstance(value, str | int) and not isinstance(value, bool)
     if origin is bool:
-        return isinstance(value, bool)
+        return lambda value: isinstance(value, bool)
     if origin is int:
-        return isinstance(value, int) and not isinstance(value, bool)
+        return lambda value: isinstance(value, int) and not isinstance(value, bool)
     if origin is float:
-        return isinstance(value, int | float) and not isinstance(value, bool)
+        return lambda value: isinstance(value, int | float) and not isinstance(value, bool)
     if origin is str:
-        return isinstance(value, str)
-    return origin is not type(None)
+        return lambda value: isinstance(value, str)
+    takes_any = origin is not type(None)
+    return lambda value: takes_any
 
 
 def _is_enum(kind: Any) -> bool:

@@ -181,11 +181,13 @@ class ResultDeclaration:
         """Assets, text and usage found at the declared paths."""
         assets: list[Asset] = []
         for entry in self.assets:
-            if isinstance(entry, Mapping) and "data" in entry:
+            if isinstance(entry, str) or not isinstance(entry, Mapping):
+                assets.extend(Asset(url=url) for url in _urls(payload, str(entry)))
+            elif "data" in entry:
                 assets.extend(_inline(payload, entry))
-            elif isinstance(entry, Mapping) and "images_in_text" in entry:
+            elif "images_in_text" in entry:
                 assets.extend(_images_in_text(payload, str(entry["images_in_text"])))
-            elif isinstance(entry, Mapping):
+            else:
                 found = _paired(payload, str(entry["url"]), entry.get("mime_type"))
                 default = entry.get("default_mime_type")
                 assets.extend(
@@ -194,8 +196,6 @@ class ResultDeclaration:
                     else asset
                     for asset in found
                 )
-            else:
-                assets.extend(Asset(url=url) for url in _urls(payload, str(entry)))
         return Normalized(
             assets=assets,
             text=text_at(payload, self.text),
