@@ -28,6 +28,10 @@ _SCHEMA_LOCK = 302302
 #: Connections per worker process: enough for commits to overlap, few enough that a
 #: dozen workers stay well inside PostgreSQL's default limit of 100.
 POOL_SIZE = 6
+#: How long a statement may wait for a free connection. A server whose disk stalls
+#: (a checkpoint's flush on a busy machine took over 30 s in a benchmark run) is
+#: slow, not gone: the leases cover the wait, and only past this is it an error.
+WAIT_SECONDS = 300.0
 
 
 class PostgresQueue(Queue):
@@ -70,6 +74,7 @@ class PostgresQueue(Queue):
                     max_size=POOL_SIZE,
                     kwargs={"autocommit": True},
                     open=False,
+                    timeout=WAIT_SECONDS,
                 )
                 await pool.open(wait=True, timeout=30)
             except psycopg.Error as exc:
