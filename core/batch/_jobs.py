@@ -71,10 +71,15 @@ class JobItem:
     name: str | None = None
 
     def stem(self) -> str:
-        """What its files are called: its name, else its line number, with the key's
-        start so that an edited job never gives two items one name."""
-        label = _safe(self.name) if self.name else f"{self.line:06d}"
-        return f"{label}-{self.key[:8]}"
+        """What its files are called (see `file_stem`)."""
+        return file_stem(self.key, self.line, self.name)
+
+
+def file_stem(key: str, line: int, name: str | None) -> str:
+    """What an item's files are called: its name, else its line number, with the key's
+    start so that an edited job never gives two items one name."""
+    label = _safe(name) if name else f"{line:06d}"
+    return f"{label}-{key[:8]}"
 
 
 def item_key(job: str, operation: str, arguments: Any, occurrence: int) -> str:

@@ -34,11 +34,10 @@ import abc
 import asyncio
 import json
 import sqlite3
-import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -56,6 +55,7 @@ __all__ = [
     "SQLiteQueue",
 ]
 
+T = TypeVar("T")
 SCHEMA_VERSION = 1
 FINAL_STATES = ("succeeded", "failed", "uncertain", "lost", "withdrawn")
 UNFINISHED_STATES = ("pending", "submitting", "running")
@@ -463,9 +463,9 @@ class SQLiteQueue(Queue):
                 str(path), f"needs SQLite 3.35 or later (this Python has {sqlite3.sqlite_version})"
             )
         self.path = Path(path)
+        # One thread runs every statement, so it alone ever touches the connection.
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="py302-batch-db")
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
+        self._db: sqlite3.Connection | None = None
 
     @property
     def where(self) -> str:
@@ -473,33 +473,29 @@ class SQLiteQueue(Queue):
         return str(self.path)
 
     def _connection(self) -> sqlite3.Connection:
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is None:
+        if self._db is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(self.path, timeout=60, isolation_level=None)
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
-            connection.execute("BEGIN IMMEDIATE")
             try:
-                for statement in _TABLES.split(";"):
-                    if statement.strip():
-                        connection.execute(statement)
-                found = connection.execute("SELECT MAX(version) FROM py302_batch_schema")
-                version = found.fetchone()[0]
-                check_version(version, self.where)
-                if version is None:
-                    connection.execute(
-                        "INSERT INTO py302_batch_schema (version) VALUES (?)", (SCHEMA_VERSION,)
-                    )
-                connection.execute("COMMIT")
+                _in_transaction(connection, self._create_tables)
             except BaseException:
-                if connection.in_transaction:
-                    connection.execute("ROLLBACK")
                 connection.close()
                 raise
-            self._local.connection = connection
-            self._connections.append(connection)
-        return connection
+            self._db = connection
+        return self._db
+
+    def _create_tables(self, connection: sqlite3.Connection) -> None:
+        for statement in _TABLES.split(";"):
+            if statement.strip():
+                connection.execute(statement)
+        version = connection.execute("SELECT MAX(version) FROM py302_batch_schema").fetchone()[0]
+        check_version(version, self.where)
+        if version is None:
+            connection.execute(
+                "INSERT INTO py302_batch_schema (version) VALUES (?)", (SCHEMA_VERSION,)
+            )
 
     def _sql(self, sql: str) -> str:
         return sql.replace("NOW", self._now)
@@ -515,42 +511,42 @@ class SQLiteQueue(Queue):
         self, sql: str, params: Sequence[Any] = (), *, durable: bool = True
     ) -> tuple[int, list[Any]]:
         # Every commit here waits for the operating system, not the disk (see above).
-        def work() -> tuple[int, list[Any]]:
-            connection = self._connection()
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                cursor = connection.execute(self._sql(sql), params)
-                rows = cursor.fetchall()
-                changed = cursor.rowcount
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            return changed, rows
+        def statement(connection: sqlite3.Connection) -> tuple[int, list[Any]]:
+            cursor = connection.execute(self._sql(sql), params)
+            return cursor.rowcount, cursor.fetchall()
 
-        result: tuple[int, list[Any]] = await self._in_thread(work)
+        result: tuple[int, list[Any]] = await self._in_thread(
+            lambda: _in_transaction(self._connection(), statement)
+        )
         return result
 
     async def _run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        def work() -> None:
-            connection = self._connection()
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                connection.executemany(self._sql(sql), rows)
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-
-        await self._in_thread(work)
+        await self._in_thread(
+            lambda: _in_transaction(
+                self._connection(), lambda connection: connection.executemany(self._sql(sql), rows)
+            )
+        )
 
     async def close(self) -> None:
         """Close the file (waits for the statement in progress)."""
 
         def work() -> None:
-            for connection in self._connections:
-                connection.close()
-            self._connections.clear()
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
         await self._in_thread(work)
         self._thread.shutdown(wait=True)
+
+
+def _in_transaction(connection: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """`work(connection)` in one write transaction, taken at once (`BEGIN IMMEDIATE`:
+    a claim reads and writes, and must not find its snapshot stale when it writes)."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        done = work(connection)
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+    return done

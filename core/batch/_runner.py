@@ -27,7 +27,7 @@ from py302._results import Result
 from py302._task_handles import AsyncTask
 
 from ._files import append_manifest, place_files, prepared_out, staging_folder, write_manifest
-from ._jobs import JobItem
+from ._jobs import JobItem, file_stem
 from ._queue import FINAL_STATES, UNFINISHED_STATES, Claimed, Queue
 
 __all__ = ["BatchProgress", "BatchRunner", "BatchSummary"]
@@ -312,24 +312,17 @@ class BatchRunner:
         ):
             self._progress.succeeded += 1
             self._append(
-                {
-                    "line": item.line,
-                    "key": item.key,
-                    "name": item.name,
-                    "operation": item.operation,
-                    "status": "succeeded",
-                    "task_id": result.task_id or item.task_id,
-                    "files": files,
-                    "urls": urls,
-                    "usage": usage,
-                    "error": error,
-                },
+                item,
+                "succeeded",
+                task_id=result.task_id or item.task_id,
+                files=files,
+                urls=urls,
+                usage=usage,
+                error=error,
             )
 
     async def _save(self, item: Claimed, result: Result[Any]) -> list[str]:
-        stem = JobItem(
-            key=item.key, line=item.line, operation=item.operation, arguments={}, name=item.name
-        ).stem()
+        stem = file_stem(item.key, item.line, item.name)
         staged = staging_folder(self.out, item.key)
         saved = await result.asave(staged) if result.assets else []
         if result.text and not result.assets:
@@ -345,21 +338,22 @@ class BatchRunner:
             self._progress.failed += 1
         else:
             self._progress.uncertain += 1
-        self._append(
-            {
-                "line": item.line,
-                "key": item.key,
-                "name": item.name,
-                "operation": item.operation,
-                "status": state,
-                "error": error,
-            },
-        )
+        self._append(item, state, error=error)
         failures = self._progress.failed + self._progress.uncertain
         if self.max_failures is not None and failures >= self.max_failures:
             self._stopping = True
 
-    def _append(self, row: dict[str, Any]) -> None:
+    def _append(self, item: Claimed, status: str, **fields: Any) -> None:
+        """The item's manifest line, as it ends (the end of the run rewrites the
+        manifest from the queue, with the timings)."""
+        row = {
+            "line": item.line,
+            "key": item.key,
+            "name": item.name,
+            "operation": item.operation,
+            "status": status,
+            **fields,
+        }
         try:
             append_manifest(self.out, row)
         except OSError as exc:  # the queue has it; the manifest is rewritten at the end

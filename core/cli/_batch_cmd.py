@@ -115,10 +115,10 @@ def run_command(  # noqa: PLR0917 - click passes each option by keyword
             )
         )
     except KeyboardInterrupt:
-        display.close()
         note("interrupted: run the same command again to go on (nothing is sent twice)")
         raise click.Abort from None
-    display.close()
+    finally:
+        display.close()
     _report(summary.job, summary.counts, as_json, manifest=summary.manifest)
     if summary.stopped_early:
         note(f"stopped after {max_failures} failure(s); run again to go on")

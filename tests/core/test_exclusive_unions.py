@@ -17,7 +17,7 @@ from py302 import RequestValidationError
 from py302._exclusive_unions import with_exclusive_unions
 from py302._registry import OperationSpec, ProviderRegistry, load_registry
 from py302._validation import rebase_refs, validate_request, validator_class, validator_for
-from tests.reliability.schema_strategy import mutated, values_for
+from tests.reliability.schema_strategy import drawn_request
 from tests.support import project_registries
 
 CHAT = load_registry("py302.generated.chat")
@@ -116,9 +116,7 @@ def test_the_rewrite_accepts_and_refuses_what_the_spec_does(
     registry: ProviderRegistry, spec: OperationSpec, data: st.DataObject
 ) -> None:
     assert spec.request_schema is not None
-    value = data.draw(values_for(registry, spec.request_schema))
-    if data.draw(st.booleans()):
-        value = mutated(value, data)
+    value = drawn_request(registry, spec.request_schema, data)
     plain = _plain_validator(registry, spec.request_schema)
     ours = validator_for(registry, spec.request_schema)
     assert ours.is_valid(value) == plain.is_valid(value), value

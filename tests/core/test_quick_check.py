@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from py302._quick_check import quick_check
 from py302._registry import OperationSpec, ProviderRegistry, load_registry
 from py302._validation import _quick_for, validator_class, validator_for
-from tests.reliability.schema_strategy import mutated, values_for
+from tests.reliability.schema_strategy import drawn_request
 from tests.support import project_registries
 
 KEYWORDS = validator_class("request").VALIDATORS
@@ -42,9 +42,7 @@ def test_what_the_quick_check_accepts_jsonschema_accepts(
     registry: ProviderRegistry, spec: OperationSpec, data: st.DataObject
 ) -> None:
     assert spec.request_schema is not None
-    value = data.draw(values_for(registry, spec.request_schema))
-    if data.draw(st.booleans()):
-        value = mutated(value, data)
+    value = drawn_request(registry, spec.request_schema, data)
     quick = _quick_for(registry, spec.request_schema)
     assert quick is not None
     if quick(value):

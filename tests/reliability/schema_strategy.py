@@ -86,6 +86,12 @@ _REPLACEMENTS: list[Any] = [
 ]  # fmt: skip
 
 
+def drawn_request(registry: Any, schema: Any, data: st.DataObject) -> Any:
+    """A value of `schema`, and half the time one change to it (see `mutated`)."""
+    value = data.draw(values_for(registry, schema))
+    return mutated(value, data) if data.draw(st.booleans()) else value
+
+
 def mutated(value: Any, data: st.DataObject) -> Any:
     """`value` with one change somewhere: a key dropped, a value of another type, or a
     string swapped for another (a role, a part's type)."""
