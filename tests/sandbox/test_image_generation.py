@@ -117,6 +117,18 @@ def quick_sandbox() -> Iterator[Sandbox]:
         yield running
 
 
+def recorded_deliveries(
+    sandbox: Sandbox, count: int, seconds: float = 10
+) -> list[tuple[str, str, int | str]]:
+    """The sandbox's record of webhook posts, once it holds `count` of them."""
+    deadline = time.monotonic() + seconds
+    while len(sandbox.state.webhook_deliveries) < count:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{count} delivery record(s) expected within {seconds} s")
+        time.sleep(0.01)
+    return list(sandbox.state.webhook_deliveries)
+
+
 def test_a_v2_task_s_webhook_is_delivered_and_confirmed_by_fetching(
     quick_sandbox: Sandbox, receiver: Receiver, host: PluginHost
 ) -> None:
@@ -143,7 +155,9 @@ def test_a_v2_task_s_webhook_is_delivered_and_confirmed_by_fetching(
         assert again.result == confirmed.result
         assert len(quick_sandbox.state.requests) == requests_before + 1, "nothing fetched again"
 
-    (delivery,) = quick_sandbox.state.webhook_deliveries
+    # The sandbox records a delivery once the receiver's answer is back, which can be
+    # after the receiver has handed the body to this test.
+    (delivery,) = recorded_deliveries(quick_sandbox, count=1)
     assert delivery == (receiver.url, task.id, 200)
     assert json.loads(body)["status"] == "completed"
 
