@@ -50,7 +50,7 @@ def _converter() -> cattrs.Converter:
             # optional fields are all missing: a model needs a JSON object.
             if not isinstance(value, dict):
                 raise ValueError(f"expected a JSON object, got {type(value).__name__}")
-            if fills.keys() - value.keys():
+            if fills and fills.keys() - value.keys():
                 value = {**fills, **value}
             if extra is not None:
                 rest = {key: item for key, item in value.items() if key not in named}
@@ -110,6 +110,7 @@ def _additional_field(cls: type) -> str | None:
 
 
 _SCALARS = (str, int, float, bool, type(None))
+_UNMATCHED = object()
 
 
 def _is_union(kind: Any) -> bool:
@@ -187,14 +188,16 @@ def _list_hook(kind: Any, converter: cattrs.Converter) -> Callable[[Any, Any], A
 
     args = typing.get_args(kind)
     item = args[0] if args else Any
+    hook = _bound_hook(converter, item)
 
     def structure_list(value: Any, _: Any) -> list[Any]:
         if not isinstance(value, list):
             raise ValueError(f"expected a JSON array, got {_json_kind(value)}")
         items, errors = [], []
+        read = hook()
         for index, entry in enumerate(value):
             try:
-                items.append(converter.structure(entry, item))
+                items.append(read(entry, item))
             except Exception as exc:
                 note = IterableValidationNote(f"Structuring {kind} @ index {index}", index, item)
                 # cattrs reads the item's index from the note (Python 3.10 has no add_note).
@@ -205,6 +208,20 @@ def _list_hook(kind: Any, converter: cattrs.Converter) -> Callable[[Any, Any], A
         return items
 
     return structure_list
+
+
+def _bound_hook(converter: cattrs.Converter, kind: Any) -> Callable[[], Callable[[Any, Any], Any]]:
+    """`kind`'s structure hook, looked up on first use and kept: a hook runs for every
+    value, and looking it up when the hook is made would recurse on a model that
+    contains itself."""
+    found: list[Callable[[Any, Any], Any]] = []
+
+    def hook() -> Callable[[Any, Any], Any]:
+        if not found:
+            found.append(converter.get_structure_hook(kind))
+        return found[0]
+
+    return hook
 
 
 def _json_kind(value: Any) -> str:
@@ -226,13 +243,14 @@ def _json_union_hook(kind: Any, converter: cattrs.Converter) -> Callable[[Any, A
     if len(optional) == 1 and len(plan) == 2:
         # `X | None`, most optional fields: no choosing between members to do.
         (only, only_takes) = optional[0]
+        hook = _bound_hook(converter, only)
 
         def structure_optional(value: Any, _: Any) -> Any:
             if value is None:
                 return None
             if not only_takes(value):
                 raise ValueError(f"{_json_kind(value)} fits none of {kind}")
-            return converter.structure(value, only)
+            return hook()(value, only)
 
         return structure_optional
 
@@ -284,20 +302,25 @@ def _is_enum(kind: Any) -> bool:
 def _scalar_union_hook(kind: Any) -> Callable[[Any, Any], Any]:
     members = typing.get_args(kind)
     enums = [m for m in members if _is_enum(m)]
-    plain = [m for m in members if m in _SCALARS]
+    plain = tuple(m for m in members if m in _SCALARS)
+    # Worked out once: this runs for most fields of every answer.
+    by_value: dict[Any, Any] = {}
+    for kind_ in reversed(enums):  # the first enum that has a value wins
+        by_value.update({member.value: member for member in kind_})
+    takes_float = float in plain
 
     def structure_member(value: Any, _: Any) -> Any:
         if value is None and type(None) in plain:
             return None
-        for kind_ in enums:
-            if value in {member.value for member in kind_}:
-                return kind_(value)
-        for kind_ in plain:
-            if type(value) is kind_:
-                return value
+        if by_value and value.__hash__ is not None:
+            member = by_value.get(value, _UNMATCHED)
+            if member is not _UNMATCHED:
+                return member
+        if type(value) in plain:
+            return value
         if enums:
             return enums[0](value)  # OpenEnum keeps unknown values
-        if float in plain and isinstance(value, int) and not isinstance(value, bool):
+        if takes_float and isinstance(value, int) and not isinstance(value, bool):
             return float(value)
         raise ValueError(f"{value!r} is none of {kind}")
 
@@ -308,26 +331,35 @@ def structure(payload: Any, model: Any, *, operation: str) -> Any:
     """Read `payload` into `model`; a mismatch raises `ResponseShapeError`."""
     if model is Any or model is None:
         return payload
-    members = typing.get_args(model) if _is_union(model) else (model,)
+    takes_bytes, json_model = _split_binary(model)
     if isinstance(payload, bytes | bytearray):
-        if bytes in members:
+        if takes_bytes:
             return bytes(payload)
         raise ResponseShapeError(operation, ["body: expected JSON, got a binary answer"], payload)
-    if bytes in members:
-        rest = tuple(member for member in members if member is not bytes)
-        if not rest:
-            raise ResponseShapeError(operation, ["body: expected a binary answer"], payload)
-        model = rest[0] if len(rest) == 1 else typing.Union[rest]  # noqa: UP007
+    if json_model is None:
+        raise ResponseShapeError(operation, ["body: expected a binary answer"], payload)
     import cattrs
 
     try:
-        return _converter().structure(payload, model)
+        return _converter().structure(payload, json_model)
     except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
         if isinstance(exc, cattrs.BaseValidationError):
             problems = cattrs.transform_error(exc, path="body")
         else:
             problems = [f"body: {exc}"]
         raise ResponseShapeError(operation, problems, payload) from exc
+
+
+@functools.lru_cache(maxsize=4096)
+def _split_binary(model: Any) -> tuple[bool, Any]:
+    """Whether `model` takes a binary answer, and what reads a JSON one (None: nothing)."""
+    members = typing.get_args(model) if _is_union(model) else (model,)
+    rest = tuple(member for member in members if member is not bytes)
+    if len(rest) == len(members):
+        return False, model
+    if not rest:
+        return True, None
+    return True, rest[0] if len(rest) == 1 else typing.Union[rest]  # noqa: UP007
 
 
 def unstructure(value: Any) -> Any:

@@ -76,7 +76,9 @@ __all__ = [
     "status_error_class",
 ]
 
-_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-302-request-id", "cf-ray")
+#: The headers that carry a request id, preferred first (lower-case bytes, as compared
+#: with the raw headers).
+_REQUEST_ID_HEADERS = (b"x-request-id", b"request-id", b"x-302-request-id", b"cf-ray")
 _BODY_PREVIEW = 500
 
 
@@ -387,13 +389,17 @@ class TaskTimeoutError(TaskError, TimeoutError):
 
 def request_id_of(response: httpx.Response) -> str | None:
     """The server's request id, from the first header that carries one."""
-    # One pass over the headers: asking for each name in turn scanned them all four times.
-    found = {
-        name: value
-        for name, value in response.headers.multi_items()
-        if name in _REQUEST_ID_HEADERS and value
-    }
-    return next((found[name] for name in _REQUEST_ID_HEADERS if name in found), None)
+    # One pass over the raw headers (asking for each name in turn scanned them all four
+    # times, and decoding every header to text cost as much again).
+    found = {}
+    for name, value in response.headers.raw:
+        lowered = name.lower()
+        if lowered in _REQUEST_ID_HEADERS and value:
+            found[lowered] = value
+    if not found:
+        return None
+    first = next(name for name in _REQUEST_ID_HEADERS if name in found)
+    return found[first].decode(response.headers.encoding)
 
 
 def _decode_body(response: httpx.Response) -> Any:

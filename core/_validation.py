@@ -58,12 +58,13 @@ def validate_request(
     options = options or {}
     given = {"path": path, "query": query, "cookie": cookies or {}}
     problems = _parameter_problems(registry, spec, {**given, "header": _declared(spec, headers)})
+    parameters = {**query, **path}
+    loose = [*_non_finite(query), *_non_finite(path)] if parameters else []
     if plain_json:
-        loose = [*_non_finite(query), *_non_finite(path)]
-        files = _misplaced_files(spec, {**query, **path}, None)
+        files = _misplaced_files(spec, parameters, None) if parameters else []
     else:
-        loose = [*_non_finite(query), *_non_finite(path), *_non_finite(body)]
-        files = _misplaced_files(spec, {**query, **path}, body)
+        loose.extend(_non_finite(body))
+        files = _misplaced_files(spec, parameters, body)
         files.extend(_missing_files(spec, body))
     problems.extend(
         (field, "must be a finite number: JSON has no NaN or Infinity") for field in loose

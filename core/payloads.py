@@ -12,6 +12,7 @@ write its own JSON walking:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import json
@@ -226,12 +227,14 @@ def urls_in_text(value: Any) -> list[str]:
 
     302's generic task envelope carries its results this way (`output`).
     """
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not (stripped := value.strip()):
         return []
-    try:
-        decoded = json.loads(value)
-    except ValueError:
-        decoded = value
+    decoded: Any = value
+    # Only a JSON list or string can hold a URL; anything else is not parsed (a failed
+    # parse, the usual case for plain text, costs more than the rest of the reading).
+    if stripped[0] in '["':
+        with contextlib.suppress(ValueError):
+            decoded = json.loads(value)
     items = decoded if isinstance(decoded, list) else [decoded]
     return [
         item for item in items if isinstance(item, str) and item.startswith(("http://", "https://"))

@@ -123,6 +123,24 @@ def test_status_error_carries_request_id_and_body() -> None:
     assert len(api.requests) == 1, "a POST that may have run is never sent twice"
 
 
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ([("CF-Ray", "ray-1"), ("X-Request-Id", "req-1")], "req-1"),  # preferred, not first
+        ([("cf-ray", "ray-1"), ("X-302-Request-Id", "302-1")], "302-1"),
+        ([("x-request-id", ""), ("cf-ray", "ray-1")], "ray-1"),  # an empty one is no id
+        ([("server", "uvicorn")], None),
+    ],
+)
+def test_a_result_carries_the_preferred_request_id(
+    headers: list[tuple[str, str]], expected: str | None
+) -> None:
+    answer = images()
+    api = MockAPI().on("POST", DEV, httpx.Response(200, headers=headers, content=answer.content))
+    with api.client() as client:
+        assert client.flux.dev(prompt="x").request_id == expected
+
+
 def test_rate_limited_submit_is_retried_after_the_servers_delay() -> None:
     limited = httpx.Response(429, headers={"retry-after": "2"}, json={"message": "slow down"})
     api = MockAPI().on("POST", DEV, limited, images())
