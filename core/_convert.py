@@ -110,7 +110,6 @@ def _additional_field(cls: type) -> str | None:
 
 
 _SCALARS = (str, int, float, bool, type(None))
-_UNMATCHED = object()
 
 
 def _is_union(kind: Any) -> bool:
@@ -188,7 +187,9 @@ def _list_hook(kind: Any, converter: cattrs.Converter) -> Callable[[Any, Any], A
 
     args = typing.get_args(kind)
     item = args[0] if args else Any
-    hook = _bound_hook(converter, item)
+    # Looked up on first use and kept (when the hook is made, a model that contains
+    # itself would recurse).
+    hook = functools.cache(functools.partial(converter.get_structure_hook, item))
 
     def structure_list(value: Any, _: Any) -> list[Any]:
         if not isinstance(value, list):
@@ -210,20 +211,6 @@ def _list_hook(kind: Any, converter: cattrs.Converter) -> Callable[[Any, Any], A
     return structure_list
 
 
-def _bound_hook(converter: cattrs.Converter, kind: Any) -> Callable[[], Callable[[Any, Any], Any]]:
-    """`kind`'s structure hook, looked up on first use and kept: a hook runs for every
-    value, and looking it up when the hook is made would recurse on a model that
-    contains itself."""
-    found: list[Callable[[Any, Any], Any]] = []
-
-    def hook() -> Callable[[Any, Any], Any]:
-        if not found:
-            found.append(converter.get_structure_hook(kind))
-        return found[0]
-
-    return hook
-
-
 def _json_kind(value: Any) -> str:
     kinds = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
     if value is None:
@@ -243,7 +230,7 @@ def _json_union_hook(kind: Any, converter: cattrs.Converter) -> Callable[[Any, A
     if len(optional) == 1 and len(plan) == 2:
         # `X | None`, most optional fields: no choosing between members to do.
         (only, only_takes) = optional[0]
-        hook = _bound_hook(converter, only)
+        hook = functools.cache(functools.partial(converter.get_structure_hook, only))
 
         def structure_optional(value: Any, _: Any) -> Any:
             if value is None:
@@ -313,8 +300,8 @@ def _scalar_union_hook(kind: Any) -> Callable[[Any, Any], Any]:
         if value is None and type(None) in plain:
             return None
         if by_value and value.__hash__ is not None:
-            member = by_value.get(value, _UNMATCHED)
-            if member is not _UNMATCHED:
+            member = by_value.get(value)  # a member is never None (a str enum's "" is falsy)
+            if member is not None:
                 return member
         if type(value) in plain:
             return value

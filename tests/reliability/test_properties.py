@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from py302 import Client, PluginHost, RequestValidationError, ResponseShapeError, TaskSnapshot
 from py302._context import Context
 from py302._convert import structure
-from py302._encoded_files import _FILE_SUFFIXES
+from py302._encoded_files import encode_file_fields
 from py302._registry import OperationSpec, ProviderRegistry
 from py302._task_flows import pattern_for
 from py302._validation import schema_problems
@@ -123,47 +123,15 @@ def sandbox() -> Iterator[Sandbox]:
 
 def body_strategy(registry: ProviderRegistry, spec: OperationSpec) -> st.SearchStrategy[Any]:
     schema = spec.request_schema or {}
-    file_fields = spec.extensions.get("x-py302-file-fields") or {}
-    return (
-        values_for(registry, schema)
-        .map(lambda body: without_paths(body, file_fields))
-        .filter(lambda body: not schema_problems(registry, schema, body))
+    # Text that ends like an image file (`.TIF`) in a file-taking field is read as the
+    # path of a local file and refused when there is none: py302's documented contract,
+    # not a value the schema alone rejects, so such draws are left out.
+    return values_for(registry, schema).filter(
+        lambda body: (
+            not schema_problems(registry, schema, body)
+            and not encode_file_fields(spec, body).problems
+        )
     )
-
-
-#: What a drawn text that ends like an image file becomes in a file-taking field.
-PUBLIC_IMAGE = "https://file.302.ai/drawn.png"
-
-
-def without_paths(body: Any, file_fields: dict[str, str]) -> Any:
-    """`body` with each text in its file-taking fields that ends like an image file
-    (`.TIF`) given as a public URL instead: py302 reads such text as the path of a local
-    file, and refuses it when there is none, which is its documented contract, not a
-    value the schema alone would reject."""
-    if not isinstance(body, dict):
-        return body
-    for field in file_fields:
-        segments = [field] if field in body else field.split(".")
-        body = _replace_paths(body, segments)
-    return body
-
-
-def _replace_paths(value: Any, segments: list[str]) -> Any:
-    if not segments:
-        if isinstance(value, list):
-            return [_replace_paths(item, []) for item in value]
-        names_a_file = isinstance(value, str) and value.lower().endswith(_FILE_SUFFIXES)
-        return PUBLIC_IMAGE if names_a_file else value
-    head, rest = segments[0], segments[1:]
-    key = head.removesuffix("[]")
-    if not isinstance(value, dict) or key not in value:
-        return value
-    inner = value[key]
-    if head.endswith("[]") and isinstance(inner, list):
-        inner = [_replace_paths(item, rest) for item in inner]
-    elif not head.endswith("[]"):
-        inner = _replace_paths(inner, rest)
-    return {**value, key: inner}
 
 
 @pytest.mark.parametrize(
